@@ -1,0 +1,273 @@
+"""The `linesman` command line: serve, worker, migrate, users, organizations and tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linesman.settings")
+
+
+def _setup() -> None:
+    """Load settings and Django; a configuration problem is one clear line, exit 2."""
+    import django
+
+    from linesman.conf import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+def _check_database() -> None:
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"database unreachable: {first}") from None
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _emit(as_json: bool, data: dict, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+@click.group()
+@click.version_option(package_name="linesman")
+def main() -> None:
+    """Linesman: device inventory and TR-069/CWMP ACS for network operators."""
+
+
+@main.command()
+@click.option("--bind", help="host:port to listen on (default: LINESMAN_BIND or 127.0.0.1:8000)")
+@click.option("--no-worker", is_flag=True, help="Do not run the task worker in this process")
+@click.option("--threads", type=int, help="HTTP worker threads (default: LINESMAN_THREADS)")
+def serve(bind: str | None, no_worker: bool, threads: int | None) -> None:
+    """Apply migrations, then serve the API, docs, admin and ACS (and run the task worker)."""
+    from linesman.conf import ConfigError, parse_bind
+
+    if bind:
+        try:
+            parse_bind(bind, "--bind")
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        os.environ["LINESMAN_BIND"] = bind
+    _setup()
+    _check_database()
+    _migrate()
+    from linesman import server
+
+    server.run(worker=not no_worker, threads=threads)
+
+
+@main.command()
+@click.option("--workers", type=int, help="Worker threads (default: LINESMAN_WORKERS)")
+def worker(workers: int | None) -> None:
+    """Run the task worker alone (for deployments with separate worker nodes)."""
+    _setup()
+    _check_database()
+    from linesman import server
+
+    server.run_worker_forever(workers)
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _setup()
+    _check_database()
+    _migrate(verbosity=1)
+
+
+@main.group()
+def org() -> None:
+    """Organizations."""
+
+
+@org.command("create")
+@click.argument("name")
+@click.option("--description", default="")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
+def org_create(name: str, description: str, as_json: bool) -> None:
+    """Create an organization."""
+    _setup()
+    _check_database()
+    from linesman.tenancy import services
+    from linesman.tenancy.models import Organization
+
+    if Organization.objects.filter(name=name).exists():
+        raise click.ClickException(f"organization {name!r} already exists")
+    organization = services.create_organization(name, description)
+    _emit(
+        as_json,
+        {"id": organization.pk, "name": organization.name},
+        f"Created organization {organization.name} (id {organization.pk})",
+    )
+
+
+def _find_org(ref: str):
+    from linesman.tenancy.models import Organization
+
+    query = Organization.objects.filter(pk=int(ref)) if ref.isdigit() else None
+    found = (query.first() if query is not None else None) or Organization.objects.filter(
+        name=ref
+    ).first()
+    if found is None:
+        raise click.ClickException(f"no organization {ref!r}")
+    return found
+
+
+@main.group()
+def user() -> None:
+    """Users and their memberships."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--org", "org_ref", help="Organization (id or name) to make the user a member of")
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), default="viewer")
+@click.option("--superuser", is_flag=True, help="Make a superuser (every organization)")
+@click.option("--password", help="Password for the dashboard/admin (default: none, token only)")
+@click.option("--email", default="")
+@click.option("--json", "as_json", is_flag=True)
+def user_create(username, org_ref, role, superuser, password, email, as_json) -> None:
+    """Create a user, optionally a member of an organization with a role."""
+    _setup()
+    _check_database()
+    from django.contrib.auth import get_user_model
+
+    from linesman.tenancy import services
+
+    if get_user_model().objects.filter(username=username).exists():
+        raise click.ClickException(f"user {username!r} already exists")
+    organization = _find_org(org_ref) if org_ref else None
+    if organization is None and not superuser:
+        raise click.ClickException("give --org ORG (with --role) or --superuser")
+    created = services.create_user(
+        username,
+        password=password,
+        email=email,
+        organization=organization,
+        role=role,
+        superuser=superuser,
+    )
+    data = {
+        "id": created.pk,
+        "username": created.username,
+        "superuser": created.is_superuser,
+        "organization": organization.pk if organization else None,
+        "role": role if organization else None,
+    }
+    where = f" in {organization.name} as {role}" if organization else ""
+    _emit(as_json, data, f"Created {'superuser' if superuser else 'user'} {username}{where}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True)
+@click.option("--name", default="")
+@click.option("--expires-days", type=click.IntRange(min=1), help="Expire after N days")
+@click.option("--json", "as_json", is_flag=True)
+def token_create(username: str, name: str, expires_days: int | None, as_json: bool) -> None:
+    """Create an API token for a user; it is printed once and never stored in clear."""
+    _setup()
+    _check_database()
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from linesman.tenancy import services
+
+    found = get_user_model().objects.filter(username=username).first()
+    if found is None:
+        raise click.ClickException(f"no user {username!r}")
+    expires = timezone.now() + timedelta(days=expires_days) if expires_days else None
+    issued = services.create_token(found, name=name, expires_at=expires)
+    data = {
+        "id": issued.token.pk,
+        "user": username,
+        "token": issued.clear,
+        "expires_at": expires.isoformat() if expires else None,
+    }
+    _emit(
+        as_json,
+        data,
+        issued.clear
+        if not sys.stdout.isatty()
+        else f"Token for {username} (shown once, keep it safe):\n{issued.clear}",
+    )
+
+
+@token.command("list")
+@click.option("--user", "username")
+@click.option("--json", "as_json", is_flag=True)
+def token_list(username: str | None, as_json: bool) -> None:
+    """List tokens (their prefixes only)."""
+    _setup()
+    _check_database()
+    from linesman.tenancy.models import ApiToken
+
+    tokens = ApiToken.objects.select_related("user")
+    if username:
+        tokens = tokens.filter(user__username=username)
+    rows = [
+        {
+            "id": t.pk,
+            "prefix": t.prefix,
+            "user": t.user.username,
+            "name": t.name,
+            "expires_at": t.expires_at,
+            "last_used": t.last_used,
+        }
+        for t in tokens
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>5}  {r['prefix']}…  {r['user']:<20} {r['name']}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke (delete) a token by id."""
+    _setup()
+    _check_database()
+    from linesman.tenancy.models import ApiToken
+
+    deleted, _ = ApiToken.objects.filter(pk=token_id).delete()
+    if not deleted:
+        raise click.ClickException(f"no token with id {token_id}")
+    click.echo(f"Revoked token {token_id}")
+
+
+def _register_optional_commands() -> None:
+    try:
+        from linesman.simulator.cli import simulate
+    except ImportError:  # the simulator is optional at import time (lxml-free installs)
+        return
+    main.add_command(simulate)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":
+    main()

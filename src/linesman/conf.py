@@ -1,0 +1,205 @@
+"""Linesman's configuration: every environment variable it reads, its default and its check.
+
+Settings are read once, validated, and the derived values (database, queue, URLs) are
+computed here so that `settings.py`, the CLI and the docs all agree. An invalid value
+raises `ConfigError` with a message that names the variable and says what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message is meant for the operator."""
+
+
+#: (variable, default, description) — the single source for README's configuration table.
+VARIABLES: list[tuple[str, str, str]] = [
+    (
+        "LINESMAN_BIND",
+        "127.0.0.1:8000",
+        "host:port that `linesman serve` listens on",
+    ),
+    (
+        "LINESMAN_PAGE_SIZE",
+        "50",
+        "default page size of list endpoints (1-1000)",
+    ),
+    (
+        "LINESMAN_MAX_PAGE_SIZE",
+        "1000",
+        "largest `limit` a client may ask for",
+    ),
+    (
+        "LINESMAN_DEBUG",
+        "false",
+        "Django debug mode; never in production",
+    ),
+    (
+        "LINESMAN_ALLOWED_HOSTS",
+        "*",
+        "comma-separated host names the server answers to",
+    ),
+    (
+        "LINESMAN_THREADS",
+        "16",
+        "HTTP worker threads of `linesman serve`",
+    ),
+]
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is out of range ({lo} to {hi})")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
+
+
+def parse_bind(value: str, source: str = "LINESMAN_BIND") -> tuple[str, int]:
+    """Split `host:port` (IPv6 as `[::1]:8000`) and check both parts."""
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"{source}={value!r} must be host:port, e.g. 127.0.0.1:8000")
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"{source}={value!r}: port {port_text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{source}={value!r}: port must be 0-65535")
+    return host, port
+
+
+@dataclass(frozen=True)
+class Config:
+    home: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    bind_host: str
+    bind_port: int
+    public_url: str
+    page_size: int
+    max_page_size: int
+    debug: bool
+    allowed_hosts: list[str]
+    threads: int
+    workers: int
+    status_grace: int
+    auto_register_org: str | None
+    auto_register_type: str | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def queue_path(self) -> Path:
+        return self.home / "queue.sqlite3"
+
+    @property
+    def firmware_dir(self) -> Path:
+        return self.home / "firmware"
+
+
+def _secret_key(home: Path) -> str:
+    explicit = _env("LINESMAN_SECRET_KEY")
+    if explicit is not None:
+        if len(explicit) < 32:
+            raise ConfigError("LINESMAN_SECRET_KEY must be at least 32 characters long")
+        return explicit
+    key_file = home / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    # Created with 0600 so other local users cannot read it: it decrypts device passwords.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load() -> Config:
+    """Read and validate the environment; create the data directory if needed."""
+    home = Path(_env("LINESMAN_HOME", "linesman-data")).expanduser().resolve()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"LINESMAN_HOME={home}: cannot create the data directory ({exc})"
+        ) from None
+
+    database_url = _env("DATABASE_URL", f"sqlite:///{home / 'linesman.sqlite3'}")
+    scheme = urlparse(database_url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ConfigError(
+            f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite:/// or postgres://)"
+        )
+
+    redis_url = _env("REDIS_URL")
+    if redis_url is not None and urlparse(redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"REDIS_URL={redis_url!r} must start with redis:// or rediss://")
+
+    bind_host, bind_port = parse_bind(_env("LINESMAN_BIND", "127.0.0.1:8000"))
+    public_url = _env("LINESMAN_PUBLIC_URL")
+    if public_url is None:
+        shown_host = "127.0.0.1" if bind_host in {"0.0.0.0", "::", ""} else bind_host
+        public_url = f"http://{shown_host}:{bind_port}"
+    elif urlparse(public_url).scheme not in {"http", "https"}:
+        raise ConfigError(f"LINESMAN_PUBLIC_URL={public_url!r} must be an http(s) URL")
+
+    page_size = _int("LINESMAN_PAGE_SIZE", 50, 1, 1000)
+    max_page_size = _int("LINESMAN_MAX_PAGE_SIZE", 1000, 1, 10000)
+    if page_size > max_page_size:
+        raise ConfigError("LINESMAN_PAGE_SIZE must not exceed LINESMAN_MAX_PAGE_SIZE")
+
+    return Config(
+        home=home,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=_secret_key(home),
+        bind_host=bind_host,
+        bind_port=bind_port,
+        public_url=public_url.rstrip("/"),
+        page_size=page_size,
+        max_page_size=max_page_size,
+        debug=_bool("LINESMAN_DEBUG", False),
+        allowed_hosts=[
+            h.strip() for h in _env("LINESMAN_ALLOWED_HOSTS", "*").split(",") if h.strip()
+        ],
+        threads=_int("LINESMAN_THREADS", 16, 1, 512),
+        workers=_int("LINESMAN_WORKERS", 4, 1, 256),
+        status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
+        auto_register_org=_env("LINESMAN_AUTO_REGISTER_ORG"),
+        auto_register_type=_env("LINESMAN_AUTO_REGISTER_TYPE"),
+    )

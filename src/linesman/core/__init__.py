@@ -1,0 +1,1 @@
+"""Shared building blocks: pagination, error handling, encryption of stored secrets."""

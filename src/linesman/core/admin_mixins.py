@@ -1,0 +1,27 @@
+"""Admin integration: saves and deletes go through the services so they are audited."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from linesman.audit import services as audit
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        device_id = obj.pk if obj._meta.label_lower == "inventory.device" else None
+        if change:
+            audit.record_update(request.user, obj, before, device_id=device_id)
+        else:
+            audit.record_create(request.user, obj, device_id=device_id)
+
+    def delete_model(self, request, obj):
+        device_id = obj.pk if obj._meta.label_lower == "inventory.device" else None
+        audit.record_delete(request.user, obj, device_id=device_id)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

@@ -1,0 +1,36 @@
+"""Encryption at rest for device secrets, with a key derived from the server's secret key."""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"linesman device secrets v1"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt(plaintext: str) -> str:
+    """Encrypt a secret for storage; the empty string stays empty (no secret set)."""
+    if not plaintext:
+        return ""
+    return _fernet(settings.SECRET_KEY).encrypt(plaintext.encode()).decode()
+
+
+def decrypt(ciphertext: str) -> str:
+    """Decrypt a stored secret; an undecryptable value (the secret key changed) reads as empty."""
+    if not ciphertext:
+        return ""
+    try:
+        return _fernet(settings.SECRET_KEY).decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        return ""

@@ -1,0 +1,50 @@
+"""Queueing RPCs for a device's next session (DeviceTask rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from linesman.cwmp.models import DeviceTask, TaskState
+
+
+def enqueue(
+    device_id: int,
+    method: str,
+    args: dict[str, Any] | None = None,
+    *,
+    handler: str = "",
+    operation_id: int | None = None,
+) -> DeviceTask:
+    return DeviceTask.objects.create(
+        device_id=device_id,
+        method=method,
+        args=args or {},
+        handler=handler,
+        operation_id=operation_id,
+    )
+
+
+def cancel_for_operation(operation_id: int, reason: str = "cancelled") -> int:
+    """Cancel an operation's tasks that the device has not answered yet."""
+    return DeviceTask.objects.filter(
+        operation_id=operation_id, state__in=[TaskState.QUEUED, TaskState.SENT]
+    ).update(state=TaskState.CANCELLED, finished_at=timezone.now(), fault_string=reason)
+
+
+def next_task(device_id: int) -> DeviceTask | None:
+    return (
+        DeviceTask.objects.filter(device_id=device_id, state=TaskState.QUEUED)
+        .order_by("id")
+        .first()
+    )
+
+
+@transaction.atomic
+def requeue_unanswered(device_id: int) -> int:
+    """A session ended half-way: its sent-but-unanswered RPCs go back to the queue."""
+    return DeviceTask.objects.filter(device_id=device_id, state=TaskState.SENT).update(
+        state=TaskState.QUEUED, session_key=""
+    )

@@ -1,0 +1,1 @@
+"""The device inventory: devices, device types, locations and firmware images."""

@@ -1,0 +1,87 @@
+"""Filter sets for the inventory list endpoints (the seeds' query parameters)."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from rest_framework.exceptions import ValidationError
+
+from linesman.inventory.models import Device, DeviceStatus, DeviceType, FirmwareImage, Location
+
+STATUS_VALUES = {
+    "1": DeviceStatus.UP,
+    "true": DeviceStatus.UP,
+    "True": DeviceStatus.UP,
+    "up": DeviceStatus.UP,
+    "Up": DeviceStatus.UP,
+    "0": DeviceStatus.DOWN,
+    "false": DeviceStatus.DOWN,
+    "False": DeviceStatus.DOWN,
+    "down": DeviceStatus.DOWN,
+    "Down": DeviceStatus.DOWN,
+}
+
+
+class StatusField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        if value not in STATUS_VALUES:
+            raise forms.ValidationError(
+                "Use 0/false/False for Down devices or 1/true/True for Up devices."
+            )
+        return STATUS_VALUES[value]
+
+
+class StatusFilter(django_filters.Filter):
+    field_class = StatusField
+
+
+class DeviceFilter(django_filters.FilterSet):
+    type = django_filters.NumberFilter(field_name="type_id", help_text="Device type id")
+    status = StatusFilter(
+        field_name="status", help_text="0/false/False for Down, 1/true/True for Up"
+    )
+    last_status_change_from = django_filters.IsoDateTimeFilter(
+        field_name="status_change",
+        lookup_expr="gte",
+        help_text="Status changed at or after this time (ISO 8601)",
+    )
+    organization = django_filters.NumberFilter(
+        field_name="organization_id", help_text="Organization id"
+    )
+    location = django_filters.NumberFilter(field_name="location_id", help_text="Location id")
+    serial_number = django_filters.CharFilter(field_name="serial_number")
+
+    class Meta:
+        model = Device
+        fields = ["type", "status", "last_status_change_from", "organization", "location"]
+
+    def filter_queryset(self, queryset):
+        type_id = self.form.cleaned_data.get("type")
+        if type_id is not None and not DeviceType.objects.filter(pk=type_id).exists():
+            raise ValidationError({"type": ["Unknown device type."]})
+        return super().filter_queryset(queryset)
+
+
+class OrganizationScopedFilter(django_filters.FilterSet):
+    organization = django_filters.NumberFilter(field_name="organization_id")
+
+
+class DeviceTypeFilter(OrganizationScopedFilter):
+    class Meta:
+        model = DeviceType
+        fields = ["organization", "short_name"]
+
+
+class LocationFilter(OrganizationScopedFilter):
+    class Meta:
+        model = Location
+        fields = ["organization", "short_name", "parent"]
+
+
+class FirmwareImageFilter(OrganizationScopedFilter):
+    class Meta:
+        model = FirmwareImage
+        fields = ["organization", "device_type", "version"]

@@ -1,0 +1,188 @@
+"""Inventory rules: creating, changing and deleting devices and reference objects.
+
+The REST API, the admin, the CLI and the dashboard all change inventory through here, so
+validation that needs the database, secrets handling and the audit trail live in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from linesman.audit import services as audit
+from linesman.audit.models import AuditAction
+from linesman.core import crypto
+from linesman.inventory.models import Device, DeviceStatus
+
+#: The shortest periodic inform interval a device may be given, in seconds.
+MIN_UPDATE_FREQUENCY = 10
+
+
+class DeviceBusy(Exception):
+    """The device has an operation in progress; the change must wait."""
+
+
+def _apply(instance: models.Model, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        setattr(instance, key, value)
+
+
+def _device_fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(data)
+    if "password" in fields:
+        password = fields.pop("password")
+        # PUT without a password keeps the stored one; an explicit "" clears it.
+        if password is not None:
+            fields["password_encrypted"] = crypto.encrypt(password)
+    return fields
+
+
+@transaction.atomic
+def create_device(*, user, data: dict[str, Any]) -> Device:
+    fields = _device_fields(data)
+    device = Device(**fields)
+    if device.location_id and not device.location_name:
+        device.location_name = device.location.name
+    device.save()
+    audit.record_create(user, device, device_id=device.pk)
+    return device
+
+
+@transaction.atomic
+def update_device(*, user, device: Device, data: dict[str, Any]) -> Device:
+    before = audit.snapshot(device)
+    _apply(device, _device_fields(data))
+    if "location" in data and device.location_id and "location_name" not in data:
+        device.location_name = device.location.name
+    changed = audit.diff(before, audit.snapshot(device))
+    if changed:
+        device.last_change = timezone.now()
+        device.save()
+        audit.record_update(user, device, before, device_id=device.pk)
+    return device
+
+
+@transaction.atomic
+def delete_device(*, user, device: Device) -> None:
+    from linesman.operations.models import ACTIVE_STATES
+
+    if device.operations.filter(state__in=ACTIVE_STATES).exists():
+        raise DeviceBusy(f"device {device.pk} has an operation in progress")
+    audit.record_delete(user, device, device_id=device.pk)
+    device.delete()
+
+
+@transaction.atomic
+def save_reference(*, user, instance: models.Model, data: dict[str, Any]) -> models.Model:
+    """Create or update a reference object (organization, type, location, firmware)."""
+    creating = instance.pk is None
+    before = {} if creating else audit.snapshot(instance)
+    _apply(instance, data)
+    instance.save()
+    if creating:
+        audit.record_create(user, instance)
+    else:
+        audit.record_update(user, instance, before)
+    return instance
+
+
+@transaction.atomic
+def delete_reference(*, user, instance: models.Model) -> None:
+    audit.record_delete(user, instance)
+    instance.delete()
+
+
+def device_is_up(device: Device, now=None, grace: int | None = None) -> bool:
+    """Up while the last session is younger than the inform interval plus a grace period."""
+    from django.conf import settings
+
+    if device.last_connection is None:
+        return False
+    now = now or timezone.now()
+    grace = settings.LINESMAN_STATUS_GRACE if grace is None else grace
+    return (now - device.last_connection).total_seconds() <= device.update_frequency + grace
+
+
+def set_status(device: Device, up: bool, now=None) -> bool:
+    """Record a status flip (stamping status_change); returns whether it changed."""
+    wanted = DeviceStatus.UP if up else DeviceStatus.DOWN
+    if device.status == wanted:
+        return False
+    now = now or timezone.now()
+    Device.objects.filter(pk=device.pk).update(status=wanted, status_change=now)
+    device.status, device.status_change = wanted, now
+    audit.record(
+        user=None,
+        actor="system",
+        action=AuditAction.UPDATE,
+        instance=device,
+        changes={"status": [DeviceStatus.UP if not up else DeviceStatus.DOWN, wanted]},
+        device_id=device.pk,
+    )
+    return True
+
+
+def mark_silent_devices_down(now=None) -> int:
+    """Flip every Up device whose last session is too old to Down; returns how many."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    grace = settings.LINESMAN_STATUS_GRACE
+    # The database narrows to devices silent for longer than the shortest possible interval;
+    # the exact per-device interval is checked here, which is portable across databases.
+    cutoff = now - timedelta(seconds=grace + MIN_UPDATE_FREQUENCY)
+    candidates = Device.objects.filter(
+        Q(last_connection__lt=cutoff) | Q(last_connection__isnull=True), status=DeviceStatus.UP
+    ).only(
+        "id",
+        "status",
+        "last_connection",
+        "update_frequency",
+        "organization_id",
+        "name",
+        "serial_number",
+    )
+    flipped = 0
+    for device in candidates.iterator(chunk_size=2000):
+        if not device_is_up(device, now=now, grace=grace) and set_status(device, False, now=now):
+            flipped += 1
+    return flipped
+
+
+def refresh_status(devices: list[Device]) -> None:
+    """Bring the listed devices' status up to date before answering (`update_status=true`).
+
+    Devices that look Down are probed with a connection request (bounded concurrency and
+    total time); a device that answers opens a session, which marks it Up.
+    """
+    from linesman.cwmp import connreq
+
+    now = timezone.now()
+    to_probe = []
+    for device in devices:
+        up = device_is_up(device, now=now)
+        set_status(device, up, now=now)
+        if not up and device.connection_request_url:
+            to_probe.append(device)
+    if to_probe:
+        connreq.probe_and_wait(to_probe)
+        for device in to_probe:
+            device.refresh_from_db(fields=["status", "status_change", "last_connection"])
+
+
+def describe_upload(upload) -> dict[str, Any]:
+    """Size and SHA-256 of an uploaded file, read in chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    return {"size": size, "checksum": digest.hexdigest()}

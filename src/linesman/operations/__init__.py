@@ -1,0 +1,1 @@
+"""Remote operations on devices (reboot, resets, sync, reconf, firmware) and bulk jobs."""

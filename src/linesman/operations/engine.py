@@ -1,0 +1,419 @@
+"""The operation state machine, driven by what devices say in their CWMP sessions.
+
+initiated -> dispatched (first RPC sent) -> in_progress (first answer) -> completed |
+failed | timed_out | cancelled. An operation runs its steps in order (several PATCH flags
+make several steps); each step queues RPCs (`plan_step`) and some then wait for an event
+from the device (a boot, a bootstrap, a transfer completion) before the next step starts.
+The ACS session engine calls the `on_*` functions; nothing here talks HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from linesman.audit import services as audit
+from linesman.audit.models import AuditAction
+from linesman.cwmp import queue
+from linesman.cwmp.models import DeviceTask, TaskState
+from linesman.inventory.models import Device, Setting
+from linesman.operations.models import ACTIVE_STATES, Operation, OperationKind, OperationState
+
+log = logging.getLogger(__name__)
+
+#: Parameters per SetParameterValues / GetParameterValues request: small enough for CPEs
+#: with little memory, large enough to keep sessions short.
+CHUNK = 50
+
+AWAIT_BOOT = "awaiting_boot"
+AWAIT_BOOTSTRAP = "awaiting_bootstrap"
+AWAIT_TRANSFER = "awaiting_transfer"
+AWAIT_VERSION = "awaiting_version"
+AWAIT_INFORM = "awaiting_inform"
+
+RESULTS = {
+    OperationState.COMPLETED: "success",
+    OperationState.FAILED: "failure",
+    OperationState.TIMED_OUT: "timeout",
+    OperationState.CANCELLED: "cancelled",
+}
+
+
+def current_step(op: Operation) -> str:
+    steps = op.params.get("steps") or [op.kind]
+    return steps[min(op.params.get("step_index", 0), len(steps) - 1)]
+
+
+def desired_configuration(device: Device) -> list[dict[str, str]]:
+    """The device type's template overlaid with the device's own settings."""
+    values: dict[str, dict[str, str]] = {
+        path: {"name": path, "value": str(value), "type": "xsd:string"}
+        for path, value in (device.type.settings_template or {}).items()
+    }
+    for setting in device.settings.all():
+        values[setting.variable_name] = {
+            "name": setting.variable_name,
+            "value": setting.value,
+            "type": setting.type,
+        }
+    return list(values.values())
+
+
+def _enqueue_spv(op: Operation, parameters: list[dict[str, str]], handler: str) -> None:
+    for start in range(0, len(parameters), CHUNK):
+        queue.enqueue(
+            op.device_id,
+            "SetParameterValues",
+            {"parameters": parameters[start : start + CHUNK], "parameter_key": op.operation_id},
+            handler=handler,
+            operation_id=op.pk,
+        )
+
+
+def _variables(op: Operation) -> list[dict[str, Any]]:
+    return op.params.get("variables") or []
+
+
+def plan_step(op: Operation) -> None:
+    """Queue the RPCs of the operation's current step, or mark what it waits for."""
+    step = current_step(op)
+    device = op.device
+    if step == OperationKind.REBOOT:
+        queue.enqueue(
+            device.pk,
+            "Reboot",
+            {"command_key": op.operation_id},
+            handler="reboot",
+            operation_id=op.pk,
+        )
+    elif step in (OperationKind.FACTORY, OperationKind.DEVICE_FACTORY):
+        queue.enqueue(device.pk, "FactoryReset", {}, handler="factory_reset", operation_id=op.pk)
+    elif step in (OperationKind.SYNC, OperationKind.REFRESH):
+        queue.enqueue(
+            device.pk,
+            "GetParameterNames",
+            {"path": None, "next_level": False},
+            handler="discover",
+            operation_id=op.pk,
+        )
+    elif step == OperationKind.RECONF:
+        _enqueue_spv(op, desired_configuration(device), "apply")
+    elif step == OperationKind.FIRMWARE:
+        from linesman.inventory.firmware import download_args
+
+        queue.enqueue(
+            device.pk, "Download", download_args(op), handler="download", operation_id=op.pk
+        )
+    elif step == OperationKind.GET:
+        names = [v["variable_name"] for v in _variables(op)]
+        if any(name.endswith(".") for name in names):
+            # Partial paths: learn the names first, many CPEs fail partial-path GPV.
+            for name in names:
+                queue.enqueue(
+                    device.pk,
+                    "GetParameterNames",
+                    {"path": name, "next_level": False},
+                    handler="discover",
+                    operation_id=op.pk,
+                )
+        else:
+            queue.enqueue(
+                device.pk,
+                "GetParameterValues",
+                {"names": names},
+                handler="read",
+                operation_id=op.pk,
+            )
+    elif step == OperationKind.SET:
+        params = [
+            {
+                "name": v["variable_name"],
+                "value": str(v.get("value", "")),
+                "type": v.get("type") or "xsd:string",
+            }
+            for v in _variables(op)
+        ]
+        _enqueue_spv(op, params, "apply")
+    elif step == OperationKind.ADD_OBJECT:
+        for v in _variables(op):
+            queue.enqueue(
+                device.pk,
+                "AddObject",
+                {"object_name": v["variable_name"], "parameter_key": op.operation_id},
+                handler="add_object",
+                operation_id=op.pk,
+            )
+    elif step == OperationKind.DELETE_OBJECT:
+        for v in _variables(op):
+            queue.enqueue(
+                device.pk,
+                "DeleteObject",
+                {"object_name": v["variable_name"], "parameter_key": op.operation_id},
+                handler="delete_object",
+                operation_id=op.pk,
+            )
+    elif step == OperationKind.STATUS:
+        op.phase = AWAIT_INFORM
+        op.save(update_fields=["phase"])
+    _maybe_step_done(op)
+
+
+def _remaining_tasks(op: Operation) -> bool:
+    return DeviceTask.objects.filter(
+        operation_id=op.pk, state__in=[TaskState.QUEUED, TaskState.SENT]
+    ).exists()
+
+
+def _maybe_step_done(op: Operation) -> None:
+    if op.state not in ACTIVE_STATES or op.phase.startswith("awaiting") or _remaining_tasks(op):
+        return
+    _step_done(op)
+
+
+def _step_done(op: Operation) -> None:
+    step = current_step(op)
+    now = timezone.now()
+    if step == OperationKind.SYNC:
+        Device.objects.filter(pk=op.device_id).update(last_configuration=now, last_change=now)
+    index = op.params.get("step_index", 0) + 1
+    steps = op.params.get("steps") or [op.kind]
+    if index >= len(steps):
+        finish(op, OperationState.COMPLETED)
+        return
+    op.params = {**op.params, "step_index": index}
+    op.phase = ""
+    op.save(update_fields=["params", "phase"])
+    plan_step(op)
+
+
+def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=None) -> Operation:
+    """Move an operation to a final state, cancel what it still had queued, and record it."""
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().get(pk=op.pk)
+        if op.state not in ACTIVE_STATES:
+            return op
+        op.state = state
+        op.result = RESULTS[state]
+        op.error = error[:2000]
+        op.error_cause = cause
+        op.completed_at = timezone.now()
+        op.phase = ""
+        op.save(update_fields=["state", "result", "error", "error_cause", "completed_at", "phase"])
+        queue.cancel_for_operation(op.pk, reason=state)
+        if op.kind == OperationKind.FIRMWARE:
+            Device.objects.filter(pk=op.device_id).update(
+                firmware_image_is_pending=False, last_change=op.completed_at
+            )
+        audit.record(
+            user=user,
+            action=AuditAction.OPERATION,
+            object_type="operations.operation",
+            object_id=op.operation_id,
+            object_repr=f"{op.kind} {op.operation_id}",
+            device_id=op.device_id,
+            organization_id=op.device.organization_id,
+            changes={"state": ["active", state]},
+            message=f"{op.operation_id} {state}" + (f": {error}" if error else ""),
+        )
+    if op.bulk_job_id is not None:
+        from linesman.operations import bulk
+
+        transaction.on_commit(lambda: bulk.on_operation_finished(op))
+    return op
+
+
+def _set_state(op: Operation, state: str, **stamps) -> None:
+    if op.state == state:
+        return
+    op.state = state
+    fields = ["state"]
+    for name, value in stamps.items():
+        if getattr(op, name) is None:
+            setattr(op, name, value)
+            fields.append(name)
+    op.save(update_fields=fields)
+
+
+def on_task_sent(task: DeviceTask) -> None:
+    if task.operation_id is None:
+        return
+    op = task.operation
+    if op.state == OperationState.INITIATED:
+        _set_state(op, OperationState.DISPATCHED, dispatched_at=timezone.now())
+
+
+# --- answers -----------------------------------------------------------------------------
+
+
+def _store_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
+    from linesman.cwmp.parameters import merge_values
+
+    merge_values(device_id, parameters)
+
+
+def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
+    handler = task.handler
+    if handler == "discover":
+        leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
+        from linesman.cwmp.parameters import merge_names
+
+        merge_names(op.device_id, response.get("parameters", []))
+        for start in range(0, len(leaves), CHUNK):
+            queue.enqueue(
+                op.device_id,
+                "GetParameterValues",
+                {"names": leaves[start : start + CHUNK]},
+                handler="read",
+                operation_id=op.pk,
+            )
+    elif handler == "read":
+        parameters = response.get("parameters", [])
+        _store_values(op.device_id, parameters)
+        if current_step(op) == OperationKind.SYNC:
+            _sync_settings(op.device_id, parameters)
+        values = dict(op.output.get("values", {}))
+        values.update({p["name"]: p["value"] for p in parameters})
+        op.output = {**op.output, "values": values}
+        op.save(update_fields=["output"])
+    elif handler == "apply":
+        names = [p["name"] for p in task.args.get("parameters", [])]
+        Setting.objects.filter(device_id=op.device_id, variable_name__in=names).update(
+            pending=False, applied=timezone.now()
+        )
+        _store_values(op.device_id, task.args.get("parameters", []))
+        if response.get("status") == 1:
+            op.output = {**op.output, "reboot_required": True}
+            op.save(update_fields=["output"])
+    elif handler == "reboot":
+        op.phase = AWAIT_BOOT
+        op.save(update_fields=["phase"])
+    elif handler == "factory_reset":
+        if current_step(op) == OperationKind.FACTORY:
+            # `factory` wipes what we store: the device falls back to its type's template.
+            Setting.objects.filter(device_id=op.device_id).delete()
+            from linesman.cwmp.parameters import clear_values
+
+            clear_values(op.device_id)
+        op.phase = AWAIT_BOOTSTRAP
+        op.save(update_fields=["phase"])
+    elif handler == "download":
+        op.phase = AWAIT_TRANSFER
+        op.save(update_fields=["phase"])
+    elif handler in ("add_object", "delete_object"):
+        results = list(op.output.get("objects", []))
+        results.append({"object_name": task.args.get("object_name"), **response})
+        op.output = {**op.output, "objects": results}
+        op.save(update_fields=["output"])
+
+
+def _sync_settings(device_id: int, parameters: list[dict[str, Any]]) -> None:
+    """`sync`: the stored settings take the values the device reports."""
+    reported = {p["name"]: p for p in parameters}
+    for setting in Setting.objects.filter(device_id=device_id, variable_name__in=list(reported)):
+        setting.value = reported[setting.variable_name]["value"]
+        setting.type = reported[setting.variable_name].get("type", setting.type)
+        setting.pending = False
+        setting.applied = timezone.now()
+        setting.save(update_fields=["value", "type", "pending", "applied", "updated"])
+
+
+def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
+    """The device answered `task`; advance its operation."""
+    if task.operation_id is None:
+        return
+    op = Operation.objects.select_related("device", "device__type").get(pk=task.operation_id)
+    if op.state not in ACTIVE_STATES:
+        return
+    _set_state(op, OperationState.IN_PROGRESS, started_at=timezone.now())
+    _handle(op, task, response)
+    _maybe_step_done(op)
+
+
+def on_task_fault(task: DeviceTask, code: int, message: str) -> None:
+    if task.operation_id is None:
+        return
+    op = task.operation
+    if op.state in ACTIVE_STATES:
+        finish(
+            op,
+            OperationState.FAILED,
+            error=f"{task.method}: fault {code} {message}",
+            cause="device_faults",
+        )
+
+
+def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
+    """Events of a new session: boots, bootstraps and version changes complete operations."""
+    op = (
+        Operation.objects.select_related("device", "device__type")
+        .filter(device_id=device.pk, state__in=ACTIVE_STATES)
+        .first()
+    )
+    if op is None:
+        return
+    codes = {code for code, _ in events}
+    keys = {code: key for code, key in events}
+    if op.phase == AWAIT_BOOT and (keys.get("M Reboot") == op.operation_id or "1 BOOT" in codes):
+        op.phase = ""
+        op.save(update_fields=["phase"])
+        _step_done(op)
+    elif op.phase == AWAIT_BOOTSTRAP and "0 BOOTSTRAP" in codes:
+        op.phase = ""
+        op.save(update_fields=["phase"])
+        if current_step(op) == OperationKind.DEVICE_FACTORY:
+            # `device_factory` keeps the stored configuration and puts it back.
+            _enqueue_spv(op, desired_configuration(op.device), "apply")
+        _maybe_step_done(op)
+    elif op.phase == AWAIT_VERSION:
+        _check_version(op, device)
+    elif op.phase == AWAIT_INFORM:
+        op.phase = ""
+        op.save(update_fields=["phase"])
+        _step_done(op)
+
+
+def _check_version(op: Operation, device: Device) -> None:
+    expected = op.params.get("version")
+    if device.software_version == expected:
+        op.phase = ""
+        op.save(update_fields=["phase"])
+        _step_done(op)
+
+
+def on_transfer_complete(
+    device: Device, command_key: str, fault_code: int, fault_string: str
+) -> None:
+    op = (
+        Operation.objects.select_related("device")
+        .filter(device_id=device.pk, operation_id=command_key, state__in=ACTIVE_STATES)
+        .first()
+    )
+    if op is None:
+        return
+    if fault_code:
+        from linesman.cwmp.faults import describe
+
+        finish(
+            op,
+            OperationState.FAILED,
+            cause="device_faults",
+            error=f"TransferComplete fault {fault_code} {describe(fault_code)}: {fault_string}",
+        )
+        return
+    op.phase = AWAIT_VERSION
+    op.save(update_fields=["phase"])
+    _check_version(op, device)
+
+
+def expire(op_pk: int) -> None:
+    op = Operation.objects.filter(pk=op_pk, state__in=ACTIVE_STATES).first()
+    if op is not None and op.deadline is not None and op.deadline <= timezone.now():
+        finish(
+            op,
+            OperationState.TIMED_OUT,
+            error="The device did not complete the operation in time.",
+            cause="operation_timeouts",
+        )

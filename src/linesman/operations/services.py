@@ -1,0 +1,170 @@
+"""The operation service: every entry point starts, cancels and inspects operations here.
+
+It validates the request, refuses a second active operation on a device (409), records
+the Operation, queues its first RPCs for the device's next session, and asks the device to
+connect now (a connection request). The session engine then drives it (see `engine`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from linesman.audit import services as audit
+from linesman.audit.models import AuditAction
+from linesman.inventory.models import Device
+from linesman.operations import engine
+from linesman.operations.models import (
+    ACTIVE_STATES,
+    SEED_OPERATIONS,
+    Operation,
+    OperationKind,
+    OperationState,
+)
+from linesman.operations.timings import estimate_seconds, timeout_seconds
+
+#: The order several operations requested at once run in: reset first, then read the
+#: device's configuration, then write ours, then reboot to apply it.
+STEP_ORDER = ["factory", "device_factory", "sync", "reconf", "reboot"]
+
+
+class OperationError(Exception):
+    status_code = 400
+
+
+class UnknownOperation(OperationError):
+    status_code = 400
+
+
+class OperationConflict(OperationError):
+    status_code = 409
+
+
+class NotApplicable(OperationError):
+    status_code = 422
+
+
+def parse_kind(name: Any, allowed: tuple[str, ...] = SEED_OPERATIONS) -> str:
+    if not isinstance(name, str) or name not in allowed:
+        raise UnknownOperation(f"Unknown operation {name!r}; use one of: {', '.join(allowed)}.")
+    return name
+
+
+def order_steps(kinds: list[str]) -> list[str]:
+    if "factory" in kinds and "device_factory" in kinds:
+        raise UnknownOperation("factory and device_factory cannot be requested together.")
+    return sorted(set(kinds), key=STEP_ORDER.index)
+
+
+def active_operation(device: Device) -> Operation | None:
+    return device.operations.filter(state__in=ACTIVE_STATES).first()
+
+
+def check_can_start(device: Device) -> None:
+    """Raise if an operation cannot start on this device now."""
+    current = active_operation(device)
+    if current is not None:
+        raise OperationConflict(
+            f"Operation {current.operation_id} ({current.kind}) is {current.state} on this device."
+        )
+
+
+def firmware_requested(device: Device, data: dict[str, Any]) -> bool:
+    """Whether a device update asks for a firmware upgrade (image + pending flag)."""
+    if not data.get("firmware_image_is_pending"):
+        return False
+    return (data.get("firmware_image") or device.firmware_image) is not None
+
+
+def _actor(user) -> str:
+    return audit.actor_name(user)
+
+
+def start_operation(
+    *,
+    device: Device,
+    kind: str,
+    user=None,
+    steps: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    bulk_job_id: int | None = None,
+    timeout: int | None = None,
+    connection_request: bool = True,
+) -> Operation:
+    """Record an operation, queue its first RPCs, and ask the device to connect."""
+    steps = steps or [kind]
+    # A device never seen yet is inactive too; its operations wait for its first session.
+    # One that has been seen and was then switched off is deactivated.
+    if not device.is_active and device.last_connection is not None:
+        raise NotApplicable("The device is deactivated; activate it before running operations.")
+    now = timezone.now()
+    params = dict(params or {})
+    params["steps"] = steps
+    op = Operation(
+        device=device,
+        kind=steps[0] if kind in SEED_OPERATIONS else kind,
+        params=params,
+        initiated_by=user if getattr(user, "is_authenticated", False) else None,
+        initiated_by_name=_actor(user),
+        estimated_completion=now + timedelta(seconds=estimate_seconds(steps)),
+        deadline=now + timedelta(seconds=timeout or timeout_seconds(steps)),
+        bulk_job_id=bulk_job_id,
+    )
+    try:
+        with transaction.atomic():
+            check_can_start(device)
+            op.save()
+            engine.plan_step(op)
+            audit.record(
+                user=user,
+                action=AuditAction.OPERATION,
+                instance=device,
+                device_id=device.pk,
+                message=f"{op.operation_id} {'+'.join(steps)} initiated",
+                changes={"operation": [None, op.operation_id], "state": [None, op.state]},
+            )
+    except IntegrityError:
+        # The partial unique index caught a concurrent request that won the race.
+        raise OperationConflict("Another operation is already active on this device.") from None
+    if op.state in ACTIVE_STATES:
+        _after_commit(op, connection_request)
+    return op
+
+
+def _after_commit(op: Operation, connection_request: bool) -> None:
+    from linesman.operations import tasks
+
+    def kick() -> None:
+        tasks.expire_operation.schedule(args=(op.pk,), eta=op.deadline)
+        if connection_request:
+            from linesman.cwmp import tasks as cwmp_tasks
+
+            cwmp_tasks.connection_request(op.device_id)
+
+    transaction.on_commit(kick)
+
+
+def start_firmware_upgrade(*, device: Device, user=None, **kwargs) -> Operation:
+    image = device.firmware_image
+    if image is None:
+        raise NotApplicable("The device has no firmware image set.")
+    if image.device_type_id != device.type_id:
+        raise NotApplicable("The firmware image is for another device type.")
+    return start_operation(
+        device=device,
+        kind=OperationKind.FIRMWARE,
+        user=user,
+        params={"firmware_image": image.pk, "version": image.version, **kwargs.pop("params", {})},
+        **kwargs,
+    )
+
+
+def cancel_operation(op: Operation, *, user=None, reason: str = "cancelled") -> Operation:
+    return engine.finish(op, OperationState.CANCELLED, error=reason, cause="cancelled", user=user)
+
+
+def last_operation(device: Device) -> Operation | None:
+    return device.operations.order_by("-id").first()

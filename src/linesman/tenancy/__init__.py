@@ -1,0 +1,1 @@
+"""Organizations, users' memberships and roles, API tokens, and who may see and do what."""

@@ -1,0 +1,29 @@
+"""Top-level routes: the API, its docs, the admin, the ACS and the firmware file server."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+
+from linesman.inventory import firmware
+
+
+def root(request):
+    return JsonResponse(
+        {
+            "name": "Linesman",
+            "api": "/api/v1/",
+            "docs": "/api/v1/docs/",
+            "acs": "/cwmp/",
+            "admin": "/admin/",
+        }
+    )
+
+
+urlpatterns = [
+    path("", root, name="root"),
+    path("api/v1/", include("linesman.api_urls")),
+    path("admin/", admin.site.urls),
+    re_path(r"^firmware/(?P<token>[^/]+)/(?P<filename>[^/]*)$", firmware.serve, name="firmware"),
+]

@@ -1,0 +1,98 @@
+"""Shared fixtures: organizations, users of every role with API tokens, API clients."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from linesman.inventory.models import Device, DeviceType, Location
+from linesman.tenancy import services as tenancy
+from linesman.tenancy.models import Role
+
+
+class Actor:
+    """A user with a token, and an API client that sends it."""
+
+    def __init__(self, user, token: str | None):
+        self.user = user
+        self.token = token
+        self.client = APIClient()
+        if token:
+            self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture
+def org_a(db):
+    return tenancy.create_organization("Org A")
+
+
+@pytest.fixture
+def org_b(db):
+    return tenancy.create_organization("Org B")
+
+
+def make_actor(username: str, org=None, role: str = Role.VIEWER, superuser: bool = False):
+    user = tenancy.create_user(username, organization=org, role=role, superuser=superuser)
+    return Actor(user, tenancy.create_token(user).clear)
+
+
+@pytest.fixture
+def admin_a(org_a):
+    return make_actor("admin_a", org_a, Role.ADMIN)
+
+
+@pytest.fixture
+def operator_a(org_a):
+    return make_actor("operator_a", org_a, Role.OPERATOR)
+
+
+@pytest.fixture
+def viewer_a(org_a):
+    return make_actor("viewer_a", org_a, Role.VIEWER)
+
+
+@pytest.fixture
+def admin_b(org_b):
+    return make_actor("admin_b", org_b, Role.ADMIN)
+
+
+@pytest.fixture
+def superuser(db):
+    return make_actor("root", superuser=True)
+
+
+@pytest.fixture
+def anonymous(db):
+    return Actor(None, None)
+
+
+@pytest.fixture
+def device_type(db):
+    return DeviceType.objects.create(
+        short_name="enterprise_router", name="Enterprise router", manufacturer="Zequenze Systems"
+    )
+
+
+@pytest.fixture
+def location_a(org_a):
+    return Location.objects.create(
+        organization=org_a, name="New York Branch Office", short_name="ny_branch",
+        latitude="40.7128", longitude="-74.0060",
+    )
+
+
+def make_device(org, device_type, serial: str, **fields) -> Device:
+    fields.setdefault("name", f"dev-{serial}")
+    return Device.objects.create(
+        organization=org, type=device_type, serial_number=serial, **fields
+    )
+
+
+@pytest.fixture
+def device_a(org_a, device_type):
+    return make_device(org_a, device_type, "ZEQ240100001", name="Router-Branch-Office-001")
+
+
+@pytest.fixture
+def device_b(org_b, device_type):
+    return make_device(org_b, device_type, "ZEQ240200001", name="Router-B-001")
