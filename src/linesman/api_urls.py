@@ -7,6 +7,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from linesman.audit.api.views import AuditEntryViewSet
+from linesman.cwmp.api.views import (
+    DeviceNameVariablesView,
+    DeviceSerialVariablesView,
+    DeviceVariablesView,
+)
+from linesman.inventory.api.settings_views import (
+    DeviceSettingsView,
+    ParameterViewSet,
+    SettingListView,
+)
 from linesman.inventory.api.views import (
     DeviceByNameViewSet,
     DeviceBySerialViewSet,
@@ -15,6 +25,13 @@ from linesman.inventory.api.views import (
     FirmwareImageViewSet,
     LocationViewSet,
     OrganizationViewSet,
+)
+from linesman.operations.api.views import (
+    DeviceNameOperationView,
+    DeviceOperationHistoryView,
+    DeviceOperationView,
+    DeviceSerialOperationView,
+    WhipView,
 )
 
 router = SimpleRouter(trailing_slash=True)
@@ -30,9 +47,20 @@ router.register(
     "inventory_firmware_image", FirmwareImageViewSet, basename="inventory_firmware_image"
 )
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
+router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
+router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("inventory_device_operation/<int:key>/", DeviceOperationView.as_view()),
+    path("inventory_device_serial_operation/<str:key>/", DeviceSerialOperationView.as_view()),
+    path("inventory_device_name_operation/<str:key>/", DeviceNameOperationView.as_view()),
+    path("inventory_device_whip/<int:pk>/", WhipView.as_view()),
+    path("inventory_device/<int:pk>/operations/", DeviceOperationHistoryView.as_view()),
+    path("inventory_device_variables/<int:key>/", DeviceVariablesView.as_view()),
+    path("inventory_device_name_variables/<str:key>/", DeviceNameVariablesView.as_view()),
+    path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
+    path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
     path("", include(router.urls)),
 ]

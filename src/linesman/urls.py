@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path, re_path
 
+from linesman.cwmp.views import acs
 from linesman.inventory import firmware
 
 
@@ -25,5 +26,7 @@ urlpatterns = [
     path("", root, name="root"),
     path("api/v1/", include("linesman.api_urls")),
     path("admin/", admin.site.urls),
+    path("cwmp/", acs, name="cwmp"),
+    path("cwmp", acs),
     re_path(r"^firmware/(?P<token>[^/]+)/(?P<filename>[^/]*)$", firmware.serve, name="firmware"),
 ]

@@ -100,6 +100,12 @@ def plan_step(op: Operation) -> None:
             operation_id=op.pk,
         )
     elif step == OperationKind.RECONF:
+        # The management settings (inform interval, connection request credentials) are
+        # part of what a device should have, so reconf re-asserts them too.
+        from linesman.cwmp import provisioning
+
+        provisioning.ensure_connection_request_credentials(device)
+        _enqueue_spv(op, provisioning.management_parameters(device), "provision")
         _enqueue_spv(op, desired_configuration(device), "apply")
     elif step == OperationKind.FIRMWARE:
         from linesman.inventory.firmware import download_args
@@ -278,12 +284,8 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         values.update({p["name"]: p["value"] for p in parameters})
         op.output = {**op.output, "values": values}
         op.save(update_fields=["output"])
-    elif handler == "apply":
-        names = [p["name"] for p in task.args.get("parameters", [])]
-        Setting.objects.filter(device_id=op.device_id, variable_name__in=names).update(
-            pending=False, applied=timezone.now()
-        )
-        _store_values(op.device_id, task.args.get("parameters", []))
+    elif handler in ("apply", "provision"):
+        _handle_unowned(task, response)
         if response.get("status") == 1:
             op.output = {**op.output, "reboot_required": True}
             op.save(update_fields=["output"])
@@ -320,9 +322,23 @@ def _sync_settings(device_id: int, parameters: list[dict[str, Any]]) -> None:
         setting.save(update_fields=["value", "type", "pending", "applied", "updated"])
 
 
+def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
+    """Answers to RPCs no operation asked for (bootstrap provisioning)."""
+    if task.handler in ("apply", "provision"):
+        parameters = task.args.get("parameters", [])
+        names = [p["name"] for p in parameters]
+        Setting.objects.filter(device_id=task.device_id, variable_name__in=names).update(
+            pending=False, applied=timezone.now()
+        )
+        from linesman.cwmp.rpc import SECRET_REF
+
+        _store_values(task.device_id, [p for p in parameters if p.get("value") != SECRET_REF])
+
+
 def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     """The device answered `task`; advance its operation."""
     if task.operation_id is None:
+        _handle_unowned(task, response)
         return
     op = Operation.objects.select_related("device", "device__type").get(pk=task.operation_id)
     if op.state not in ACTIVE_STATES:
@@ -361,11 +377,10 @@ def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
         op.save(update_fields=["phase"])
         _step_done(op)
     elif op.phase == AWAIT_BOOTSTRAP and "0 BOOTSTRAP" in codes:
+        # The session queued the bootstrap provisioning, linked to this operation: the
+        # type's template, plus for `device_factory` the stored settings it kept.
         op.phase = ""
         op.save(update_fields=["phase"])
-        if current_step(op) == OperationKind.DEVICE_FACTORY:
-            # `device_factory` keeps the stored configuration and puts it back.
-            _enqueue_spv(op, desired_configuration(op.device), "apply")
         _maybe_step_done(op)
     elif op.phase == AWAIT_VERSION:
         _check_version(op, device)

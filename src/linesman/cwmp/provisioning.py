@@ -1,0 +1,81 @@
+"""Bootstrap provisioning: what a device gets on its first contact and after a reset.
+
+The periodic inform interval (the device's `update_frequency`), connection request
+credentials of its own (random, stored encrypted), and its desired configuration (the
+type's template plus its own settings).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from linesman.core import crypto
+from linesman.cwmp import queue
+from linesman.cwmp.rpc import SECRET_REF
+from linesman.inventory.models import Device
+
+CHUNK = 50
+
+
+def management_parameters(device: Device) -> list[dict[str, str]]:
+    base = (device.data_model_root or "Device.") + "ManagementServer."
+    return [
+        {"name": base + "PeriodicInformEnable", "value": "true", "type": "xsd:boolean"},
+        {
+            "name": base + "PeriodicInformInterval",
+            "value": str(device.update_frequency),
+            "type": "xsd:unsignedInt",
+        },
+        {
+            "name": base + "ConnectionRequestUsername",
+            "value": device.connection_request_username,
+            "type": "xsd:string",
+        },
+        {"name": base + "ConnectionRequestPassword", "value": SECRET_REF, "type": "xsd:string"},
+    ]
+
+
+def ensure_connection_request_credentials(device: Device) -> None:
+    if device.connection_request_username and device.connection_request_password_encrypted:
+        return
+    device.connection_request_username = f"cr-{device.pk}-{secrets.token_hex(4)}"
+    device.connection_request_password_encrypted = crypto.encrypt(secrets.token_urlsafe(18))
+    Device.objects.filter(pk=device.pk).update(
+        connection_request_username=device.connection_request_username,
+        connection_request_password_encrypted=device.connection_request_password_encrypted,
+    )
+
+
+def provision(device: Device, operation_id: int | None = None) -> None:
+    """Queue the bootstrap SetParameterValues (linked to an operation waiting on it)."""
+    from linesman.operations.engine import desired_configuration
+
+    ensure_connection_request_credentials(device)
+    queue.enqueue(
+        device.pk,
+        "SetParameterValues",
+        {"parameters": management_parameters(device), "parameter_key": "bootstrap"},
+        handler="provision",
+        operation_id=operation_id,
+    )
+    desired = desired_configuration(device)
+    for start in range(0, len(desired), CHUNK):
+        queue.enqueue(
+            device.pk,
+            "SetParameterValues",
+            {"parameters": desired[start : start + CHUNK], "parameter_key": "bootstrap"},
+            handler="apply",
+            operation_id=operation_id,
+        )
+
+
+def needs_provisioning(
+    device: Device, events: set[str], first_contact: bool, reported: dict[str, str]
+) -> bool:
+    if first_contact or "0 BOOTSTRAP" in events:
+        return True
+    if not device.connection_request_username:
+        return True
+    root = device.data_model_root or "Device."
+    interval = reported.get(root + "ManagementServer.PeriodicInformInterval")
+    return interval is not None and interval != str(device.update_frequency)

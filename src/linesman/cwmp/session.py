@@ -1,0 +1,322 @@
+"""The ACS session engine: one HTTP request of a CWMP session in, one HTTP reply out.
+
+A session (TR-069 3.7) is: the device POSTs an Inform, the ACS answers InformResponse;
+the device sends its own requests (TransferComplete, GetRPCMethods, ...); the device POSTs
+an empty body; the ACS then sends queued RPCs one per HTTP response and reads each answer
+in the next request; an empty 204 ends the session. All state is in the database
+(CwmpSession, DeviceTask), so consecutive requests may reach different server processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from linesman.cwmp import digest, inform, provisioning, queue, rpc, soap
+from linesman.cwmp.faults import describe
+from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
+from linesman.inventory.models import Device
+from linesman.operations import engine
+from linesman.operations.models import ACTIVE_STATES, Operation
+
+log = logging.getLogger(__name__)
+
+COOKIE = "lsm_session"
+#: A session idle this long is abandoned: a new Inform from the device takes over.
+SESSION_TIMEOUT = timedelta(seconds=60)
+#: How often an RPC sent but never answered is sent again before it fails.
+MAX_ATTEMPTS = 3
+ACS_RPC_METHODS = ["Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete"]
+CWMP_VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    cookie: str | None = None
+    end_cookie: bool = False
+
+
+@dataclass
+class Request:
+    body: bytes
+    cookie: str | None
+    authorization: str
+    address: str
+    method: str = "POST"
+
+
+def _soap(envelope: soap.Envelope, cookie: str | None = None) -> Reply:
+    return Reply(
+        200, soap.serialize(envelope), {"Content-Type": "text/xml; charset=utf-8"}, cookie=cookie
+    )
+
+
+def _end(session: CwmpSession | None) -> Reply:
+    if session is not None:
+        CwmpSession.objects.filter(pk=session.pk).delete()
+    return Reply(204, end_cookie=True)
+
+
+def _negotiate(supported: str | None) -> str | None:
+    if not supported:
+        return None
+    offered = {v.strip() for v in supported.split(",")}
+    common = [v for v in CWMP_VERSIONS if v in offered]
+    return common[-1] if common else None
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def _authenticate(device: Device, request: Request) -> bool:
+    if not device.username and not device.password_encrypted:
+        return True  # a device recorded without credentials is not asked for any
+    return digest.check(
+        request.authorization,
+        request.method,
+        device.username,
+        device.password,
+        allow_basic=device.type.allow_basic_auth,
+    )
+
+
+def _auto_register(message: soap.Inform) -> Device | None:
+    org_ref, type_ref = settings.LINESMAN_AUTO_REGISTER_ORG, settings.LINESMAN_AUTO_REGISTER_TYPE
+    if not org_ref or not type_ref:
+        return None
+    from linesman.inventory.models import DeviceType
+    from linesman.tenancy.models import Organization
+
+    org = Organization.objects.filter(
+        **({"pk": int(org_ref)} if org_ref.isdigit() else {"name": org_ref})
+    ).first()
+    dtype = DeviceType.objects.filter(
+        **({"pk": int(type_ref)} if type_ref.isdigit() else {"short_name": type_ref})
+    ).first()
+    serial = message.device_id.serial_number
+    if org is None or dtype is None or not serial:
+        return None
+    from linesman.inventory import services
+
+    return services.create_device(
+        user=None,
+        data={"organization_id": org.pk, "type": dtype, "serial_number": serial, "name": serial},
+    )
+
+
+def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None:
+    """Create the session row (the per-device lock); None if another live session holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        existing = CwmpSession.objects.select_for_update().filter(device=device).first()
+        if existing is not None:
+            if now - existing.last_activity < SESSION_TIMEOUT:
+                return None
+            # Abandoned half-way: what it sent but never got answered goes back in the queue.
+            queue.requeue_unanswered(device.pk)
+            existing.delete()
+        try:
+            with transaction.atomic():
+                return CwmpSession.objects.create(
+                    key=secrets.token_urlsafe(24),
+                    device=device,
+                    cwmp_ns=envelope.cwmp_ns,
+                    stage="cpe_requests",
+                    last_activity=now,
+                )
+        except IntegrityError:
+            return None
+
+
+def _start(request: Request, envelope: soap.Envelope) -> Reply:
+    message: soap.Inform = envelope.body
+    device = inform.find_device(message) or _auto_register(message)
+    if device is None:
+        log.info("refused Inform from unknown serial %r", message.device_id.serial_number)
+        return Reply(401, b"unknown device", {"WWW-Authenticate": digest.challenge()})
+    if not _authenticate(device, request):
+        return Reply(401, b"", {"WWW-Authenticate": digest.challenge()})
+    session = _open_session(device, envelope)
+    if session is None:
+        return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
+
+    events = [(e.code, e.command_key) for e in message.events]
+    codes = {code for code, _ in events}
+    first_contact = device.last_connection is None
+    inform.apply(device, message, envelope, request.address)
+    if provisioning.needs_provisioning(device, codes, first_contact, inform.reported(message)):
+        waiting = Operation.objects.filter(
+            device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
+        ).first()
+        provisioning.provision(device, waiting.pk if waiting and "0 BOOTSTRAP" in codes else None)
+    engine.on_inform(device, events)
+    _debug(device, "in", request.body)
+
+    use = _negotiate(envelope.supported_cwmp_versions)
+    reply = soap.Envelope(
+        soap.InformResponse(1),
+        cwmp_id=envelope.cwmp_id,
+        cwmp_ns=envelope.cwmp_ns,
+        use_cwmp_version=use,
+    )
+    return _out(device, _soap(reply, cookie=session.key))
+
+
+def _find_session(request: Request) -> CwmpSession | None:
+    now = timezone.now()
+    fresh = CwmpSession.objects.select_related("device", "device__type", "current_task").filter(
+        last_activity__gte=now - SESSION_TIMEOUT
+    )
+    if request.cookie:
+        return fresh.filter(key=request.cookie).first()
+    # Devices that ignore cookies: the one live session from the same address.
+    if request.address:
+        candidates = list(fresh.filter(device__address=request.address)[:2])
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
+
+
+def _touch(session: CwmpSession, **fields) -> None:
+    fields["last_activity"] = timezone.now()
+    CwmpSession.objects.filter(pk=session.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(session, key, value)
+
+
+def _cpe_request(session: CwmpSession, envelope: soap.Envelope) -> Reply:
+    message = envelope.body
+    device = session.device
+    if isinstance(message, soap.TransferComplete):
+        engine.on_transfer_complete(
+            device, message.command_key, message.fault_code, message.fault_string
+        )
+        answer = soap.TransferCompleteResponse()
+    elif isinstance(message, soap.AutonomousTransferComplete):
+        answer = soap.AutonomousTransferCompleteResponse()
+    else:  # GetRPCMethods
+        answer = soap.GetRPCMethodsResponse(ACS_RPC_METHODS)
+    _touch(session)
+    return _soap(soap.Envelope(answer, cwmp_id=envelope.cwmp_id, cwmp_ns=session.cwmp_ns))
+
+
+def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
+    message = envelope.body
+    now = timezone.now()
+    if isinstance(message, soap.Fault):
+        task.state = TaskState.FAILED
+        task.fault_code = message.fault_code
+        detail = "; ".join(
+            f"{f.name}: {f.code} {f.string or describe(f.code)}"
+            for f in message.set_parameter_value_faults
+        )
+        task.fault_string = (message.fault_string or describe(message.fault_code)) + (
+            f" ({detail})" if detail else ""
+        )
+        task.finished_at = now
+        task.save(update_fields=["state", "fault_code", "fault_string", "finished_at"])
+        engine.on_task_fault(task, message.fault_code, task.fault_string)
+        return
+    task.state = TaskState.DONE
+    task.response = rpc.flatten(message)
+    task.finished_at = now
+    task.save(update_fields=["state", "response", "finished_at"])
+    engine.on_task_response(task, task.response)
+
+
+def _next_rpc(session: CwmpSession) -> Reply:
+    device = session.device
+    while True:
+        task = queue.next_task(device.pk)
+        if task is None:
+            return _out(device, _end(session))
+        try:
+            message = rpc.build_request(device, task.method, task.args)
+        except (ValueError, TypeError, KeyError) as exc:
+            task.state, task.fault_string = TaskState.FAILED, f"cannot build request: {exc}"
+            task.save(update_fields=["state", "fault_string"])
+            engine.on_task_fault(task, 0, task.fault_string)
+            continue
+        task.state = TaskState.SENT
+        task.session_key = session.key
+        task.sent_at = timezone.now()
+        task.attempts += 1
+        task.save(update_fields=["state", "session_key", "sent_at", "attempts"])
+        engine.on_task_sent(task)
+        _touch(session, stage="acs_requests", current_task=task, rpc_count=session.rpc_count + 1)
+        envelope = soap.Envelope(message, cwmp_id=str(task.pk), cwmp_ns=session.cwmp_ns)
+        return _out(device, _soap(envelope))
+
+
+def _unanswered(task: DeviceTask) -> None:
+    """The device moved on without answering the RPC we sent: resend later, or give up."""
+    if task.attempts >= MAX_ATTEMPTS:
+        task.state, task.fault_string = TaskState.FAILED, "the device never answered"
+        task.save(update_fields=["state", "fault_string"])
+        engine.on_task_fault(task, 0, task.fault_string)
+    else:
+        DeviceTask.objects.filter(pk=task.pk, state=TaskState.SENT).update(
+            state=TaskState.QUEUED, session_key=""
+        )
+
+
+def _continue(request: Request, envelope: soap.Envelope | None) -> Reply:
+    session = _find_session(request)
+    if session is None:
+        if envelope is None:
+            return Reply(204, end_cookie=True)  # nothing to do for a stray empty POST
+        return Reply(400, b"no CWMP session: start with an Inform")
+    _debug(session.device, "in", request.body)
+    message = envelope.body if envelope is not None else None
+    if isinstance(
+        message, soap.TransferComplete | soap.AutonomousTransferComplete | soap.GetRPCMethods
+    ):
+        return _out(session.device, _cpe_request(session, envelope))
+    task = session.current_task
+    if task is not None and task.state == TaskState.SENT:
+        if message is None:
+            _unanswered(task)
+        elif isinstance(message, soap.Fault) or rpc.response_matches(task.method, message):
+            _finish_task(task, envelope)
+        else:
+            log.warning(
+                "device %s answered %s to %s", session.device_id, message.METHOD, task.method
+            )
+            _unanswered(task)
+    return _next_rpc(session)
+
+
+def _out(device: Device, reply: Reply) -> Reply:
+    _debug(device, "out", reply.body)
+    return reply
+
+
+def _debug(device: Device, direction: str, body: bytes) -> None:
+    if device.debug and body:
+        from linesman.cwmp.debuglog import record_exchange
+
+        record_exchange(device, direction, body)
+
+
+def handle(request: Request) -> Reply:
+    """Serve one HTTP request of a CWMP session."""
+    try:
+        envelope = soap.parse(request.body)
+    except soap.UnknownMethodError as exc:
+        fault = soap.Fault(8000, f"Method not supported: {exc.method}")
+        return _soap(soap.Envelope(fault, cwmp_id=exc.cwmp_id, cwmp_ns=exc.cwmp_ns))
+    except soap.SoapParseError as exc:
+        return Reply(400, f"malformed CWMP message: {exc}"[:500].encode())
+    if envelope is not None and isinstance(envelope.body, soap.Inform):
+        return _start(request, envelope)
+    return _continue(request, envelope)

@@ -1,0 +1,169 @@
+"""Desired settings of a device (`inventory_device_setting`) and the parameter catalog."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from linesman.audit import services as audit
+from linesman.core.api import require_role
+from linesman.core.errors import Unprocessable
+from linesman.cwmp import types
+from linesman.inventory.models import Parameter, Setting
+from linesman.operations.api.views import visible_device
+from linesman.tenancy.models import Role
+from linesman.tenancy.services import access_for
+
+
+class SettingSerializer(serializers.ModelSerializer):
+    parent_id = serializers.IntegerField(source="device_id", read_only=True)
+
+    class Meta:
+        model = Setting
+        fields = (
+            "id",
+            "parent_id",
+            "variable_name",
+            "value",
+            "type",
+            "pending",
+            "updated",
+            "applied",
+        )
+        read_only_fields = ("id", "parent_id", "pending", "updated", "applied")
+
+
+class SettingWriteSerializer(serializers.Serializer):
+    variable_name = serializers.CharField(max_length=300)
+    value = serializers.CharField(allow_blank=True, max_length=4096)
+    type = serializers.CharField(required=False, max_length=32)
+
+
+class SettingFilter(django_filters.FilterSet):
+    parent_id = django_filters.NumberFilter(field_name="device_id")
+    variable_name = django_filters.CharFilter(field_name="variable_name", lookup_expr="startswith")
+    pending = django_filters.BooleanFilter(field_name="pending")
+
+    class Meta:
+        model = Setting
+        fields = ["parent_id", "variable_name", "pending"]
+
+
+class SettingListView(viewsets.ReadOnlyModelViewSet):
+    """Desired settings; `?parent_id=N` selects one device's."""
+
+    serializer_class = SettingSerializer
+    filterset_class = SettingFilter
+
+    def get_queryset(self):
+        return (
+            access_for(self.request)
+            .restrict(Setting.objects.all(), "device__organization_id")
+            .order_by("id")
+        )
+
+
+class DeviceSettingsView(APIView):
+    """PUT replaces a device's settings, PATCH adds or changes the ones sent."""
+
+    def _write(self, request, parent_id: int, replace: bool):
+        device = visible_device(request, pk=parent_id)
+        require_role(request, device.organization_id, Role.OPERATOR)
+        data = request.data
+        if isinstance(data, dict) and "settings" in data:
+            data = data["settings"]
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise ValidationError({"settings": ["Send a list of {variable_name, value}."]})
+        body = SettingWriteSerializer(data=data, many=True)
+        body.is_valid(raise_exception=True)
+        problems = {}
+        for item in body.validated_data:
+            item["type"] = types.normalise(item.get("type"))
+            error = types.check(item["type"], item["value"])
+            if error:
+                problems[item["variable_name"]] = error
+        if problems:
+            raise Unprocessable({"settings": problems})
+        with transaction.atomic():
+            if replace:
+                names = [i["variable_name"] for i in body.validated_data]
+                Setting.objects.filter(device=device).exclude(variable_name__in=names).delete()
+            for item in body.validated_data:
+                Setting.objects.update_or_create(
+                    device=device,
+                    variable_name=item["variable_name"],
+                    defaults={"value": item["value"], "type": item["type"], "pending": True},
+                )
+            audit.record(
+                user=request.user,
+                action="update",
+                instance=device,
+                device_id=device.pk,
+                message="settings " + ("replaced" if replace else "changed"),
+                changes={i["variable_name"]: [None, i["value"]] for i in body.validated_data},
+            )
+        settings = Setting.objects.filter(device=device).order_by("id")
+        return Response(SettingSerializer(settings, many=True).data)
+
+    @extend_schema(
+        request=SettingWriteSerializer(many=True),
+        responses={
+            200: SettingSerializer(many=True),
+            422: OpenApiResponse(description="A value does not fit its type"),
+        },
+    )
+    def put(self, request, parent_id: int):
+        return self._write(request, parent_id, replace=True)
+
+    @extend_schema(
+        request=SettingWriteSerializer(many=True),
+        responses={
+            200: SettingSerializer(many=True),
+            422: OpenApiResponse(description="A value does not fit its type"),
+        },
+    )
+    def patch(self, request, parent_id: int):
+        return self._write(request, parent_id, replace=False)
+
+    @extend_schema(responses={200: SettingSerializer(many=True)})
+    def get(self, request, parent_id: int):
+        device = visible_device(request, pk=parent_id)
+        return Response(SettingSerializer(device.settings.order_by("id"), many=True).data)
+
+
+class ParameterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Parameter
+        fields = (
+            "id",
+            "name",
+            "variable_name",
+            "short_name",
+            "data_type",
+            "group",
+            "required",
+            "read_only",
+            "metric",
+        )
+        read_only_fields = ("id",)
+
+
+class ParameterViewSet(viewsets.ModelViewSet):
+    """The parameter catalog: everyone reads it, superusers edit it."""
+
+    serializer_class = ParameterSerializer
+    queryset = Parameter.objects.order_by("id")
+    filterset_fields = ["group", "variable_name"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not request.user.is_superuser:
+            raise PermissionDenied("Only superusers edit the parameter catalog.")

@@ -1,0 +1,81 @@
+"""Serializers of operation requests and of operations as the seeds show them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from linesman.operations.models import SEED_OPERATIONS, Operation
+
+
+class OperationRequestSerializer(serializers.Serializer):
+    operation = serializers.CharField(help_text=f"One of: {', '.join(SEED_OPERATIONS)}")
+
+
+def stamp(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class OperationStartedSerializer(serializers.Serializer):
+    """The seeds' answer to an operation request."""
+
+    id = serializers.IntegerField(help_text="The device's id")
+    operation = serializers.CharField()
+    status = serializers.CharField()
+    device_id = serializers.IntegerField()
+    device_name = serializers.CharField()
+    device_serial = serializers.CharField()
+    operation_timestamp = serializers.DateTimeField()
+    estimated_completion = serializers.DateTimeField()
+    initiated_by = serializers.CharField()
+    operation_id = serializers.CharField()
+
+    @staticmethod
+    def of(op: Operation, requested: str) -> dict:
+        device = op.device
+        return {
+            "id": device.pk,
+            "operation": requested,
+            "status": op.state,
+            "device_id": device.pk,
+            "device_name": device.name,
+            "device_serial": device.serial_number,
+            "operation_timestamp": stamp(op.initiated_at),
+            "estimated_completion": stamp(op.estimated_completion),
+            "initiated_by": op.initiated_by_name,
+            "operation_id": op.operation_id,
+        }
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    """An operation in a device's history."""
+
+    operation = serializers.CharField(source="kind")
+    status = serializers.CharField(source="state")
+    steps = serializers.SerializerMethodField()
+    device_id = serializers.IntegerField()
+    initiated_by = serializers.CharField(source="initiated_by_name")
+
+    class Meta:
+        model = Operation
+        fields = (
+            "operation_id",
+            "device_id",
+            "operation",
+            "steps",
+            "status",
+            "phase",
+            "result",
+            "error",
+            "error_cause",
+            "initiated_by",
+            "initiated_at",
+            "dispatched_at",
+            "started_at",
+            "completed_at",
+            "estimated_completion",
+            "output",
+            "bulk_job_id",
+        )
+
+    def get_steps(self, op: Operation) -> list[str]:
+        return list(op.params.get("steps") or [op.kind])
