@@ -116,6 +116,8 @@ class Config:
     threads: int
     workers: int
     status_grace: int
+    sweep_interval: int
+    queue_name: str
     auto_register_org: str | None
     auto_register_type: str | None
 
@@ -200,6 +202,8 @@ def load() -> Config:
         threads=_int("LINESMAN_THREADS", 16, 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
+        sweep_interval=_int("LINESMAN_SWEEP_INTERVAL", 15, 1, 3600),
+        queue_name=_env("LINESMAN_QUEUE_NAME", "linesman"),
         auto_register_org=_env("LINESMAN_AUTO_REGISTER_ORG"),
         auto_register_type=_env("LINESMAN_AUTO_REGISTER_TYPE"),
     )

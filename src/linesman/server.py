@@ -8,6 +8,8 @@ import sys
 
 from django.conf import settings
 
+from linesman.housekeeping import Housekeeper
+
 log = logging.getLogger("linesman.server")
 
 
@@ -66,8 +68,10 @@ def run(worker: bool = True, threads: int | None = None) -> None:
         clear_untrusted_proxy_headers=True,
     )
     consumer = _consumer(None) if worker else None
+    keeper = Housekeeper(config.sweep_interval) if worker else None
     if consumer is not None:
         consumer.start()
+        keeper.start()
 
     def stop(signum, frame):
         server.close()
@@ -83,11 +87,13 @@ def run(worker: bool = True, threads: int | None = None) -> None:
         pass
     finally:
         if consumer is not None:
+            keeper.stop()
             consumer.stop(graceful=True)
     sys.exit(0)
 
 
 def run_worker_forever(workers: int | None = None) -> None:
     consumer = _consumer(workers)
+    Housekeeper(settings.CONFIG.sweep_interval).start()
     print(f"Linesman worker running with {consumer.workers} threads", flush=True)
     consumer.run()

@@ -156,7 +156,7 @@ SPECTACULAR_SETTINGS = {
 if CONFIG.redis_url:
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",
-        "name": "linesman",
+        "name": CONFIG.queue_name,
         "url": CONFIG.redis_url,
         "immediate": False,
         "utc": True,
@@ -164,7 +164,7 @@ if CONFIG.redis_url:
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "linesman",
+        "name": CONFIG.queue_name,
         "filename": str(CONFIG.queue_path),
         "immediate": False,
         "utc": True,

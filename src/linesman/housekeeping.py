@@ -1,0 +1,60 @@
+"""Periodic housekeeping: devices that stopped informing turn Down, overdue operations time
+out, abandoned sessions are cleared. Runs in every `serve` (with worker) and `worker`
+process; each sweep is idempotent, so several nodes sweeping is harmless."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+
+def sweep_once() -> dict[str, int]:
+    from django.utils import timezone
+
+    from linesman.cwmp.models import CwmpSession
+    from linesman.cwmp.queue import requeue_unanswered
+    from linesman.cwmp.session import SESSION_TIMEOUT
+    from linesman.inventory.services import mark_silent_devices_down
+    from linesman.operations import engine
+    from linesman.operations.models import ACTIVE_STATES, Operation
+
+    now = timezone.now()
+    down = mark_silent_devices_down(now=now)
+    expired = 0
+    for pk in Operation.objects.filter(state__in=ACTIVE_STATES, deadline__lte=now).values_list(
+        "pk", flat=True
+    ):
+        engine.expire(pk)
+        expired += 1
+    stale = list(
+        CwmpSession.objects.filter(last_activity__lt=now - SESSION_TIMEOUT * 2).values_list(
+            "pk", "device_id"
+        )
+    )
+    for pk, device_id in stale:
+        requeue_unanswered(device_id)
+        CwmpSession.objects.filter(pk=pk).delete()
+    return {"down": down, "expired": expired, "stale_sessions": len(stale)}
+
+
+class Housekeeper(threading.Thread):
+    def __init__(self, interval: float):
+        super().__init__(name="linesman-housekeeping", daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                sweep_once()
+            except Exception:  # a failed sweep must not end the thread; the next one retries
+                log.exception("housekeeping sweep failed")
+            finally:
+                close_old_connections()
+
+    def stop(self) -> None:
+        self.stopping.set()
