@@ -18,17 +18,44 @@ class ConfigError(ValueError):
     """A configuration value is missing or invalid; the message is meant for the operator."""
 
 
-#: (variable, default, description) — the single source for README's configuration table.
+#: (variable, default, description) — the single source for README's configuration table,
+#: in its order. tests/test_readme.py checks that every variable read below is listed here
+#: and that README's table matches.
 VARIABLES: list[tuple[str, str, str]] = [
+    (
+        "LINESMAN_HOME",
+        "./linesman-data",
+        "data directory: SQLite database, queue, firmware files, secret key",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite:///$LINESMAN_HOME/linesman.sqlite3",
+        "database; `postgres://user:pass@host:5432/name` for PostgreSQL",
+    ),
+    (
+        "REDIS_URL",
+        "(unset)",
+        "when set, the task queue runs on Redis instead of SQLite",
+    ),
+    (
+        "LINESMAN_SECRET_KEY",
+        "generated into `$LINESMAN_HOME/secret_key`",
+        "signs sessions and URLs; derives the key that encrypts device passwords",
+    ),
     (
         "LINESMAN_BIND",
         "127.0.0.1:8000",
         "host:port that `linesman serve` listens on",
     ),
     (
+        "LINESMAN_PUBLIC_URL",
+        "http://$LINESMAN_BIND",
+        "base URL devices and clients use to reach this server",
+    ),
+    (
         "LINESMAN_PAGE_SIZE",
         "50",
-        "default page size of list endpoints (1-1000)",
+        "default page size of list endpoints",
     ),
     (
         "LINESMAN_MAX_PAGE_SIZE",
@@ -49,6 +76,41 @@ VARIABLES: list[tuple[str, str, str]] = [
         "LINESMAN_THREADS",
         "16",
         "HTTP worker threads of `linesman serve`",
+    ),
+    (
+        "LINESMAN_WORKERS",
+        "4",
+        "task worker threads (in `serve`, or `linesman worker`)",
+    ),
+    (
+        "LINESMAN_STATUS_GRACE",
+        "60",
+        "seconds beyond a device's `update_frequency` before it is marked Down",
+    ),
+    (
+        "LINESMAN_SWEEP_INTERVAL",
+        "15",
+        "seconds between housekeeping sweeps (status Down, operation time-outs)",
+    ),
+    (
+        "LINESMAN_OPERATION_TIMEOUT",
+        "per kind (15 min to 1 h)",
+        "seconds before an operation the device never completes becomes `timed_out`",
+    ),
+    (
+        "LINESMAN_QUEUE_NAME",
+        "linesman",
+        "task queue name; installations sharing one Redis need different names",
+    ),
+    (
+        "LINESMAN_AUTO_REGISTER_ORG",
+        "(unset)",
+        "organization (id or name) unknown devices are registered into; unset refuses them",
+    ),
+    (
+        "LINESMAN_AUTO_REGISTER_TYPE",
+        "(unset)",
+        "device type (id or short name) for auto-registered devices",
     ),
 ]
 
@@ -118,6 +180,7 @@ class Config:
     status_grace: int
     sweep_interval: int
     queue_name: str
+    operation_timeout: int | None
     auto_register_org: str | None
     auto_register_type: str | None
 
@@ -204,6 +267,11 @@ def load() -> Config:
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
         sweep_interval=_int("LINESMAN_SWEEP_INTERVAL", 15, 1, 3600),
         queue_name=_env("LINESMAN_QUEUE_NAME", "linesman"),
+        operation_timeout=(
+            _int("LINESMAN_OPERATION_TIMEOUT", 0, 1, 7 * 86400)
+            if _env("LINESMAN_OPERATION_TIMEOUT")
+            else None
+        ),
         auto_register_org=_env("LINESMAN_AUTO_REGISTER_ORG"),
         auto_register_type=_env("LINESMAN_AUTO_REGISTER_TYPE"),
     )

@@ -238,3 +238,39 @@ def test_hostile_bodies_get_400(device, body):
 def test_oversized_body_is_refused_unread(device):
     response = ScriptedCpe().post(raw=b"<" + b"a" * (5 * 1024 * 1024))
     assert response.status_code == 413
+
+
+def test_debug_mode_keeps_raw_exchanges_with_secrets_masked(device):
+    from linesman.audit.models import AuditEntry
+
+    device.debug = True
+    device.save()
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("0 BOOTSTRAP",))
+    finish_session(cpe)
+    device.refresh_from_db()
+    entries = AuditEntry.objects.filter(device_id=device.pk, action="soap")
+    text = "\n".join(e.message for e in entries)
+    assert "InformResponse" in text and "SetParameterValues" in text
+    assert device.connection_request_password not in text
+    assert "********" in text
+
+
+def test_stray_empty_post_ends_quietly(db):
+    response = ScriptedCpe().post(None)
+    assert response.status_code == 204
+
+
+def test_unknown_method_gets_a_fault_not_an_error(device):
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001")
+    raw = (
+        b'<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
+        b'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap-env:Header><cwmp:ID '
+        b'soap-env:mustUnderstand="1">7</cwmp:ID></soap-env:Header><soap-env:Body>'
+        b"<cwmp:Kicked><Command>x</Command></cwmp:Kicked></soap-env:Body></soap-env:Envelope>"
+    )
+    response = cpe.post(raw=raw)
+    assert response.status_code == 200
+    fault = cpe.parse(response).body
+    assert isinstance(fault, soap.Fault) and fault.fault_code == 8000

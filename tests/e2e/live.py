@@ -68,8 +68,13 @@ class Database:
 
 
 class LiveServer:
-    def __init__(self, home: Path, database: Database | None = None, extra_env: dict | None = None,
-                 worker: bool = True):
+    def __init__(
+        self,
+        home: Path,
+        database: Database | None = None,
+        extra_env: dict | None = None,
+        worker: bool = True,
+    ):
         self.home = home
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -91,8 +96,11 @@ class LiveServer:
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "linesman", *args], env=self.env, capture_output=True,
-            text=True, timeout=120,
+            [sys.executable, "-m", "linesman", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if result.returncode != 0:
             raise AssertionError(f"linesman {' '.join(args)} failed: {result.stderr}")
@@ -105,9 +113,8 @@ class LiveServer:
         cmd = [sys.executable, "-m", "linesman", "serve"]
         if not self.worker:
             cmd.append("--no-worker")
-        self.proc = subprocess.Popen(
-            cmd, env=self.env, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
+            self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_until(self._ready, timeout=60, what=f"server on {self.url} (log {self.log_path})")
         return self
 
@@ -139,7 +146,8 @@ class Api:
 
     def __init__(self, server: LiveServer, token: str):
         self.client = httpx.Client(
-            base_url=server.url + "/api/v1", timeout=30,
+            base_url=server.url + "/api/v1",
+            timeout=30,
             headers={"Authorization": f"Bearer {token}"},
         )
 

@@ -26,4 +26,9 @@ def estimate_seconds(steps: list[str]) -> int:
 
 
 def timeout_seconds(steps: list[str]) -> int:
+    from django.conf import settings
+
+    override = settings.CONFIG.operation_timeout
+    if override:
+        return override
     return sum(TIMINGS.get(step, (60, 900))[1] for step in steps)
