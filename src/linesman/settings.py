@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "linesman.operations",
     "linesman.cwmp",
     "linesman.audit",
+    "linesman.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -85,7 +86,6 @@ if CONFIG.is_sqlite:
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": str(CONFIG.home / "test-linesman.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

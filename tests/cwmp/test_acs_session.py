@@ -274,3 +274,37 @@ def test_unknown_method_gets_a_fault_not_an_error(device):
     assert response.status_code == 200
     fault = cpe.parse(response).body
     assert isinstance(fault, soap.Fault) and fault.fault_code == 8000
+
+
+def _provisioned(device):
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("0 BOOTSTRAP",))
+    finish_session(cpe)
+
+
+def test_idle_inform_needs_no_session_row(device):
+    _provisioned(device)
+    cpe = ScriptedCpe("cpe", "pw")
+    response = cpe.inform("CPE0001", events=("2 PERIODIC",))
+    assert response.status_code == 200
+    assert response.cookies["lsm_session"].value.startswith("d.")
+    assert not CwmpSession.objects.exists()
+    assert finish_session(cpe) == []
+
+
+@pytest.mark.parametrize("keeps_first_cookie", [False, True])
+def test_work_queued_after_an_idle_inform_is_sent_in_the_same_session(
+    device, admin_a, keeps_first_cookie
+):
+    _provisioned(device)
+    cpe = ScriptedCpe("cpe", "pw")
+    first = cpe.inform("CPE0001", events=("2 PERIODIC",)).cookies["lsm_session"].value
+    op = operations.start_operation(device=device, kind="reboot", user=admin_a.user)
+    response = cpe.post(None)
+    assert isinstance(cpe.parse(response).body, soap.Reboot)
+    if keeps_first_cookie:
+        cpe.client.cookies["lsm_session"] = first
+    assert cpe.post(soap.RebootResponse()).status_code == 204
+    op.refresh_from_db()
+    assert op.state == OperationState.IN_PROGRESS
+    assert not CwmpSession.objects.exists()

@@ -25,11 +25,28 @@ def data_model_root(inform: soap.Inform) -> str:
     return "Device."
 
 
+def _with_work_flags():
+    """Devices annotated with whether anything waits for them, in the same query: a
+    periodic inform with nothing to do then costs one SELECT and one UPDATE."""
+    from django.db.models import Exists, OuterRef
+
+    from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
+    from linesman.operations.models import ACTIVE_STATES, Operation
+
+    return Device.objects.select_related("type").annotate(
+        has_queued=Exists(DeviceTask.objects.filter(device=OuterRef("pk"), state=TaskState.QUEUED)),
+        has_active_operation=Exists(
+            Operation.objects.filter(device=OuterRef("pk"), state__in=ACTIVE_STATES)
+        ),
+        has_session=Exists(CwmpSession.objects.filter(device=OuterRef("pk"))),
+    )
+
+
 def find_device(inform: soap.Inform) -> Device | None:
     serial = inform.device_id.serial_number
-    device = Device.objects.select_related("type").filter(serial_number=serial).first()
+    device = _with_work_flags().filter(serial_number=serial).first()
     if device is None and serial:
-        device = Device.objects.select_related("type").filter(serial_number_alt=serial).first()
+        device = _with_work_flags().filter(serial_number_alt=serial).first()
     return device
 
 

@@ -66,6 +66,45 @@ def _end(session: CwmpSession | None) -> Reply:
     return Reply(204, end_cookie=True)
 
 
+_NS_CODES = {ns: version for version, ns in soap.NS_CWMP.items()}
+
+
+def _sign(text: str) -> str:
+    import hashlib
+    import hmac
+
+    key = hashlib.sha256(("cwmp-session" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def stateless_cookie(device_id: int, cwmp_ns: str) -> str:
+    """A session cookie that needs no database row: for sessions with nothing to do.
+
+    Most sessions are periodic informs of devices with nothing queued; they cost one SELECT
+    and one UPDATE and no session row. Should work appear before the empty POST, the row is
+    created then.
+    """
+    text = f"d.{device_id}.{_NS_CODES.get(cwmp_ns, '1.0')}.{int(timezone.now().timestamp())}"
+    return f"{text}.{_sign(text)}"
+
+
+def parse_stateless_cookie(cookie: str | None) -> tuple[int, str] | None:
+    """(device id, cwmp namespace) of a valid, fresh stateless cookie, else None."""
+    if not cookie or not cookie.startswith("d."):
+        return None
+    text, _, signature = cookie.rpartition(".")
+    parts = text.split(".")
+    if len(parts) != 5 or not secrets.compare_digest(signature, _sign(text)):
+        return None
+    try:
+        device_id, version, stamp = int(parts[1]), f"{parts[2]}.{parts[3]}", int(parts[4])
+    except ValueError:
+        return None
+    if timezone.now().timestamp() - stamp > SESSION_TIMEOUT.total_seconds():
+        return None
+    return device_id, soap.NS_CWMP.get(version, soap.NS_CWMP["1.0"])
+
+
 def _negotiate(supported: str | None) -> str | None:
     if not supported:
         return None
@@ -146,22 +185,16 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         return Reply(401, b"unknown device", {"WWW-Authenticate": digest.challenge()})
     if not _authenticate(device, request):
         return Reply(401, b"", {"WWW-Authenticate": digest.challenge()})
-    session = _open_session(device, envelope)
-    if session is None:
-        return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
 
     events = [(e.code, e.command_key) for e in message.events]
     codes = {code for code, _ in events}
     first_contact = device.last_connection is None
-    inform.apply(device, message, envelope, request.address)
-    if provisioning.needs_provisioning(device, codes, first_contact, inform.reported(message)):
-        waiting = Operation.objects.filter(
-            device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
-        ).first()
-        provisioning.provision(device, waiting.pk if waiting and "0 BOOTSTRAP" in codes else None)
-    engine.on_inform(device, events)
-    _debug(device, "in", request.body)
-
+    provision = provisioning.needs_provisioning(
+        device, codes, first_contact, inform.reported(message)
+    )
+    busy = getattr(device, "has_active_operation", True)
+    queued = getattr(device, "has_queued", True)
+    open_session = getattr(device, "has_session", True)
     use = _negotiate(envelope.supported_cwmp_versions)
     reply = soap.Envelope(
         soap.InformResponse(1),
@@ -169,14 +202,34 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         cwmp_ns=envelope.cwmp_ns,
         use_cwmp_version=use,
     )
+    if not (provision or busy or queued or open_session):
+        inform.apply(device, message, envelope, request.address)
+        _debug(device, "in", request.body)
+        return _out(device, _soap(reply, cookie=stateless_cookie(device.pk, envelope.cwmp_ns)))
+
+    session = _open_session(device, envelope)
+    if session is None:
+        return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
+    inform.apply(device, message, envelope, request.address)
+    if provision:
+        waiting = Operation.objects.filter(
+            device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
+        ).first()
+        provisioning.provision(device, waiting.pk if waiting and "0 BOOTSTRAP" in codes else None)
+    if busy:
+        engine.on_inform(device, events)
+    _debug(device, "in", request.body)
     return _out(device, _soap(reply, cookie=session.key))
 
 
-def _find_session(request: Request) -> CwmpSession | None:
-    now = timezone.now()
-    fresh = CwmpSession.objects.select_related("device", "device__type", "current_task").filter(
-        last_activity__gte=now - SESSION_TIMEOUT
+def _fresh_sessions():
+    return CwmpSession.objects.select_related("device", "device__type", "current_task").filter(
+        last_activity__gte=timezone.now() - SESSION_TIMEOUT
     )
+
+
+def _find_session(request: Request) -> CwmpSession | None:
+    fresh = _fresh_sessions()
     if request.cookie:
         return fresh.filter(key=request.cookie).first()
     # Devices that ignore cookies: the one live session from the same address.
@@ -194,9 +247,8 @@ def _touch(session: CwmpSession, **fields) -> None:
         setattr(session, key, value)
 
 
-def _cpe_request(session: CwmpSession, envelope: soap.Envelope) -> Reply:
+def _cpe_request(device: Device, cwmp_ns: str, envelope: soap.Envelope) -> Reply:
     message = envelope.body
-    device = session.device
     if isinstance(message, soap.TransferComplete):
         engine.on_transfer_complete(
             device, message.command_key, message.fault_code, message.fault_string
@@ -206,8 +258,7 @@ def _cpe_request(session: CwmpSession, envelope: soap.Envelope) -> Reply:
         answer = soap.AutonomousTransferCompleteResponse()
     else:  # GetRPCMethods
         answer = soap.GetRPCMethodsResponse(ACS_RPC_METHODS)
-    _touch(session)
-    return _soap(soap.Envelope(answer, cwmp_id=envelope.cwmp_id, cwmp_ns=session.cwmp_ns))
+    return _soap(soap.Envelope(answer, cwmp_id=envelope.cwmp_id, cwmp_ns=cwmp_ns))
 
 
 def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
@@ -270,18 +321,56 @@ def _unanswered(task: DeviceTask) -> None:
         )
 
 
+_CPE_REQUESTS = (soap.TransferComplete, soap.AutonomousTransferComplete, soap.GetRPCMethods)
+
+
+def _continue_stateless(
+    request: Request, device_id: int, cwmp_ns: str, envelope: soap.Envelope | None
+) -> Reply:
+    """A request of a session that had nothing to do when it started."""
+    promoted = _fresh_sessions().filter(device_id=device_id).first()
+    if promoted is not None:
+        # Promoted to a database session earlier, and the device kept the first cookie.
+        return _continue_session(request, promoted, envelope)
+    message = envelope.body if envelope is not None else None
+    if isinstance(message, _CPE_REQUESTS):
+        device = Device.objects.select_related("type").filter(pk=device_id).first()
+        if device is None:
+            return Reply(204, end_cookie=True)
+        return _out(device, _cpe_request(device, cwmp_ns, envelope))
+    if queue.next_task(device_id) is None:
+        return Reply(204, end_cookie=True)
+    # Work was queued since the Inform: take the device's session lock and send it now.
+    device = Device.objects.select_related("type").filter(pk=device_id).first()
+    session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns)) if device else None
+    if session is None:
+        return Reply(204, end_cookie=True)
+    session.device = device
+    reply = _next_rpc(session)
+    reply.cookie = session.key
+    return reply
+
+
 def _continue(request: Request, envelope: soap.Envelope | None) -> Reply:
+    stateless = parse_stateless_cookie(request.cookie)
+    if stateless is not None:
+        return _continue_stateless(request, *stateless, envelope)
     session = _find_session(request)
     if session is None:
         if envelope is None:
             return Reply(204, end_cookie=True)  # nothing to do for a stray empty POST
         return Reply(400, b"no CWMP session: start with an Inform")
+    return _continue_session(request, session, envelope)
+
+
+def _continue_session(
+    request: Request, session: CwmpSession, envelope: soap.Envelope | None
+) -> Reply:
     _debug(session.device, "in", request.body)
     message = envelope.body if envelope is not None else None
-    if isinstance(
-        message, soap.TransferComplete | soap.AutonomousTransferComplete | soap.GetRPCMethods
-    ):
-        return _out(session.device, _cpe_request(session, envelope))
+    if isinstance(message, _CPE_REQUESTS):
+        _touch(session)
+        return _out(session.device, _cpe_request(session.device, session.cwmp_ns, envelope))
     task = session.current_task
     if task is not None and task.state == TaskState.SENT:
         if message is None:

@@ -32,6 +32,8 @@ def _to_http(reply: session.Reply) -> HttpResponse:
     response = HttpResponse(reply.body, status=reply.status)
     if reply.status == 204 or not reply.body:
         response.headers.pop("Content-Type", None)
+        # An explicit length lets the server keep the connection alive for the next session.
+        response["Content-Length"] = "0"
     for key, value in reply.headers.items():
         response[key] = value
     if reply.cookie:

@@ -1,0 +1,134 @@
+"""Benchmark set-up shared by the benchmarks: a database full of devices, servers to measure.
+
+Runs Linesman's own code (settings, migrations, services) in a child process so each
+benchmark starts from a fresh database of the size it asks for.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+
+PASSWORD = "bench-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_database(home: Path) -> str:
+    """A new PostgreSQL database if DATABASE_URL names a server, else a SQLite file."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        return f"sqlite:///{home / 'bench.sqlite3'}"
+    import psycopg
+
+    name = f"linesman_bench_{uuid.uuid4().hex[:8]}"
+    parsed = urlparse(base)
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path="/" + name))
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def environment(home: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    env.update(
+        LINESMAN_HOME=str(home),
+        DATABASE_URL=database_url,
+        LINESMAN_SECRET_KEY="bench-secret-key-" + "b" * 40,
+        LINESMAN_LOG_LEVEL="WARNING",
+        LINESMAN_QUEUE_NAME=f"bench-{uuid.uuid4().hex[:6]}",
+    )
+    env.update(extra)
+    return env
+
+
+SEED_SCRIPT = r"""
+import sys, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from linesman.core import crypto
+from linesman.inventory.models import Device, DeviceType
+from linesman.tenancy import services
+from linesman.tenancy.models import Organization
+count, prefix, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+org = Organization.objects.first() or services.create_organization("Bench")
+dtype = DeviceType.objects.first() or DeviceType.objects.create(short_name="bench", name="Bench")
+secret = crypto.encrypt(password)
+from datetime import timedelta
+from django.utils import timezone
+seen = timezone.now() - timedelta(hours=1)  # already provisioned: plain periodic sessions
+batch = []
+for i in range(count):
+    serial = f"{prefix}{i:07d}"
+    batch.append(Device(organization=org, type=dtype, name=serial, serial_number=serial,
+                        username=serial, password_encrypted=secret,
+                        connection_request_username="cr",
+                        connection_request_password_encrypted=secret, last_connection=seen,
+                        is_active=True, data_model_root="Device.", update_frequency=300))
+    if len(batch) == 5000:
+        Device.objects.bulk_create(batch)
+        batch = []
+Device.objects.bulk_create(batch)
+user = services.create_user("bench", superuser=True)
+print(services.create_token(user).clear)
+"""
+
+
+def seed_devices(env: dict[str, str], count: int, prefix: str = "BENCH") -> str:
+    """Create `count` devices (one shared password, encrypted as usual); returns a token."""
+    result = subprocess.run(
+        [sys.executable, "-c", SEED_SCRIPT, str(count), prefix, PASSWORD],
+        env={**env, "DJANGO_SETTINGS_MODULE": "linesman.settings"},
+        capture_output=True, text=True, check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start(cmd: list[str], env: dict[str, str], url: str, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as handle:
+        proc = subprocess.Popen(cmd, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    wait_http(url)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

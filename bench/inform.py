@@ -1,0 +1,81 @@
+"""Inform throughput: complete periodic-inform sessions per second against Linesman.
+
+    python bench/inform.py [--devices 100000] [--duration 60] [--processes 2]
+
+Measures, in one run: a minimal ASGI app answering the same two requests with fixed bytes
+(the baseline: what this machine and this load generator reach at best), then a
+`linesman serve` set up as README recommends for production, with Digest auth and each
+device's state updated in the database. Prints sessions/s and the ratio to the baseline.
+Set DATABASE_URL=postgres://... to measure on PostgreSQL (a fresh database is created).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import fixtures, loadgen  # noqa: E402
+
+
+def measure(name: str, port: int, serials: list[str], args, digest: bool) -> dict:
+    result = loadgen.run("127.0.0.1", port, serials, fixtures.PASSWORD, duration=args.duration,
+                         processes=args.processes, connections=args.connections, digest=digest)
+    print(f"{name:<10} {result['per_second']:>9.1f} sessions/s  "
+          f"({result['sessions']} sessions, {result['errors']} errors, "
+          f"statuses {result['statuses']})", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    parser.add_argument("--connections", type=int, default=32, help="per process")
+    parser.add_argument("--server-args", default="", help="extra arguments for linesman serve")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="linesman-bench-"))
+    database = fixtures.fresh_database(home)
+    try:
+        env = fixtures.environment(home, database)
+        started = time.monotonic()
+        fixtures.seed_devices(env, args.devices)
+        print(f"seeded {args.devices} devices in {time.monotonic() - started:.1f}s "
+              f"({'PostgreSQL' if database.startswith('postgres') else 'SQLite'})", flush=True)
+        serials = [f"BENCH{i:07d}" for i in range(args.devices)]
+
+        port = fixtures.free_port()
+        baseline = fixtures.start(
+            [sys.executable, "-m", "uvicorn", "bench.baseline_asgi:app", "--port", str(port),
+             "--log-level", "warning", "--no-access-log"],
+            env, f"http://127.0.0.1:{port}/", home / "baseline.log",
+        )
+        try:
+            base = measure("baseline", port, serials, args, digest=False)
+        finally:
+            fixtures.stop(baseline)
+
+        port = fixtures.free_port()
+        server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}"}
+        server = fixtures.start(
+            [sys.executable, "-m", "linesman", "serve", "--no-worker", *args.server_args.split()],
+            server_env, f"http://127.0.0.1:{port}/", home / "serve.log",
+        )
+        try:
+            ours = measure("linesman", port, serials, args, digest=True)
+        finally:
+            fixtures.stop(server)
+        ratio = ours["per_second"] / base["per_second"] if base["per_second"] else 0
+        print(f"ratio      {ratio:.3f} of the baseline (target 0.1); target 1000 sessions/s")
+    finally:
+        fixtures.drop_database(database)
+
+
+if __name__ == "__main__":
+    main()
