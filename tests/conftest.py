@@ -76,16 +76,17 @@ def device_type(db):
 @pytest.fixture
 def location_a(org_a):
     return Location.objects.create(
-        organization=org_a, name="New York Branch Office", short_name="ny_branch",
-        latitude="40.7128", longitude="-74.0060",
+        organization=org_a,
+        name="New York Branch Office",
+        short_name="ny_branch",
+        latitude="40.7128",
+        longitude="-74.0060",
     )
 
 
 def make_device(org, device_type, serial: str, **fields) -> Device:
     fields.setdefault("name", f"dev-{serial}")
-    return Device.objects.create(
-        organization=org, type=device_type, serial_number=serial, **fields
-    )
+    return Device.objects.create(organization=org, type=device_type, serial_number=serial, **fields)
 
 
 @pytest.fixture
@@ -96,3 +97,39 @@ def device_a(org_a, device_type):
 @pytest.fixture
 def device_b(org_b, device_type):
     return make_device(org_b, device_type, "ZEQ240200001", name="Router-B-001")
+
+
+# --- Fixtures added for the acceptance and tenancy tests ---------------------------------
+
+
+@pytest.fixture
+def second_type(db):
+    """Another shared device type (the seed's PUT example moves a device to type 15)."""
+    return DeviceType.objects.create(
+        short_name="enterprise_router_v2", name="Enterprise router v2", manufacturer="Zequenze"
+    )
+
+
+@pytest.fixture
+def firmware_image(device_type):
+    """A firmware image of `device_type` (the seed's firmware image 47)."""
+    from linesman.inventory.models import FirmwareImage
+
+    return FirmwareImage.objects.create(
+        device_type=device_type,
+        version="2.5.0",
+        file="firmware/enterprise_router/fw-2.5.0.bin",
+        size=4,
+        checksum="0" * 64,
+    )
+
+
+@pytest.fixture
+def no_static_finders(settings):
+    """Skip WhiteNoise's scan of every app's static files when a test client starts.
+
+    Each APIClient loads the middleware on its first request, and the scan (thousands of
+    Swagger UI files) costs tens of milliseconds: noticeable over hundreds of API tests
+    that never fetch a static file.
+    """
+    settings.WHITENOISE_USE_FINDERS = False

@@ -73,6 +73,16 @@ VARIABLES: list[tuple[str, str, str]] = [
         "comma-separated host names the server answers to",
     ),
     (
+        "LINESMAN_SERVER",
+        "granian",
+        "HTTP server of `linesman serve`: granian (Rust, multi-process) or waitress (pure Python)",
+    ),
+    (
+        "LINESMAN_PROCESSES",
+        "number of CPU cores",
+        "HTTP server processes (granian only)",
+    ),
+    (
         "LINESMAN_THREADS",
         "16",
         "HTTP worker threads of `linesman serve`",
@@ -147,6 +157,13 @@ def _bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default)
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of: {', '.join(choices)}")
+    return value
+
+
 def parse_bind(value: str, source: str = "LINESMAN_BIND") -> tuple[str, int]:
     """Split `host:port` (IPv6 as `[::1]:8000`) and check both parts."""
     host, sep, port_text = value.rpartition(":")
@@ -175,6 +192,8 @@ class Config:
     max_page_size: int
     debug: bool
     allowed_hosts: list[str]
+    server: str
+    processes: int
     threads: int
     workers: int
     status_grace: int
@@ -205,7 +224,14 @@ def _secret_key(home: Path) -> str:
         return explicit
     key_file = home / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        key = key_file.read_text().strip()
+        if len(key) < 32:  # e.g. truncated when the disk filled up as it was written
+            raise ConfigError(
+                f"LINESMAN_SECRET_KEY is unset and {key_file} holds no usable key; "
+                "restore it from a backup, or delete it to generate a new one "
+                "(stored device passwords then become unreadable)"
+            )
+        return key
     key = secrets.token_urlsafe(50)
     # Created with 0600 so other local users cannot read it: it decrypts device passwords.
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -262,6 +288,8 @@ def load() -> Config:
         allowed_hosts=[
             h.strip() for h in _env("LINESMAN_ALLOWED_HOSTS", "*").split(",") if h.strip()
         ],
+        server=_choice("LINESMAN_SERVER", "granian", ("granian", "waitress")),
+        processes=_int("LINESMAN_PROCESSES", os.cpu_count() or 1, 1, 256),
         threads=_int("LINESMAN_THREADS", 16, 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),

@@ -14,7 +14,11 @@ log = logging.getLogger("linesman.server")
 
 
 def _consumer(workers: int | None):
+    from django.utils.module_loading import autodiscover_modules
     from huey.contrib.djhuey import HUEY
+
+    # Register every app's tasks: this process may never import them otherwise.
+    autodiscover_modules("tasks")
 
     return HUEY.create_consumer(
         workers=workers or settings.CONFIG.workers,
@@ -51,7 +55,95 @@ def banner(host: str, port: int, worker: bool) -> str:
 
 
 def run(worker: bool = True, threads: int | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; the worker (if any) stops cleanly with the server."""
+    """Serve until SIGINT/SIGTERM with the configured HTTP server."""
+    if settings.CONFIG.server == "granian":
+        run_granian(worker=worker, threads=threads)
+    else:
+        run_waitress(worker=worker, threads=threads)
+
+
+def run_granian(worker: bool = True, threads: int | None = None) -> None:
+    """HTTP in granian worker processes (both cores, no GIL contention between them); the
+    task worker and housekeeping run in this process, which supervises the server."""
+    import os
+    import subprocess
+
+    config = settings.CONFIG
+    command = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        config.bind_host,
+        "--port",
+        str(config.bind_port),
+        "--workers",
+        str(config.processes),
+        "--blocking-threads",
+        str(threads or config.threads),
+        "--backlog",
+        "2048",
+        "--no-ws",
+        "--log-level",
+        "warning",
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        "10",
+        "linesman.wsgi:application",
+    ]
+    consumer = _consumer(None) if worker else None
+    keeper = Housekeeper(config.sweep_interval) if worker else None
+    child = subprocess.Popen(command, env=dict(os.environ))
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if consumer is not None:
+        consumer.start()
+        keeper.start()
+    _wait_listening(config.bind_host, config.bind_port, child)
+    print(banner(config.bind_host, config.bind_port, worker), flush=True)
+    code = 0
+    try:
+        code = child.wait()
+    except SystemExit:
+        pass
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if consumer is not None:
+            keeper.stop()
+            consumer.stop(graceful=True)
+    sys.exit(code)
+
+
+def _wait_listening(host: str, port: int, child) -> None:
+    import socket
+    import time
+
+    target = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SystemExit(f"the HTTP server exited at start (code {child.returncode})")
+        try:
+            with socket.create_connection((target, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the HTTP server did not start listening on {host}:{port}")
+
+
+def run_waitress(worker: bool = True, threads: int | None = None) -> None:
+    """Serve in this process with waitress (pure Python, threads)."""
     from waitress.server import create_server
 
     from linesman.wsgi import application

@@ -75,6 +75,8 @@ def record(
         object_repr = object_repr or str(instance)[:300]
         if organization_id is None:
             organization_id = getattr(instance, "organization_id", None)
+        if organization_id is None and instance._meta.label_lower == "tenancy.organization":
+            organization_id = instance.pk  # so its admins see changes to it
     return AuditEntry.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         actor=actor or actor_name(user),
@@ -100,9 +102,18 @@ def record_create(user, instance: models.Model, *, device_id: int | None = None)
 
 
 def record_update(
-    user, instance: models.Model, before: dict[str, Any], *, device_id: int | None = None
+    user,
+    instance: models.Model,
+    before: dict[str, Any],
+    *,
+    device_id: int | None = None,
+    secrets_changed: tuple[str, ...] = (),
 ) -> AuditEntry | None:
+    """Record what changed. A secret replaced by another is masked on both sides, so its
+    change is invisible to `diff`; the caller names such fields in `secrets_changed`."""
     changes = diff(before, snapshot(instance))
+    for name in secrets_changed:
+        changes.setdefault(name, [before.get(name), MASK])
     if not changes:
         return None
     return record(

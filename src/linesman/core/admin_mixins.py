@@ -25,3 +25,19 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (an organization's memberships, i.e. roles) are audited too."""
+        befores = {
+            f.instance.pk: audit.snapshot(type(f.instance).objects.get(pk=f.instance.pk))
+            for f in formset.initial_forms
+            if f.instance.pk is not None and f.has_changed()
+        }
+        for f in formset.deleted_forms:
+            if f.instance.pk is not None:  # recorded first: deleting clears the pk
+                audit.record_delete(request.user, f.instance)
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            audit.record_create(request.user, obj)
+        for obj, _fields in formset.changed_objects:
+            audit.record_update(request.user, obj, befores.get(obj.pk, {}))

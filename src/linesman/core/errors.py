@@ -10,13 +10,24 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-class Conflict(APIException):
+class _StructuredError(APIException):
+    """An error whose dict body keeps its values' JSON types (DRF stringifies them all).
+
+    `Conflict({"detail": "...", "ids": [3, 7]})` answers `"ids": [3, 7]`, not `["3", "7"]`.
+    """
+
+    def __init__(self, detail=None, code=None):
+        super().__init__(detail, code)
+        self.payload = detail if isinstance(detail, dict) else None
+
+
+class Conflict(_StructuredError):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
 
 
-class Unprocessable(APIException):
+class Unprocessable(_StructuredError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "The request is well-formed but cannot be applied."
     default_code = "unprocessable"
@@ -38,4 +49,7 @@ def exception_handler(exc, context):
             {"detail": "The change conflicts with existing data (a unique value is taken)."},
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and getattr(exc, "payload", None) is not None:
+        response.data = exc.payload
+    return response

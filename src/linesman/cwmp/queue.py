@@ -34,6 +34,13 @@ def cancel_for_operation(operation_id: int, reason: str = "cancelled") -> int:
     ).update(state=TaskState.CANCELLED, finished_at=timezone.now(), fault_string=reason)
 
 
+def has_pending(device_id: int) -> bool:
+    """Whether the device has RPCs queued or sent and not yet answered."""
+    return DeviceTask.objects.filter(
+        device_id=device_id, state__in=(TaskState.QUEUED, TaskState.SENT)
+    ).exists()
+
+
 def next_task(device_id: int) -> DeviceTask | None:
     return (
         DeviceTask.objects.filter(device_id=device_id, state=TaskState.QUEUED)

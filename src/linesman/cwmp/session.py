@@ -328,16 +328,18 @@ def _continue_stateless(
     request: Request, device_id: int, cwmp_ns: str, envelope: soap.Envelope | None
 ) -> Reply:
     """A request of a session that had nothing to do when it started."""
-    promoted = _fresh_sessions().filter(device_id=device_id).first()
-    if promoted is not None:
-        # Promoted to a database session earlier, and the device kept the first cookie.
-        return _continue_session(request, promoted, envelope)
     message = envelope.body if envelope is not None else None
     if isinstance(message, _CPE_REQUESTS):
         device = Device.objects.select_related("type").filter(pk=device_id).first()
         if device is None:
             return Reply(204, end_cookie=True)
         return _out(device, _cpe_request(device, cwmp_ns, envelope))
+    if not queue.has_pending(device_id):
+        return Reply(204, end_cookie=True)  # the common case: nothing to do, nothing written
+    promoted = _fresh_sessions().filter(device_id=device_id).first()
+    if promoted is not None:
+        # Promoted to a database session earlier, and the device kept the first cookie.
+        return _continue_session(request, promoted, envelope)
     if queue.next_task(device_id) is None:
         return Reply(204, end_cookie=True)
     # Work was queued since the Inform: take the device's session lock and send it now.

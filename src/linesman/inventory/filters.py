@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField as _IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
 from linesman.inventory.models import Device, DeviceStatus, DeviceType, FirmwareImage, Location
@@ -38,12 +41,28 @@ class StatusFilter(django_filters.Filter):
     field_class = StatusField
 
 
+#: An offset whose "+" arrived as a space: the seed's `2000-01-01T00:01:00+00:00` pasted
+#: unencoded into a query string.
+_SPACED_OFFSET = re.compile(r"^(\S+T\S+) (\d{2}:?\d{2})$")
+
+
+class IsoDateTimeField(_IsoDateTimeField):
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+        return super().to_python(value)
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = IsoDateTimeField
+
+
 class DeviceFilter(django_filters.FilterSet):
     type = django_filters.NumberFilter(field_name="type_id", help_text="Device type id")
     status = StatusFilter(
         field_name="status", help_text="0/false/False for Down, 1/true/True for Up"
     )
-    last_status_change_from = django_filters.IsoDateTimeFilter(
+    last_status_change_from = IsoDateTimeFilter(
         field_name="status_change",
         lookup_expr="gte",
         help_text="Status changed at or after this time (ISO 8601)",
@@ -59,9 +78,16 @@ class DeviceFilter(django_filters.FilterSet):
         fields = ["type", "status", "last_status_change_from", "organization", "location"]
 
     def filter_queryset(self, queryset):
+        from linesman.tenancy.services import access_for
+
         type_id = self.form.cleaned_data.get("type")
-        if type_id is not None and not DeviceType.objects.filter(pk=type_id).exists():
-            raise ValidationError({"type": ["Unknown device type."]})
+        if type_id is not None:
+            # Another organization's type is as unknown as a missing one (no existence leak).
+            types = DeviceType.objects.all()
+            if self.request is not None:
+                types = access_for(self.request).restrict(types, allow_shared=True)
+            if not types.filter(pk=type_id).exists():
+                raise ValidationError({"type": ["Unknown device type."]})
         return super().filter_queryset(queryset)
 
 

@@ -53,14 +53,24 @@ def create_device(*, user, data: dict[str, Any]) -> Device:
 @transaction.atomic
 def update_device(*, user, device: Device, data: dict[str, Any]) -> Device:
     before = audit.snapshot(device)
+    # The snapshot masks secrets, so a password replaced by another one looks unchanged
+    # there: compare the clear values instead.
+    password = data.get("password")
+    password_changed = password is not None and password != device.password
     _apply(device, _device_fields(data))
     if "location" in data and device.location_id and "location_name" not in data:
         device.location_name = device.location.name
     changed = audit.diff(before, audit.snapshot(device))
-    if changed:
+    if changed or password_changed:
         device.last_change = timezone.now()
         device.save()
-        audit.record_update(user, device, before, device_id=device.pk)
+        audit.record_update(
+            user,
+            device,
+            before,
+            device_id=device.pk,
+            secrets_changed=("password_encrypted",) if password_changed else (),
+        )
     return device
 
 

@@ -304,11 +304,21 @@ class LocationSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         org_id = attrs.get("organization_id", getattr(self.instance, "organization_id", None))
-        parent = attrs.get("parent")
+        parent = attrs.get("parent", getattr(self.instance, "parent", None))
         if parent is not None and parent.organization_id != org_id:
             raise serializers.ValidationError(
                 {"parent": ["The parent location belongs to another organization."]}
             )
+        # No cycles: the new parent must not be this location or one of its descendants.
+        seen: set[int] = set()
+        ancestor = parent if self.instance is not None else None
+        while ancestor is not None and ancestor.pk not in seen:
+            if ancestor.pk == self.instance.pk:
+                raise serializers.ValidationError(
+                    {"parent": ["A location cannot be inside itself."]}
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
         short_name = attrs.get("short_name")
         if short_name and org_id is not None:
             clash = Location.objects.filter(organization_id=org_id, short_name=short_name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +15,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
 from linesman.core.api import bool_param, check_organization_filter, require_role
@@ -54,6 +57,25 @@ NOT_FOUND = {404: OpenApiResponse(description="No such device, or not visible to
 
 #: Fields an operator (not only an admin) may change with PATCH: operation flags and debug.
 OPERATOR_FIELDS = {*SEED_OPERATIONS, "debug", "firmware_image", "firmware_image_is_pending"}
+
+
+@contextmanager
+def operation_errors():
+    """The operation service's refusals as API errors (400, 409, 422), not 500s."""
+    from linesman.operations.services import OperationError
+
+    try:
+        yield
+    except OperationError as exc:
+        error = APIException(str(exc))
+        error.status_code = exc.status_code
+        raise error from None
+
+
+def _require_admin_somewhere(request) -> None:
+    """403 before looking at the body when the user cannot create anything anywhere."""
+    if not access_for(request).has_role_anywhere(Role.ADMIN):
+        raise PermissionDenied("This needs the admin role in an organization.")
 
 
 @extend_schema_view(
@@ -130,38 +152,47 @@ class DeviceViewSet(viewsets.ModelViewSet):
         return self._respond(device)
 
     def create(self, request, *args, **kwargs):
+        _require_admin_somewhere(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         require_role(request, data["organization_id"], Role.ADMIN)
-        flags = self._pop_flags(data)
         if getattr(serializer, "firmware_mismatch", False):
             raise Unprocessable({"firmware_image": ["The image is for another device type."]})
-        device = services.create_device(user=request.user, data=data)
-        self._run_flags(device, flags)
+        steps = self._steps(self._pop_flags(data))
+        firmware = bool(data.get("firmware_image") and data.get("firmware_image_is_pending"))
+        self._check_combination(steps, firmware)
+        with operation_errors(), transaction.atomic():
+            device = services.create_device(user=request.user, data=data)
+            self._run_flags(device, steps, firmware=firmware)
         return self._respond(device, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         device = self.get_object()
-        serializer = self.get_serializer(device, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        # The role first: a caller who may not change the device learns nothing from a 400.
         touched = set(request.data.keys()) if hasattr(request.data, "keys") else set()
         needed = Role.OPERATOR if partial and touched <= OPERATOR_FIELDS else Role.ADMIN
         require_role(request, device.organization_id, needed)
+        serializer = self.get_serializer(device, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
         if data.get("organization_id", device.organization_id) != device.organization_id:
             require_role(request, data["organization_id"], Role.ADMIN)
         if getattr(serializer, "firmware_mismatch", False):
             raise Unprocessable({"firmware_image": ["The image is for another device type."]})
-        flags = self._pop_flags(data)
+        steps = self._steps(self._pop_flags(data))
         from linesman.operations import services as operations
 
         firmware = operations.firmware_requested(device, data)
-        if flags or firmware:
-            operations.check_can_start(device)  # 409 before anything changes
-        device = services.update_device(user=request.user, device=device, data=data)
-        self._run_flags(device, flags, firmware=firmware)
+        self._check_combination(steps, firmware)
+        with operation_errors():
+            if steps or firmware:
+                operations.check_can_start(device)  # 409 before anything changes
+            # One transaction: an operation that cannot start leaves the device unchanged.
+            with transaction.atomic():
+                device = services.update_device(user=request.user, device=device, data=data)
+                self._run_flags(device, steps, firmware=firmware)
         return self._respond(device)
 
     def destroy(self, request, *args, **kwargs):
@@ -177,19 +208,39 @@ class DeviceViewSet(viewsets.ModelViewSet):
     def _pop_flags(data: dict) -> list[str]:
         return [name for name in SEED_OPERATIONS if data.pop(name, False)]
 
-    def _run_flags(self, device: Device, flags: list[str], firmware: bool = False) -> None:
-        if not flags and not firmware:
+    @staticmethod
+    def _steps(flags: list[str]) -> list[str]:
+        """The flags in the order they run; an impossible combination is a 400."""
+        from linesman.operations import services as operations
+
+        with operation_errors():
+            return operations.order_steps(flags) if flags else []
+
+    @staticmethod
+    def _check_combination(steps: list[str], firmware: bool) -> None:
+        # A device runs one operation at a time: the upgrade would refuse the others (409).
+        if steps and firmware:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(
+                {
+                    "firmware_image_is_pending": [
+                        "A firmware upgrade cannot be requested together with "
+                        f"{', '.join(steps)}; send them one after the other."
+                    ]
+                }
+            )
+
+    def _run_flags(self, device: Device, steps: list[str], firmware: bool = False) -> None:
+        if not steps and not firmware:
             return
         from linesman.operations import services as operations
 
         if firmware:
             operations.start_firmware_upgrade(device=device, user=self.request.user)
-        if flags:
+        if steps:
             operations.start_operation(
-                device=device,
-                kind=flags[0],
-                steps=operations.order_steps(flags),
-                user=self.request.user,
+                device=device, kind=steps[0], steps=steps, user=self.request.user
             )
 
 
@@ -264,6 +315,14 @@ class ReferenceViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         check_organization_filter(request)
         return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        _require_admin_somewhere(request)
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self._check_write(self.get_object().organization_id)  # 403 before a 400
+        return super().update(request, *args, **kwargs)
 
     def _check_write(self, org_id) -> None:
         if org_id is None:
@@ -346,6 +405,15 @@ class OrganizationViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return access_for(self.request).restrict(Organization.objects.all(), "id").order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        if not access_for(request).is_superuser:
+            raise PermissionDenied("Only superusers create organizations.")
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        require_role(request, self.get_object().pk, Role.ADMIN)  # 403 before a 400
+        return super().update(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         if not access_for(self.request).is_superuser:

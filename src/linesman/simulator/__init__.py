@@ -1,0 +1,1 @@
+"""A CPE simulator that speaks CWMP to an ACS, for tests, demos and benchmarks."""
