@@ -43,7 +43,6 @@ INSTALLED_APPS = [
     "linesman.operations",
     "linesman.cwmp",
     "linesman.audit",
-    "linesman.dashboard",
 ]
 
 MIDDLEWARE = [
