@@ -5,4 +5,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linesman.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from linesman.cwmp.wsgi import with_acs  # noqa: E402  (needs Django set up first)
+
+application = with_acs(django_application)

@@ -1,0 +1,79 @@
+"""The ACS HTTP exchange, independent of how the request arrived (Django view or the lean
+WSGI route): size limits, content decoding, load shedding, cookies."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from linesman.cwmp import session, soap
+
+#: Bodies larger than this are refused before they are read into memory or parsed.
+MAX_BODY = 4 * 1024 * 1024
+#: New sessions beyond this many in flight in this process are shed with 503 + Retry-After,
+#: so that the sessions already running keep their speed under overload.
+_new_sessions = threading.BoundedSemaphore(max(2, int(settings.CONFIG.threads * 0.75)))
+
+
+@dataclass
+class HttpReply:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    cookie: str | None = None  # the session cookie's value, if one is to be set
+
+    def header_list(self) -> list[tuple[str, str]]:
+        """The headers, with the cookie as a Set-Cookie header."""
+        if self.cookie is None:
+            return self.headers
+        return [*self.headers, ("Set-Cookie", f"{session.COOKIE}={self.cookie}; Path=/; HttpOnly")]
+
+
+def _plain(status: int, text: str, *extra: tuple[str, str]) -> HttpReply:
+    return HttpReply(status, text.encode()[:500], [("Content-Type", "text/plain"), *extra])
+
+
+def exchange(
+    *,
+    method: str,
+    read: Callable[[int], bytes],
+    content_length: str,
+    content_encoding: str | None,
+    cookie: str | None,
+    authorization: str,
+    address: str,
+) -> HttpReply:
+    if method != "POST":
+        return _plain(405, "CWMP endpoint: POST SOAP envelopes here\n", ("Allow", "POST"))
+    if content_length.isdigit() and int(content_length) > MAX_BODY:
+        return _plain(413, "request body too large")
+    raw = read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        return _plain(413, "request body too large")
+    try:
+        body = soap.decode_body(raw, content_encoding, max_bytes=MAX_BODY)
+    except soap.SoapParseError as exc:
+        return _plain(400, str(exc))
+    request = session.Request(
+        body=body, cookie=cookie, authorization=authorization, address=address
+    )
+    is_new = cookie is None and b"Inform" in body[:4096] and b"InformResponse" not in body
+    if not is_new:
+        return _render(session.handle(request))
+    if not _new_sessions.acquire(blocking=False):
+        return _plain(503, "busy", ("Retry-After", "30"))
+    try:
+        return _render(session.handle(request))
+    finally:
+        _new_sessions.release()
+
+
+def _render(reply: session.Reply) -> HttpReply:
+    headers = list(reply.headers.items())
+    if reply.body and not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "text/plain"))
+    headers.append(("Content-Length", str(len(reply.body))))
+    return HttpReply(reply.status, reply.body, headers, cookie=reply.cookie or None)
