@@ -308,3 +308,24 @@ def test_work_queued_after_an_idle_inform_is_sent_in_the_same_session(
     op.refresh_from_db()
     assert op.state == OperationState.IN_PROGRESS
     assert not CwmpSession.objects.exists()
+
+
+def test_reboot_whose_answer_was_lost_is_not_sent_again(device, admin_a):
+    """The server sent Reboot, then died before reading RebootResponse; the device
+    rebooted anyway and comes back with M Reboot and the operation's CommandKey."""
+    from datetime import timedelta
+
+    _provisioned(device)
+    op = operations.start_operation(device=device, kind="reboot", user=admin_a.user)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001")
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    CwmpSession.objects.update(
+        last_activity=CwmpSession.objects.get().last_activity - timedelta(minutes=5)
+    )
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id})
+    assert finish_session(cpe) == []
+    op.refresh_from_db()
+    assert op.state == OperationState.COMPLETED
+    assert DeviceTask.objects.get(operation=op).attempts == 1

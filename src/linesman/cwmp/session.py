@@ -211,6 +211,8 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     if session is None:
         return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
     inform.apply(device, message, envelope, request.address)
+    if busy:
+        engine.recover_lost_answers(device, events)
     if provision:
         waiting = Operation.objects.filter(
             device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP

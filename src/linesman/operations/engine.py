@@ -361,6 +361,51 @@ def on_task_fault(task: DeviceTask, code: int, message: str) -> None:
         )
 
 
+def _lost_answer(op: Operation, method: str) -> bool:
+    """Settle a `method` RPC the device acted on although its answer never reached us
+    (the session broke, or the server died, after sending it): mark it done so it is not
+    sent again. Returns whether there was one."""
+    settled = DeviceTask.objects.filter(
+        operation_id=op.pk,
+        method=method,
+        state__in=[TaskState.QUEUED, TaskState.SENT],
+        attempts__gt=0,
+    ).update(state=TaskState.DONE, finished_at=timezone.now(), fault_string="answer lost")
+    return settled > 0
+
+
+def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
+    """Events proving the device carried out an RPC whose answer we never read.
+
+    A reboot that comes back with `M Reboot` and this operation's CommandKey, or a
+    bootstrap after a FactoryReset, must neither be sent again nor left waiting.
+    """
+    op = Operation.objects.filter(device_id=device.pk, state__in=ACTIVE_STATES).first()
+    if op is None:
+        return
+    codes = {code for code, _ in events}
+    keys = {code: key for code, key in events}
+    step = current_step(op)
+    if (
+        step == OperationKind.REBOOT
+        and keys.get("M Reboot") == op.operation_id
+        and op.phase != AWAIT_BOOT
+        and _lost_answer(op, "Reboot")
+    ):
+        op.phase = AWAIT_BOOT
+        op.save(update_fields=["phase"])
+    elif (
+        step in (OperationKind.FACTORY, OperationKind.DEVICE_FACTORY)
+        and "0 BOOTSTRAP" in codes
+        and op.phase != AWAIT_BOOTSTRAP
+        and _lost_answer(op, "FactoryReset")
+    ):
+        if step == OperationKind.FACTORY:
+            Setting.objects.filter(device_id=op.device_id).delete()
+        op.phase = AWAIT_BOOTSTRAP
+        op.save(update_fields=["phase"])
+
+
 def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
     """Events of a new session: boots, bootstraps and version changes complete operations."""
     op = (
