@@ -5,7 +5,7 @@ every empty POST with 204, so each device bootstraps with a real HTTP session), 
 of N devices in this process, waits until every device has bootstrapped, and prints the
 resident set size. Everything stays on 127.0.0.1 and the run ends by itself.
 
-    python bench/simulator_memory.py [--devices 10000] [--max-sessions 100] [--timeout 600]
+    python bench/simulator_memory.py [--devices 10000] [--max-sessions 32] [--fill-journals]
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ import multiprocessing
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linesman.simulator.fleet import Fleet
 
 # Runnable from a checkout without installing; the spawned responder re-runs this too.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
@@ -53,6 +57,26 @@ def _responder(port_queue: multiprocessing.Queue, stop_after: float) -> None:
         await server.stop()
 
     asyncio.run(main())
+
+
+def _fill_journals(fleet: Fleet) -> None:
+    """Worst case for long runs: every device's journal and inform history full, plus a
+    changed value."""
+    from linesman.cwmp import soap
+
+    for device in fleet:
+        root = device.root
+        device.handle(
+            soap.SetParameterValues(
+                [soap.ParameterValue(device.ms("PeriodicInformInterval"), "3600")], "bench"
+            )
+        )
+        for _ in range(device._journal_size):
+            device.handle(soap.GetParameterValues([f"{root}DeviceInfo.UpTime", f"{root}Time."]))
+            inform = device.build_inform()
+            inform.events = [soap.EventStruct("2 PERIODIC")]
+            device.inform_acknowledged(inform)
+    print(f"filled journals and inform histories of {len(fleet)} devices", flush=True)
 
 
 async def _run(args: argparse.Namespace, acs_url: str) -> int:
@@ -92,6 +116,8 @@ async def _run(args: argparse.Namespace, acs_url: str) -> int:
             )
         await asyncio.sleep(0.2)
     elapsed = time.monotonic() - created
+    if args.fill_journals:
+        _fill_journals(fleet)
     gc.collect()
     stats = fleet.stats()
     rss, peak = _rss_mib(), _rss_mib("VmHWM")
@@ -115,6 +141,11 @@ def main() -> int:
     parser.add_argument("--max-sessions", type=int, default=32)
     parser.add_argument("--interval", type=int, default=3600, help="periodic inform interval")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--fill-journals",
+        action="store_true",
+        help="also measure with every journal and inform history full (long-run worst case)",
+    )
     args = parser.parse_args()
 
     ctx = multiprocessing.get_context("spawn")

@@ -69,6 +69,9 @@ _SINGLE_EVENTS = frozenset(
 )
 
 
+_SHARED_EVENTS: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+
+
 def now_iso() -> str:
     """Current UTC time as CWMP dateTime."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -181,7 +184,7 @@ class SimulatedDevice:
         profile: Profile,
         tree: Tree,
         *,
-        journal_size: int = 200,
+        journal_size: int = 32,
         bootstrapped: bool = False,
     ) -> None:
         self.serial = serial
@@ -385,7 +388,11 @@ class SimulatedDevice:
         self.counters.informs += 1
         if self._informs is None:
             self._informs = deque(maxlen=self._journal_size)
-        self._informs.append(InformRecord(tuple(sent), time.time(), inform.retry_count))
+        events = tuple(sent)
+        if not any(key for _code, key in sent):
+            # Most informs carry the same few event lists: share one tuple between them all.
+            events = _SHARED_EVENTS.setdefault(events, events)
+        self._informs.append(InformRecord(events, time.time(), inform.retry_count))
 
     def transfer_messages(self) -> list[soap.TransferComplete]:
         return [

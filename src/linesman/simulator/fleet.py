@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import http.cookiejar
-import importlib.util
 import io
 import logging
 import random
 import secrets
-import sys
 import threading
 import time
 from collections import Counter, deque
@@ -37,12 +35,6 @@ from linesman.simulator.session import AUTH_MODES, SessionError, SessionOptions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# httpcore tries "import sniffio" on every request; when it is not installed, each failed
-# import walks sys.path, which costs ~20% of the simulator's CPU. A None entry in sys.modules
-# makes that import fail at once, which is exactly what it would do anyway.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 FLAVOURS = ("tr181", "tr098", "mixed")
 CONNECTIONS_PER_CLIENT = 8
@@ -89,6 +81,16 @@ class Fleet:
     connection-request credentials default to the ACS ones. ``flavour="mixed"`` alternates
     TR-181 and TR-098 devices. ``connreq_path="token"`` gives each device an unguessable
     connection-request path instead of its serial.
+
+    Timing: ``periodic_interval`` is the factory PeriodicInformInterval (the ACS may change
+    it), varied by +-``jitter``; ``reboot_delay`` is how long a rebooting device is gone;
+    failed sessions are retried after ``retry_min_wait`` (default: the device's
+    CWMPRetryMinimumWaitInterval, 5 s) growing per TR-069 up to ``retry_max_wait``, or after
+    the ACS's Retry-After; ``ramp`` spreads power-on over that many seconds.
+    ``max_sessions`` bounds the sessions in flight (and the HTTP connections);
+    ``start_bootstrapped`` makes devices skip "0 BOOTSTRAP" (an ACS that already knows them).
+    ``journal_size`` bounds each device's journal and inform history: full ones cost about
+    25 KB per device at the default of 32, so keep it modest for large fleets.
     """
 
     def __init__(
@@ -119,7 +121,7 @@ class Fleet:
         retry_min_wait: float | None = None,
         retry_max_wait: float = 600.0,
         start_bootstrapped: bool = False,
-        journal_size: int = 200,
+        journal_size: int = 32,
         seed: int | None = None,
     ) -> None:
         if flavour not in FLAVOURS:
