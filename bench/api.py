@@ -34,7 +34,8 @@ INSERT INTO inventory_device (
     created, debug, last_connection, software_version)
 SELECT md5(g::text)::uuid, (SELECT min(id) FROM tenancy_organization) + mod(g, %(orgs)s),
        'dev-' || g, 'CUST-' || g, '',
-       (SELECT min(id) FROM inventory_devicetype) + mod(g, %(types)s), 'SN' || lpad(g::text, 9, '0'),
+       (SELECT min(id) FROM inventory_devicetype) + mod(g, %(types)s),
+       'SN' || lpad(g::text, 9, '0'),
        '', true, CASE WHEN mod(g, 10) < 8 THEN 'Up' ELSE 'Down' END,
        now() - mod(g, 100000) * interval '1 second', '', '', '', '', false, '', '', '', '',
        '', '', 'Device.', 300, now(), false, now() - mod(g, 600) * interval '1 second', '1.0.0'
@@ -47,12 +48,16 @@ def seed(env: dict, count: int) -> str:
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute("INSERT INTO tenancy_organization (name, description, created) "
-                     "SELECT 'Org ' || g, '', now() FROM generate_series(2, 10) g")
-        conn.execute("INSERT INTO inventory_devicetype (short_name, name, manufacturer, "
-                     "product_class, settings_template, allow_basic_auth, created) SELECT "
-                     "'type' || g, 'Type ' || g, '', '', '{}', false, now() "
-                     "FROM generate_series(2, 5) g")
+        conn.execute(
+            "INSERT INTO tenancy_organization (name, description, created) "
+            "SELECT 'Org ' || g, '', now() FROM generate_series(2, 10) g"
+        )
+        conn.execute(
+            "INSERT INTO inventory_devicetype (short_name, name, manufacturer, "
+            "product_class, settings_template, allow_basic_auth, created) SELECT "
+            "'type' || g, 'Type ' || g, '', '', '{}', false, now() "
+            "FROM generate_series(2, 5) g"
+        )
         conn.execute(SEED_SQL, {"orgs": 10, "types": 5, "count": count})
         conn.execute("ANALYZE")
     return token
@@ -70,8 +75,9 @@ def timings(client: httpx.Client, path: str, params: dict, n: int) -> list[float
     return out
 
 
-def report(name: str, values: list[float], p50_target: float | None = None,
-           p99_target: float | None = None) -> None:
+def report(
+    name: str, values: list[float], p50_target: float | None = None, p99_target: float | None = None
+) -> None:
     values = sorted(values)
     p50 = statistics.median(values)
     p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
@@ -99,12 +105,16 @@ def main() -> None:
         port = fixtures.free_port()
         server = fixtures.start(
             [sys.executable, "-m", "linesman", "serve", "--no-worker"],
-            {**env, "LINESMAN_BIND": f"127.0.0.1:{port}"}, f"http://127.0.0.1:{port}/",
+            {**env, "LINESMAN_BIND": f"127.0.0.1:{port}"},
+            f"http://127.0.0.1:{port}/",
             home / "serve.log",
         )
         try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}",
-                                  headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            client = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            )
             n = args.requests
             report("baseline: GET / (no database)", timings(client, "/", {}, n))
             lst = "/api/v1/inventory_device/"
@@ -116,17 +126,24 @@ def main() -> None:
                 "list organization=<id>": {"organization": 2, "limit": 50},
                 "list last_status_change_from=<1h ago>": {
                     "last_status_change_from": time.strftime(
-                        "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600)),
-                    "limit": 50},
-                "list status=1&organization&limit=25": {"status": 1, "organization": 3,
-                                                        "limit": 25},
+                        "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600)
+                    ),
+                    "limit": 50,
+                },
+                "list status=1&organization&limit=25": {
+                    "status": 1,
+                    "organization": 3,
+                    "limit": 25,
+                },
                 "list pending=true limit=50": {"pending": "true", "limit": 50},
                 "list offset=500000 limit=50": {"limit": 50, "offset": 500000},
             }
             for name, params in cases.items():
                 report(name, timings(client, lst, params, n), 25, 100)
-            report("list limit=1000 (count + a large page)",
-                   timings(client, lst, {"limit": 1000}, max(20, n // 10)))
+            report(
+                "list limit=1000 (count + a large page)",
+                timings(client, lst, {"limit": 1000}, max(20, n // 10)),
+            )
             report("detail", timings(client, f"{lst}12345/", {}, n), 10, None)
         finally:
             fixtures.stop(server)

@@ -23,11 +23,17 @@ async def app(scope, receive, send):
         if not message.get("more_body"):
             break
     if body:
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"text/xml; charset=utf-8"),
-            (b"content-length", str(len(INFORM_RESPONSE)).encode()),
-            (b"set-cookie", b"lsm_session=baseline; Path=/; HttpOnly"),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/xml; charset=utf-8"),
+                    (b"content-length", str(len(INFORM_RESPONSE)).encode()),
+                    (b"set-cookie", b"lsm_session=baseline; Path=/; HttpOnly"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": INFORM_RESPONSE})
     else:
         await send({"type": "http.response.start", "status": 204, "headers": []})

@@ -102,7 +102,9 @@ def seed_devices(env: dict[str, str], count: int, prefix: str = "BENCH") -> str:
     result = subprocess.run(
         [sys.executable, "-c", SEED_SCRIPT, str(count), prefix, PASSWORD],
         env={**env, "DJANGO_SETTINGS_MODULE": "linesman.settings"},
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.strip().splitlines()[-1]
 
@@ -132,3 +134,23 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB."""
+
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pids.extend(int(c) for c in children.read().split())
+        except OSError:
+            continue
+
+    return total / 1024

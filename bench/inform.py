@@ -23,11 +23,22 @@ from bench import fixtures, loadgen  # noqa: E402
 
 
 def measure(name: str, port: int, serials: list[str], args, digest: bool) -> dict:
-    result = loadgen.run("127.0.0.1", port, serials, fixtures.PASSWORD, duration=args.duration,
-                         processes=args.processes, connections=args.connections, digest=digest)
-    print(f"{name:<10} {result['per_second']:>9.1f} sessions/s  "
-          f"({result['sessions']} sessions, {result['errors']} errors, "
-          f"statuses {result['statuses']})", flush=True)
+    result = loadgen.run(
+        "127.0.0.1",
+        port,
+        serials,
+        fixtures.PASSWORD,
+        duration=args.duration,
+        processes=args.processes,
+        connections=args.connections,
+        digest=digest,
+    )
+    print(
+        f"{name:<10} {result['per_second']:>9.1f} sessions/s  "
+        f"({result['sessions']} sessions, {result['errors']} errors, "
+        f"statuses {result['statuses']})",
+        flush=True,
+    )
     return result
 
 
@@ -46,15 +57,29 @@ def main() -> None:
         env = fixtures.environment(home, database)
         started = time.monotonic()
         fixtures.seed_devices(env, args.devices)
-        print(f"seeded {args.devices} devices in {time.monotonic() - started:.1f}s "
-              f"({'PostgreSQL' if database.startswith('postgres') else 'SQLite'})", flush=True)
+        print(
+            f"seeded {args.devices} devices in {time.monotonic() - started:.1f}s "
+            f"({'PostgreSQL' if database.startswith('postgres') else 'SQLite'})",
+            flush=True,
+        )
         serials = [f"BENCH{i:07d}" for i in range(args.devices)]
 
         port = fixtures.free_port()
         baseline = fixtures.start(
-            [sys.executable, "-m", "uvicorn", "bench.baseline_asgi:app", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
-            env, f"http://127.0.0.1:{port}/", home / "baseline.log",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.baseline_asgi:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env,
+            f"http://127.0.0.1:{port}/",
+            home / "baseline.log",
         )
         try:
             base = measure("baseline", port, serials, args, digest=False)
@@ -65,10 +90,17 @@ def main() -> None:
         server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}"}
         server = fixtures.start(
             [sys.executable, "-m", "linesman", "serve", "--no-worker", *args.server_args.split()],
-            server_env, f"http://127.0.0.1:{port}/", home / "serve.log",
+            server_env,
+            f"http://127.0.0.1:{port}/",
+            home / "serve.log",
         )
         try:
             ours = measure("linesman", port, serials, args, digest=True)
+            print(
+                f"server RSS {fixtures.tree_rss_mb(server.pid):.0f} MiB (all processes; "
+                f"target < 300 MiB)",
+                flush=True,
+            )
         finally:
             fixtures.stop(server)
         ratio = ours["per_second"] / base["per_second"] if base["per_second"] else 0

@@ -57,7 +57,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, s
         if ":" in line:
             key, value = line.split(":", 1)
             key = key.strip().lower()
-            headers[key] = (headers[key] + ", " + value.strip()) if key in headers else value.strip()
+            headers[key] = (
+                (headers[key] + ", " + value.strip()) if key in headers else value.strip()
+            )
     length = int(headers.get("content-length", "0") or 0)
     body = await reader.readexactly(length) if length else b""
     return status, headers, body
@@ -70,23 +72,29 @@ class Stats:
         self.statuses: dict[int, int] = {}
 
 
-async def _connection(host, port, serials, password, nonce, deadline, stats, path):
+async def _connection(host, ports, serials, password, nonce, deadline, stats, path):
     while time.monotonic() < deadline:
         try:
-            await _sessions(host, port, serials, password, nonce, deadline, stats, path)
+            await _sessions(host, ports, serials, password, nonce, deadline, stats, path)
         except (OSError, asyncio.IncompleteReadError):
             stats.errors += 1  # the server closed the connection: open a new one
 
 
-async def _sessions(host, port, serials, password, nonce, deadline, stats, path):
-    reader, writer = await asyncio.open_connection(host, port)
+async def _sessions(host, ports, serials, password, nonce, deadline, stats, path):
+    """Sessions over one connection per node; with several nodes each request of a
+    session goes to the next node, as a round-robin balancer without stickiness would."""
+    links = [await asyncio.open_connection(host, port) for port in ports]
+    turn = 0
     nc = 0
     try:
         while time.monotonic() < deadline:
+            reader, writer = links[turn % len(links)]
+            port = ports[turn % len(ports)]
+            turn += 1
             serial = random.choice(serials)
             body = INFORM.format(serial=serial).encode()
             headers = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            headers += "Content-Type: text/xml; charset=utf-8\r\nSOAPAction: \"\"\r\n"
+            headers += 'Content-Type: text/xml; charset=utf-8\r\nSOAPAction: ""\r\n'
             if nonce:
                 nc += 1
                 ncs = f"{nc:08x}"
@@ -109,9 +117,13 @@ async def _sessions(host, port, serials, password, nonce, deadline, stats, path)
                     await asyncio.sleep(0.05)  # a real device waits Retry-After; keep load up
                 continue
             cookie = rh.get("set-cookie", "").split(";", 1)[0]
+            reader, writer = links[turn % len(links)]
+            port = ports[turn % len(ports)]
             writer.write(
-                (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-                 "Content-Length: 0\r\n\r\n").encode()
+                (
+                    f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
+                    "Content-Length: 0\r\n\r\n"
+                ).encode()
             )
             status, rh, _ = await _read_response(reader)
             stats.statuses[status] = stats.statuses.get(status, 0) + 1
@@ -120,10 +132,12 @@ async def _sessions(host, port, serials, password, nonce, deadline, stats, path)
             else:
                 stats.errors += 1
     finally:
-        writer.close()
+        for _, writer in links:
+            writer.close()
 
 
 def fetch_nonce(host: str, port: int, path: str, serial: str) -> str:
+    """A server nonce (any node verifies any node's nonces: they are signed, not stored)."""
     import httpx
 
     response = httpx.post(f"http://{host}:{port}{path}", content=INFORM.format(serial=serial))
@@ -132,14 +146,16 @@ def fetch_nonce(host: str, port: int, path: str, serial: str) -> str:
 
 
 def _worker(args) -> tuple[int, int, dict[int, int]]:
-    host, port, serials, password, nonce, duration, connections, path = args
+    host, ports, serials, password, nonce, duration, connections, path = args
     stats = Stats()
 
     async def main():
         deadline = time.monotonic() + duration
         await asyncio.gather(
-            *(_connection(host, port, serials, password, nonce, deadline, stats, path)
-              for _ in range(connections)),
+            *(
+                _connection(host, ports, serials, password, nonce, deadline, stats, path)
+                for _ in range(connections)
+            ),
             return_exceptions=True,
         )
 
@@ -147,15 +163,26 @@ def _worker(args) -> tuple[int, int, dict[int, int]]:
     return stats.sessions, stats.errors, stats.statuses
 
 
-def run(host: str, port: int, serials: list[str], password: str, *, duration: float,
-        processes: int, connections: int, path: str = "/cwmp/", digest: bool = True) -> dict:
+def run(
+    host: str,
+    port: int | list[int],
+    serials: list[str],
+    password: str,
+    *,
+    duration: float,
+    processes: int,
+    connections: int,
+    path: str = "/cwmp/",
+    digest: bool = True,
+) -> dict:
     """Drive sessions for `duration` seconds; returns totals and sessions per second."""
-    nonce = fetch_nonce(host, port, path, serials[0]) if digest else ""
+    ports = port if isinstance(port, list) else [port]
+    nonce = fetch_nonce(host, ports[0], path, serials[0]) if digest else ""
     started = time.monotonic()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         results = pool.map(
             _worker,
-            [(host, port, serials, password, nonce, duration, connections, path)] * processes,
+            [(host, ports, serials, password, nonce, duration, connections, path)] * processes,
         )
     elapsed = time.monotonic() - started
     sessions = sum(r[0] for r in results)
@@ -164,5 +191,10 @@ def run(host: str, port: int, serials: list[str], password: str, *, duration: fl
     for r in results:
         for code, n in r[2].items():
             statuses[code] = statuses.get(code, 0) + n
-    return {"sessions": sessions, "errors": errors, "elapsed": elapsed,
-            "per_second": sessions / duration, "statuses": statuses}
+    return {
+        "sessions": sessions,
+        "errors": errors,
+        "elapsed": elapsed,
+        "per_second": sessions / duration,
+        "statuses": statuses,
+    }

@@ -95,16 +95,17 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
     ]
     consumer = _consumer(None) if worker else None
     keeper = Housekeeper(config.sweep_interval) if worker else None
-    child = subprocess.Popen(command, env=dict(os.environ))
+    child = subprocess.Popen(command, env=dict(os.environ), preexec_fn=_die_with_parent)
 
     def stop(signum, frame):
         raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     if consumer is not None:
         consumer.start()
         keeper.start()
+    # After the consumer started: it installs signal handlers of its own.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     _wait_listening(config.bind_host, config.bind_port, child)
     print(banner(config.bind_host, config.bind_port, worker), flush=True)
     code = 0
@@ -123,6 +124,19 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
             keeper.stop()
             consumer.stop(graceful=True)
     sys.exit(code)
+
+
+def _die_with_parent() -> None:
+    """In the HTTP server child: be terminated when `linesman serve` dies, even by SIGKILL,
+    so no orphaned server keeps the port (Linux; elsewhere the child outlives a kill)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _wait_listening(host: str, port: int, child) -> None:
