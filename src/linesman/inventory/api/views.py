@@ -141,7 +141,8 @@ class DeviceViewSet(viewsets.ModelViewSet):
             services.refresh_status(page)
         context = self.get_serializer_context()
         context["pending_settings"] = pending_settings_for(page, detailed=detailed)
-        data = [DeviceSerializer(d, context=context, list_item=True).data for d in page]
+        # One list serializer: building a serializer per row costs ~1 ms each (field copies).
+        data = DeviceSerializer(page, many=True, context=context, list_item=True).data
         return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
