@@ -26,6 +26,7 @@ from linesman.inventory.api.views import (
     LocationViewSet,
     OrganizationViewSet,
 )
+from linesman.operations.api.bulk_views import bulk_urlpatterns
 from linesman.operations.api.views import (
     DeviceNameOperationView,
     DeviceOperationHistoryView,
@@ -62,5 +63,6 @@ urlpatterns = [
     path("inventory_device_name_variables/<str:key>/", DeviceNameVariablesView.as_view()),
     path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
+    *bulk_urlpatterns(),
     path("", include(router.urls)),
 ]

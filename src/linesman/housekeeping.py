@@ -38,6 +38,9 @@ def sweep_once() -> dict[str, int]:
     for pk, device_id in stale:
         requeue_unanswered(device_id)
         CwmpSession.objects.filter(pk=pk).delete()
+    from linesman.operations.bulk import resume_jobs
+
+    resume_jobs(now)  # bulk jobs: top up, record lost outcomes, restart lost starts
     return {"down": down, "expired": expired, "stale_sessions": len(stale)}
 
 

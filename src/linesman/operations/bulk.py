@@ -1,8 +1,171 @@
-"""Bulk jobs across many devices (see the headless operation endpoints)."""
+"""Bulk jobs across many devices (the headless operation endpoints): the service.
+
+Creating, cancelling and finding jobs happens here, for the API and the CLI alike; running
+them is `bulk_runner`'s work. `on_operation_finished` is the engine's hook: a device
+operation that belongs to a job ended.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from linesman.audit import services as audit
+from linesman.audit.models import AuditAction
+from linesman.operations import bulk_runner
+from linesman.operations.bulk_models import (
+    FINAL_JOB_STATES,
+    BulkJob,
+    BulkJobStatus,
+    BulkJobTarget,
+    TargetState,
+)
+from linesman.operations.bulk_spec import JobSpec
+from linesman.tenancy.models import Organization, Role
+
+log = logging.getLogger(__name__)
+
+
+class JobFinished(Exception):
+    """The job already ended; it cannot be cancelled."""
+
+
+class SystemAccess:
+    """What the local CLI may do: everything, like a superuser (it owns the database)."""
+
+    is_superuser = True
+    org_ids = None
+
+    def has_role(self, org_id, role) -> bool:
+        return True
+
+    def can_see_org(self, org_id) -> bool:
+        return True
+
+    def restrict(self, queryset, field: str = "organization_id", allow_shared: bool = False):
+        return queryset
+
+
+def create_job(spec: JobSpec, *, user=None) -> BulkJob:
+    """Record a job with its frozen targets and schedule its start at execute_at."""
+    total = len(spec.targets)
+    estimate = bulk_runner.estimate_seconds(
+        spec.operation_type, total, spec.max_concurrency, spec.options.get("timeout_minutes")
+    )
+    with transaction.atomic():
+        job = BulkJob.objects.create(
+            operation_type=spec.operation_type,
+            addressing=spec.addressing,
+            priority=spec.priority,
+            execute_at=spec.execute_at,
+            filters=spec.filters,
+            device_types=sorted({t.type_short_name for t in spec.targets}),
+            options=spec.options,
+            params=spec.params,
+            max_concurrency=spec.max_concurrency,
+            estimated_duration_minutes=max(1, -(-estimate // 60)),
+            total_devices=total,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by_name=audit.actor_name(user),
+        )
+        job.organizations.set(spec.organization_ids)
+        BulkJobTarget.objects.bulk_create(
+            (
+                BulkJobTarget(
+                    job=job,
+                    device_id=t.device_id,
+                    serial_number=t.serial_number,
+                    name=t.name,
+                    organization_id=t.organization_id,
+                )
+                for t in spec.targets
+            ),
+            batch_size=1000,
+        )
+        audit.record(
+            user=user,
+            action=AuditAction.CREATE,
+            instance=job,
+            organization_id=spec.organization_ids[0] if len(spec.organization_ids) == 1 else None,
+            message=f"bulk job {job.pk}: {spec.operation_type} on {total} devices at "
+            f"{spec.execute_at.isoformat()}",
+        )
+        from linesman.operations import bulk_tasks
+
+        transaction.on_commit(lambda: bulk_tasks.schedule_start(job))
+    return job
+
+
+def cancel_job(job_id: int, *, user=None) -> BulkJob:
+    """Nothing new starts; running device operations finish and are still recorded."""
+    with transaction.atomic():
+        job = bulk_runner._lock(job_id)
+        if job is None:
+            raise BulkJob.DoesNotExist(job_id)
+        if job.status == BulkJobStatus.CANCELLED:
+            return job
+        if job.status in FINAL_JOB_STATES:
+            raise JobFinished(f"Job {job.pk} already ended ({job.status}).")
+        now = timezone.now()
+        skipped = job.targets.filter(state=TargetState.PENDING).update(
+            state=TargetState.SKIPPED, cause="cancelled", finished_at=now
+        )
+        job.skipped_devices += skipped
+        job.status = BulkJobStatus.CANCELLED
+        job.cancelled_at = now
+        bulk_runner._settle(job)
+        job.save(update_fields=[*bulk_runner.COUNTER_FIELDS, "cancelled_at"])
+        audit.record(
+            user=user,
+            action=AuditAction.UPDATE,
+            instance=job,
+            changes={"status": ["active", "cancelled"]},
+            message=f"bulk job {job.pk} cancelled; {skipped} devices skipped, "
+            f"{job.running_devices} still running",
+        )
+    return job
+
+
+def visible_jobs(access):
+    """Jobs whose every organization the caller belongs to (all of them for superusers)."""
+    jobs = BulkJob.objects.all()
+    if access.is_superuser:
+        return jobs
+    mine = list(access.org_ids or [])
+    foreign = Organization.objects.exclude(pk__in=mine)
+    return jobs.filter(
+        Exists(BulkJob.organizations.through.objects.filter(bulkjob_id=OuterRef("pk")))
+    ).exclude(organizations__in=foreign)
+
+
+def may_cancel(access, job: BulkJob) -> bool:
+    return all(access.has_role(o, Role.OPERATOR) for o in organization_ids(job))
+
+
+def organization_ids(job: BulkJob) -> list[int]:
+    return sorted(job.organizations.values_list("pk", flat=True))
+
 
 def on_operation_finished(op) -> None:
-    """A device operation of a bulk job ended; the job's progress counts it."""
-    from linesman.operations.models import Operation  # noqa: F401  (job model comes next)
+    """A device operation of a bulk job ended; the job's progress counts it.
+
+    Called on commit of the operation's final state, often inside a device's CWMP session:
+    a failure here must not break that session, and `resume` repeats whatever did not
+    happen.
+    """
+    try:
+        bulk_runner.operation_finished(op.pk, op.bulk_job_id)
+    except Exception:
+        log.exception("bulk job %s: recording operation %s failed", op.bulk_job_id, op.pk)
+
+
+def resume_jobs(now=None) -> dict[str, int]:
+    """The housekeeping sweep's call: bring unfinished jobs in step; never raises."""
+    try:
+        return bulk_runner.resume(now)
+    except Exception:
+        log.exception("resuming bulk jobs failed; the next sweep retries")
+        return {}

@@ -99,3 +99,6 @@ class Operation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+
+from linesman.operations.bulk_models import BulkJob, BulkJobTarget  # noqa: E402,F401

@@ -1,0 +1,151 @@
+"""Bulk job throughput: a reboot job over N simulated devices against a real server.
+
+Starts `linesman serve` (its own data directory; PostgreSQL/Redis if DATABASE_URL/REDIS_URL
+are set), registers N simulated devices through the API, waits until every one has
+bootstrapped, then POSTs a reboot job over all of them and prints the time from the POST to
+the job's completion, and devices per second. Everything stays on 127.0.0.1.
+
+    python bench/bulk.py [--devices 10000] [--concurrency 200] [--max-sessions 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from tests.bulk.procs import crash  # noqa: E402
+from tests.e2e.live import Api, Database, LiveServer, wait_until  # noqa: E402
+
+from linesman.simulator.fleet import Fleet, SimulatorThread, register_via_api  # noqa: E402
+
+URL = "/inventory_device_serial_headless_operation/"
+
+
+def _provisioned(fleet: Fleet) -> int:
+    return sum(d.connreq_credentials()[0].startswith("cr-") for d in fleet)
+
+
+def _progress(label: str, done: int, total: int, started: float) -> None:
+    print(f"\r{label}: {done}/{total} ({time.monotonic() - started:.0f} s)", end="", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=200, help="the job's max_concurrency")
+    parser.add_argument("--max-sessions", type=int, default=200, help="simulator sessions")
+    parser.add_argument("--threads", type=int, default=32, help="server HTTP threads")
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="linesman-bench-bulk-"))
+    database = Database(home)
+    server = LiveServer(
+        home,
+        database,
+        extra_env={"LINESMAN_THREADS": str(args.threads), "LINESMAN_SWEEP_INTERVAL": "5"},
+    )
+    sim = None
+    try:
+        server.cli("migrate")
+        server.cli("user", "create", "bench", "--superuser")
+        token = server.cli_json("token", "create", "--user", "bench")["token"]
+        server.start()
+        api = Api(server, token)
+        org = api.post("/organization/", json={"name": "Bench"}).json()["id"]
+        dtype = api.post("/inventory_type/", json={"short_name": "cpe", "name": "CPE"}).json()
+        fleet = Fleet(
+            server.url + "/cwmp/",
+            args.devices,
+            serial_prefix="BN",
+            periodic_interval=3600,
+            reboot_delay=0.5,
+            retry_min_wait=1.0,
+            retry_max_wait=10.0,
+            max_sessions=args.max_sessions,
+            ramp=min(60.0, args.devices / 200),
+        )
+        started = time.monotonic()
+        result = asyncio.run(
+            register_via_api(
+                server.url,
+                token,
+                fleet,
+                dtype["id"],
+                org,
+                concurrency=32,
+                progress=lambda d, t: d % 250 == 0 and _progress("registered", d, t, started),
+            )
+        )
+        print(f"\nregistered {result.created} devices in {time.monotonic() - started:.0f} s")
+        if result.failed:
+            print("registration failures:", result.failed[:5])
+            return 1
+        started = time.monotonic()
+        sim = SimulatorThread(fleet)
+        sim.start()
+        while True:
+            done = sim.run(lambda: _provisioned(fleet))
+            _progress("bootstrapped", done, args.devices, started)
+            if done == args.devices:
+                break
+            if time.monotonic() - started > args.timeout:
+                print("\nbootstrap did not finish")
+                return 1
+            time.sleep(2)
+        wait_until(lambda: not sim.run(lambda: fleet.stats().in_session), timeout=120)
+        print(f"\nbootstrapped in {time.monotonic() - started:.0f} s")
+
+        posted = time.monotonic()
+        response = api.post(
+            URL,
+            json={
+                "operation_type": "reboot",
+                "target_organizations": [org],
+                "options": {"max_concurrency": args.concurrency, "timeout_minutes": 30},
+            },
+        )
+        response.raise_for_status()
+        job_id = response.json()["id"]
+        while True:
+            job = api.get(f"{URL}{job_id}/").json()
+            _progress(
+                f"job {job_id} {job['status']}", job["processed_devices"], args.devices, posted
+            )
+            if job["status"] not in ("scheduled", "in_progress"):
+                break
+            if time.monotonic() - posted > args.timeout:
+                print("\nthe job did not finish in time")
+                return 1
+            time.sleep(1)
+        elapsed = time.monotonic() - posted
+        reboots = sum(sim.run(lambda: [d.counters.reboots for d in fleet]))
+        print()
+        print(f"status               {job['status']}")
+        print(f"devices              {job['total_devices']} ({job['failed_devices']} failed)")
+        print(f"errors by cause      {job['operation_details']['error_summary']}")
+        print(f"peak concurrency     {job['peak_concurrency']} of {args.concurrency}")
+        print(f"simulated reboots    {reboots}")
+        print(f"database             {'PostgreSQL' if database.pg_name else 'SQLite'}")
+        print(f"queue                {'Redis' if os.environ.get('REDIS_URL') else 'SQLite'}")
+        print(f"POST to completion   {elapsed:.1f} s")
+        print(f"throughput           {args.devices / elapsed:.1f} devices/s")
+        return 0 if job["status"] == "completed" else 1
+    finally:
+        if sim is not None:
+            sim.stop(timeout=30)
+        crash(server)  # a throwaway server: no graceful stop needed, nothing left behind
+        database.drop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

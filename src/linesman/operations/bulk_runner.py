@@ -1,0 +1,707 @@
+"""Running bulk jobs: the start at execute_at, bounded fan-out, outcomes, and resume.
+
+Device-operation jobs (reboot, sync, get, set, firmware_upgrade, bulk_serial_sync, ...)
+keep at most `max_concurrency` targets running: `fill` claims pending targets and starts
+their operations through the operation service, in the same transaction, so a target is
+running exactly when its operation exists. When an operation ends, the engine calls
+`bulk.on_operation_finished`, which records the outcome and fills the freed slot.
+
+Probe and snapshot jobs (status_refresh, inventory_audit) contact no operation: a Huey task
+works through them batch by batch (`run_batches`).
+
+Every state change is a row update inside a transaction that holds the job row's lock
+(SQLite serialises writers anyway), and targets only move pending -> running -> done by
+conditional updates, so no target is started twice. `resume`, called by the housekeeping
+sweep of every process, repairs what a crash can leave behind: a scheduled start that was
+lost, an outcome that was never recorded, a slot never refilled, a connection request never
+sent, a batch runner that died.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from linesman.operations.bulk_models import (
+    FINAL_JOB_STATES,
+    BulkJob,
+    BulkJobStatus,
+    BulkJobTarget,
+    BulkOperationType,
+    TargetState,
+)
+from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
+
+log = logging.getLogger(__name__)
+
+#: Bulk operation type -> the kind of device operation it runs on each target.
+OPERATION_KINDS: dict[str, str] = {
+    BulkOperationType.REBOOT: "reboot",
+    BulkOperationType.FACTORY: "factory",
+    BulkOperationType.DEVICE_FACTORY: "device_factory",
+    BulkOperationType.SYNC: "sync",
+    BulkOperationType.RECONF: "reconf",
+    BulkOperationType.FIRMWARE_UPGRADE: "firmware",
+    BulkOperationType.GET: "get",
+    BulkOperationType.SET: "set",
+    BulkOperationType.ADD_OBJECT: "add.obj",
+    BulkOperationType.DELETE_OBJECT: "del.obj",
+    BulkOperationType.BULK_SERIAL_SYNC: "get",
+}
+BATCH_TYPES = (BulkOperationType.STATUS_REFRESH, BulkOperationType.INVENTORY_AUDIT)
+#: Snapshots contact no device, so they go in larger batches than max_concurrency.
+AUDIT_BATCH = 500
+#: A batch runner silent this long is taken for dead; its running targets are retried.
+LEASE = timedelta(seconds=60)
+#: A scheduled start this late was lost (its worker died); the sweep starts the job.
+START_GRACE = timedelta(seconds=30)
+#: Huey priorities (Redis honours them; higher runs first).
+HUEY_PRIORITY = {"low": 10, "normal": 50, "high": 90}
+
+#: DeviceInfo parameters that bulk_serial_sync reads, and the device fields they update.
+DEVICE_INFO = {
+    "SerialNumber": None,
+    "Manufacturer": "manufacturer",
+    "ManufacturerOUI": "oui",
+    "ModelName": None,
+    "ProductClass": "product_class",
+    "HardwareVersion": "hardware_version",
+    "SoftwareVersion": "software_version",
+}
+FIRMWARE_FIELDS = ("software_version", "hardware_version")
+
+COUNTER_FIELDS = [
+    "status",
+    "running_devices",
+    "succeeded_devices",
+    "failed_devices",
+    "skipped_devices",
+    "peak_running",
+    "error_summary",
+    "started_at",
+    "finished_at",
+    "heartbeat_at",
+    "updated_at",
+]
+
+#: Whether this process has resumed once: its first resume re-sends lost connection requests.
+_resumed_once = False
+
+
+def huey_priority(job: BulkJob) -> int:
+    return HUEY_PRIORITY.get(job.priority, HUEY_PRIORITY["normal"])
+
+
+def _lock(job_id: int) -> BulkJob | None:
+    return BulkJob.objects.select_for_update().filter(pk=job_id).first()
+
+
+def _save(job: BulkJob) -> None:
+    job.save(update_fields=COUNTER_FIELDS)
+
+
+def _transition(job: BulkJob, target_pk: int, old: str, new: str, **fields: Any) -> bool:
+    """Move one target from `old` to `new` (if it still is `old`) and count it on the job."""
+    if not BulkJobTarget.objects.filter(pk=target_pk, state=old).update(state=new, **fields):
+        return False
+    if old == TargetState.RUNNING:
+        job.running_devices -= 1
+    if new == TargetState.RUNNING:
+        job.running_devices += 1
+        job.peak_running = max(job.peak_running, job.running_devices)
+    elif new == TargetState.SUCCEEDED:
+        job.succeeded_devices += 1
+    elif new == TargetState.FAILED:
+        job.failed_devices += 1
+        cause = fields.get("cause") or "other"
+        job.error_summary = {**job.error_summary, cause: job.error_summary.get(cause, 0) + 1}
+    elif new == TargetState.SKIPPED:
+        job.skipped_devices += 1
+    return True
+
+
+def _settle(job: BulkJob) -> None:
+    """Give the job its final status once nothing is pending or running."""
+    if job.running_devices or job.pending_devices:
+        return
+    if job.status == BulkJobStatus.IN_PROGRESS:
+        if not job.failed_devices:
+            job.status = BulkJobStatus.COMPLETED
+        elif not job.succeeded_devices:
+            job.status = BulkJobStatus.FAILED
+        else:
+            job.status = BulkJobStatus.COMPLETED_WITH_ERRORS
+    if job.status in FINAL_JOB_STATES and job.finished_at is None:
+        job.finished_at = timezone.now()
+
+
+# --- starting ----------------------------------------------------------------------------
+
+
+def start(job_id: int) -> bool:
+    """Start a scheduled job whose time has come (never before execute_at)."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = _lock(job_id)
+        if job is None or job.status != BulkJobStatus.SCHEDULED:
+            return False
+        if job.execute_at > now:
+            # Woken early (the job was rescheduled, or a clock differs): wait again.
+            from linesman.operations import bulk_tasks
+
+            transaction.on_commit(lambda: bulk_tasks.schedule_start(job))
+            return False
+        job.status = BulkJobStatus.IN_PROGRESS
+        job.started_at = job.heartbeat_at = now
+        _settle(job)
+        _save(job)
+    log.info("bulk job %s (%s) started", job_id, job.operation_type)
+    if job.operation_type in BATCH_TYPES:
+        run_batches(job_id)
+    else:
+        fill(job_id)
+    return True
+
+
+# --- device operations -------------------------------------------------------------------
+
+
+class _NotStarted(Exception):
+    def __init__(self, cause: str, message: str):
+        super().__init__(message)
+        self.cause = cause
+
+
+def _device_info_variables(device) -> list[dict[str, str]]:
+    root = device.data_model_root or "Device."
+    return [{"variable_name": f"{root}DeviceInfo.{name}"} for name in DEVICE_INFO]
+
+
+def _start_device(job: BulkJob, target: BulkJobTarget, user) -> Operation:
+    """Start the target's device operation; _NotStarted says why it could not."""
+    from linesman.operations import services
+
+    device = target.device
+    if device is None:
+        raise _NotStarted("device_deleted", "The device was deleted after the job was created.")
+    kind = OPERATION_KINDS[job.operation_type]
+    timeout = job.options.get("timeout_minutes")
+    common = {
+        "user": user,
+        "bulk_job_id": job.pk,
+        "timeout": max(1, round(timeout * 60)) if timeout else None,
+        # Connection requests go out in batches from a task, not one by one from here.
+        "connection_request": False,
+    }
+    try:
+        if job.operation_type == BulkOperationType.FIRMWARE_UPGRADE:
+            return _start_firmware(job, device, common)
+        params: dict[str, Any] = {}
+        if job.operation_type == BulkOperationType.BULK_SERIAL_SYNC:
+            params["variables"] = _device_info_variables(device)
+        elif job.params.get("variables"):
+            params["variables"] = job.params["variables"]
+        return services.start_operation(device=device, kind=kind, params=params, **common)
+    except services.OperationConflict as exc:
+        raise _NotStarted("conflicts", str(exc)) from None
+    except services.NotApplicable as exc:
+        raise _NotStarted("not_applicable", str(exc)) from None
+    except services.OperationError as exc:
+        raise _NotStarted("invalid", str(exc)) from None
+
+
+def _start_firmware(job: BulkJob, device, common: dict[str, Any]) -> Operation:
+    from linesman.inventory import services as inventory
+    from linesman.inventory.models import FirmwareImage
+    from linesman.operations import services
+
+    image = FirmwareImage.objects.filter(pk=job.params.get("firmware_image")).first()
+    if image is None:
+        raise _NotStarted("not_applicable", "The firmware image was deleted.")
+    services.check_can_start(device)
+    # The image becomes the device's desired firmware, as a PATCH would make it.
+    device = inventory.update_device(
+        user=common["user"],
+        device=device,
+        data={"firmware_image": image, "firmware_image_is_pending": True},
+    )
+    return services.start_firmware_upgrade(device=device, **common)
+
+
+def fill(job_id: int) -> int:
+    """Start pending targets until max_concurrency are running; returns how many started."""
+    started: list[int] = []
+    with transaction.atomic():
+        job = _lock(job_id)
+        if job is None or job.status != BulkJobStatus.IN_PROGRESS:
+            return 0
+        if job.operation_type in BATCH_TYPES:
+            return 0
+        user = job.created_by
+        while job.running_devices < job.max_concurrency:
+            room = job.max_concurrency - job.running_devices
+            batch = list(
+                job.targets.filter(state=TargetState.PENDING)
+                .select_related("device", "device__type")
+                .order_by("id")[:room]
+            )
+            if not batch:
+                break
+            for target in batch:
+                now = timezone.now()
+                if not _transition(
+                    job, target.pk, TargetState.PENDING, TargetState.RUNNING, started_at=now
+                ):
+                    continue
+                try:
+                    with transaction.atomic():
+                        op = _start_device(job, target, user)
+                except _NotStarted as exc:
+                    reason = (exc.cause, str(exc))
+                except Exception as exc:  # one bad device must not stall the whole job
+                    log.exception("bulk job %s: starting device %s failed", job_id, target.pk)
+                    reason = ("internal_error", f"{type(exc).__name__}: {exc}")
+                else:
+                    BulkJobTarget.objects.filter(pk=target.pk).update(operation=op, kicked_at=now)
+                    started.append(op.pk)
+                    continue
+                _transition(
+                    job,
+                    target.pk,
+                    TargetState.RUNNING,
+                    TargetState.FAILED,
+                    cause=reason[0],
+                    error=reason[1][:2000],
+                    finished_at=now,
+                )
+        _settle(job)
+        _save(job)
+        priority = huey_priority(job)
+    if started:
+        _kick_after_commit(job_id, started, priority)
+    return len(started)
+
+
+def _kick_after_commit(job_id: int, op_pks: list[int], priority: int) -> None:
+    from linesman.operations import bulk_tasks
+
+    transaction.on_commit(
+        lambda: bulk_tasks.kick_bulk_operations(job_id, op_pks, priority=priority)
+    )
+
+
+def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
+    """Connection requests for operations just started, concurrently.
+
+    With `validate_connectivity`, a device that does not answer (or refuses our
+    credentials) fails at once with that cause; otherwise its operation stays queued for
+    its next inform while the ACS retries the connection request with backoff. A device
+    without a connection request URL is left to its next periodic inform.
+    """
+    from linesman.cwmp import connreq
+    from linesman.cwmp import tasks as cwmp_tasks
+    from linesman.operations import engine
+
+    job = BulkJob.objects.filter(pk=job_id).only("options").first()
+    validate = bool(job and job.options.get("validate_connectivity"))
+    ops = list(
+        Operation.objects.filter(pk__in=op_pks, state=OperationState.INITIATED)
+        .exclude(device__connection_request_url="")
+        .select_related("device", "device__type")
+    )
+    if not ops:
+        return {"sent": 0, "failed": 0}
+    outcomes = {
+        o.device_id: o
+        for o in connreq.send_many([op.device for op in ops], concurrency=min(100, len(ops)))
+    }
+    failed = 0
+    for op in ops:
+        outcome = outcomes.get(op.device_id)
+        if outcome is None or outcome.ok:
+            continue
+        failed += 1
+        if validate:
+            # A device that informed on its own meanwhile is reachable after all.
+            if not Operation.objects.filter(pk=op.pk, state=OperationState.INITIATED).exists():
+                continue
+            engine.finish(
+                op,
+                OperationState.FAILED,
+                error=f"Connection request failed: {outcome.error or 'no answer'}",
+                cause=outcome.cause,
+            )
+        else:
+            cwmp_tasks.connection_request.schedule(
+                args=(op.device_id, 2), delay=cwmp_tasks.BASE_DELAY
+            )
+    return {"sent": len(ops), "failed": failed}
+
+
+def _unreached_cause(op: Operation) -> str:
+    """Why a device never started its operation, from its connection request log."""
+    from linesman.cwmp.models import ConnectionRequestLog
+
+    last = (
+        ConnectionRequestLog.objects.filter(device_id=op.device_id, time__gte=op.initiated_at)
+        .order_by("-id")
+        .first()
+    )
+    if last is None or last.ok:
+        return ""
+    return "authentication_failures" if last.status_code in (401, 403) else "connection_timeouts"
+
+
+def _operation_outcome(op: Operation) -> tuple[str, str, str, dict[str, Any]]:
+    result: dict[str, Any] = {"operation_id": op.operation_id, "operation_state": op.state}
+    result.update(op.output or {})
+    if op.state == OperationState.COMPLETED:
+        return TargetState.SUCCEEDED, "", "", result
+    if op.state == OperationState.CANCELLED:
+        cause = "cancelled"
+    elif op.state == OperationState.TIMED_OUT:
+        # A device never reached is a connectivity problem, not a slow operation.
+        cause = (op.dispatched_at is None and _unreached_cause(op)) or "operation_timeouts"
+    else:
+        cause = op.error_cause or "device_faults"
+    return TargetState.FAILED, cause, op.error or op.state, result
+
+
+def _sync_inventory(job: BulkJob, op: Operation) -> dict[str, Any]:
+    """bulk_serial_sync: what the device reported goes into the inventory."""
+    from linesman.inventory import services as inventory
+    from linesman.inventory.models import Device
+
+    device = Device.objects.filter(pk=op.device_id).first()
+    if device is None:
+        return {}
+    values = op.output.get("values", {})
+    reported = {
+        name: value
+        for path, value in values.items()
+        for name in DEVICE_INFO
+        if path.endswith(f".DeviceInfo.{name}")
+    }
+    data: dict[str, Any] = {}
+    for name, field in DEVICE_INFO.items():
+        if field is None or name not in reported:
+            continue
+        if field in FIRMWARE_FIELDS and not job.options.get("update_firmware_info", True):
+            continue
+        if (getattr(device, field) or "") != reported[name]:
+            data[field] = reported[name]
+    changes = {field: [getattr(device, field), value] for field, value in data.items()}
+    if data:
+        inventory.update_device(user=job.created_by, device=device, data=data)
+    serial = reported.get("SerialNumber")
+    return {
+        "device_info": reported,
+        "inventory_updates": changes,
+        "serial_matches": serial is None or serial == device.serial_number,
+    }
+
+
+def record_operation(op_pk: int) -> bool:
+    """Count a finished operation on its job (once); returns whether it was counted now."""
+    with transaction.atomic():
+        op = Operation.objects.filter(pk=op_pk).first()
+        if op is None or op.bulk_job_id is None or op.state in ACTIVE_STATES:
+            return False
+        job = _lock(op.bulk_job_id)
+        if job is None:
+            return False
+        target = job.targets.filter(operation_id=op.pk, state=TargetState.RUNNING).first()
+        if target is None:
+            return False
+        state, cause, error, result = _operation_outcome(op)
+        if state == TargetState.SUCCEEDED and job.operation_type == "bulk_serial_sync":
+            result.update(_sync_inventory(job, op))
+        _transition(
+            job,
+            target.pk,
+            TargetState.RUNNING,
+            state,
+            cause=cause,
+            error=error[:2000],
+            result=result,
+            finished_at=op.completed_at or timezone.now(),
+        )
+        _settle(job)
+        _save(job)
+    return True
+
+
+def operation_finished(op_pk: int, job_id: int) -> None:
+    """An operation of the job ended: record it and start the next target, in one
+    transaction (one write lock instead of two on SQLite)."""
+    with transaction.atomic():
+        record_operation(op_pk)
+        fill(job_id)
+
+
+# --- probe and snapshot jobs -------------------------------------------------------------
+
+
+def _claim_batch(job_id: int) -> list[BulkJobTarget]:
+    with transaction.atomic():
+        job = _lock(job_id)
+        if job is None or job.status != BulkJobStatus.IN_PROGRESS:
+            return []
+        size = (
+            AUDIT_BATCH
+            if job.operation_type == BulkOperationType.INVENTORY_AUDIT
+            else job.max_concurrency
+        )
+        room = max(0, size - job.running_devices)
+        now = timezone.now()
+        batch = list(job.targets.filter(state=TargetState.PENDING).order_by("id")[:room])
+        claimed = [
+            t
+            for t in batch
+            if _transition(job, t.pk, TargetState.PENDING, TargetState.RUNNING, started_at=now)
+        ]
+        job.heartbeat_at = now
+        _save(job)
+    return claimed
+
+
+def _probe(targets: list[BulkJobTarget]) -> list[tuple[int, str, str, str, dict]]:
+    """status_refresh: a connection request to each device, then its status updated."""
+    from linesman.cwmp import connreq
+    from linesman.inventory.models import Device
+    from linesman.inventory.services import device_is_up, set_status
+
+    devices = Device.objects.select_related("type").in_bulk([t.device_id for t in targets])
+    reachable = [d for d in devices.values() if d.connection_request_url]
+    outcomes = {
+        o.device_id: o for o in connreq.send_many(reachable, concurrency=len(reachable) or 1)
+    }
+    results = []
+    for target in targets:
+        device = devices.get(target.device_id)
+        if device is None:
+            results.append((target.pk, TargetState.FAILED, "device_deleted", "Device deleted.", {}))
+            continue
+        outcome = outcomes.get(device.pk)
+        ok = bool(outcome and outcome.ok)
+        set_status(device, device_is_up(device) or ok)
+        result = {"reachable": ok, "status": device.status}
+        if outcome is None:
+            results.append(
+                (
+                    target.pk,
+                    TargetState.FAILED,
+                    "no_connection_url",
+                    "The device has no connection request URL (it never informed).",
+                    result,
+                )
+            )
+            continue
+        result.update(status_code=outcome.status_code, elapsed_ms=outcome.elapsed_ms)
+        if ok:
+            results.append((target.pk, TargetState.SUCCEEDED, "", "", result))
+        else:
+            results.append((target.pk, TargetState.FAILED, outcome.cause, outcome.error, result))
+    return results
+
+
+def _stamp(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def snapshot_fields(device, pending: str | None) -> dict[str, Any]:
+    """inventory_audit: what the inventory says about one device (no device contact)."""
+    return {
+        "device_id": device.pk,
+        "serial_number": device.serial_number,
+        "name": device.name,
+        "organization_id": device.organization_id,
+        "type": device.type.short_name,
+        "status": device.status,
+        "is_active": device.is_active,
+        "manufacturer": device.manufacturer or "",
+        "product_class": device.product_class or "",
+        "software_version": device.software_version or "",
+        "hardware_version": device.hardware_version or "",
+        "firmware_image": device.firmware_image.version if device.firmware_image_id else "",
+        "firmware_image_is_pending": device.firmware_image_is_pending,
+        "location": device.effective_location_name,
+        "address": device.address or "",
+        "last_connection": _stamp(device.last_connection),
+        "status_change": _stamp(device.status_change),
+        "pending_settings": pending or "",
+    }
+
+
+def _snapshot(targets: list[BulkJobTarget]) -> list[tuple[int, str, str, str, dict]]:
+    from linesman.inventory.models import Device
+    from linesman.operations.pending import pending_settings_for
+
+    devices = Device.objects.select_related("type", "location", "firmware_image").in_bulk(
+        [t.device_id for t in targets]
+    )
+    pending = pending_settings_for(devices.values(), detailed=True)
+    results = []
+    for target in targets:
+        device = devices.get(target.device_id)
+        if device is None:
+            results.append((target.pk, TargetState.FAILED, "device_deleted", "Device deleted.", {}))
+        else:
+            snapshot = snapshot_fields(device, pending.get(device.pk))
+            results.append((target.pk, TargetState.SUCCEEDED, "", "", snapshot))
+    return results
+
+
+def _record_batch(job_id: int, results: list[tuple[int, str, str, str, dict]]) -> None:
+    with transaction.atomic():
+        job = _lock(job_id)
+        if job is None:
+            return
+        now = timezone.now()
+        for target_pk, state, cause, error, result in results:
+            _transition(
+                job,
+                target_pk,
+                TargetState.RUNNING,
+                state,
+                cause=cause,
+                error=error[:2000],
+                result=result,
+                finished_at=now,
+            )
+        job.heartbeat_at = now
+        _settle(job)
+        _save(job)
+
+
+def run_batches(job_id: int) -> int:
+    """Work through a probe or snapshot job; returns how many targets this call handled."""
+    handled = 0
+    while True:
+        claimed = _claim_batch(job_id)
+        if not claimed:
+            return handled
+        job = BulkJob.objects.only("operation_type").get(pk=job_id)
+        if job.operation_type == BulkOperationType.STATUS_REFRESH:
+            results = _probe(claimed)
+        else:
+            results = _snapshot(claimed)
+        _record_batch(job_id, results)
+        handled += len(claimed)
+
+
+# --- crash recovery ----------------------------------------------------------------------
+
+
+def _release_stale(job_id: int, now) -> int:
+    """A dead batch runner's claimed targets go back to pending (probes are repeatable)."""
+    with transaction.atomic():
+        job = _lock(job_id)
+        if job is None:
+            return 0
+        released = 0
+        for pk in job.targets.filter(
+            state=TargetState.RUNNING, operation__isnull=True, started_at__lt=now - LEASE
+        ).values_list("pk", flat=True):
+            released += _transition(job, pk, TargetState.RUNNING, TargetState.PENDING)
+        job.heartbeat_at = now
+        _save(job)
+    return released
+
+
+def _rekick(job: BulkJob, now) -> int:
+    """Connection requests again for operations not yet sent (lost in a crash)."""
+    targets = job.targets.filter(
+        state=TargetState.RUNNING, operation__state=OperationState.INITIATED
+    )
+    op_pks = list(targets.values_list("operation_id", flat=True))
+    if op_pks:
+        BulkJobTarget.objects.filter(operation_id__in=op_pks).update(kicked_at=now)
+        from linesman.operations import bulk_tasks
+
+        bulk_tasks.kick_bulk_operations(job.pk, op_pks, priority=huey_priority(job))
+    return len(op_pks)
+
+
+def _fail_orphans() -> int:
+    """Running targets whose operation row is gone (its device was deleted) end failed."""
+    orphans = (
+        BulkJobTarget.objects.filter(state=TargetState.RUNNING, operation__isnull=True)
+        .exclude(job__operation_type__in=BATCH_TYPES)
+        .values_list("job_id", "pk")
+    )
+    failed = 0
+    for job_id, pk in list(orphans):
+        with transaction.atomic():
+            job = _lock(job_id)
+            if job is None:
+                continue
+            failed += _transition(
+                job,
+                pk,
+                TargetState.RUNNING,
+                TargetState.FAILED,
+                cause="device_deleted",
+                error="The device and its operation were deleted during the job.",
+                finished_at=timezone.now(),
+            )
+            _settle(job)
+            _save(job)
+    return failed
+
+
+def resume(now=None) -> dict[str, int]:
+    """Bring every unfinished job back in step with the database (idempotent)."""
+    global _resumed_once
+    from linesman.operations import bulk_tasks
+
+    now = now or timezone.now()
+    report = {"started": 0, "recorded": 0, "filled": 0, "restarted": 0, "kicked": 0}
+    overdue = BulkJob.objects.filter(
+        status=BulkJobStatus.SCHEDULED, execute_at__lte=now - START_GRACE
+    )
+    for job in overdue.only("pk", "priority"):
+        bulk_tasks.start_bulk_job(job.pk, priority=huey_priority(job))
+        report["started"] += 1
+    lost = (
+        Operation.objects.filter(bulk_targets__state=TargetState.RUNNING)
+        .exclude(state__in=ACTIVE_STATES)
+        .values_list("pk", flat=True)
+    )
+    for op_pk in list(lost):
+        report["recorded"] += record_operation(op_pk)
+    report["recorded"] += _fail_orphans()
+    first = not _resumed_once
+    _resumed_once = True
+    for job in BulkJob.objects.filter(status=BulkJobStatus.IN_PROGRESS):
+        if job.operation_type in BATCH_TYPES:
+            if job.heartbeat_at is None or job.heartbeat_at < now - LEASE:
+                _release_stale(job.pk, now)
+                bulk_tasks.run_bulk_batches(job.pk, priority=huey_priority(job))
+                report["restarted"] += 1
+            continue
+        report["filled"] += fill(job.pk)
+        if first:
+            report["kicked"] += _rekick(job, now)
+    return report
+
+
+def estimate_seconds(operation_type: str, devices: int, concurrency: int, timeout=None) -> int:
+    """How long a job should take: waves of `concurrency` devices, each wave one operation."""
+    from linesman.operations.timings import TIMINGS
+
+    if operation_type == BulkOperationType.INVENTORY_AUDIT:
+        return max(1, devices // 2000)
+    if operation_type == BulkOperationType.STATUS_REFRESH:
+        per_device = 3
+    else:
+        per_device = TIMINGS.get(OPERATION_KINDS[operation_type], (60, 900))[0]
+        if timeout:
+            per_device = min(per_device, int(timeout * 60))
+    waves = math.ceil(devices / max(1, concurrency))
+    return waves * per_device

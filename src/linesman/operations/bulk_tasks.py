@@ -1,0 +1,37 @@
+"""Huey tasks of bulk jobs: the start at execute_at, connection requests, batch runners.
+
+Thin wrappers over `bulk_runner`. A job's `priority` becomes the Huey priority of its tasks
+(the Redis queue honours it; the SQLite queue runs tasks in time order).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from huey.contrib.djhuey import db_task
+
+from linesman.operations import bulk_runner
+from linesman.operations.bulk_models import BulkJob
+
+
+@db_task()
+def start_bulk_job(job_id: int) -> bool:
+    return bulk_runner.start(job_id)
+
+
+@db_task()
+def kick_bulk_operations(job_id: int, op_pks: list[int]) -> dict[str, int]:
+    return bulk_runner.kick(job_id, op_pks)
+
+
+@db_task()
+def run_bulk_batches(job_id: int) -> int:
+    return bulk_runner.run_batches(job_id)
+
+
+def schedule_start(job: BulkJob) -> None:
+    """Queue the job's start for its execute_at (at once if that has passed)."""
+    priority = bulk_runner.huey_priority(job)
+    if job.execute_at > timezone.now():
+        start_bulk_job.schedule(args=(job.pk,), eta=job.execute_at, priority=priority)
+    else:
+        start_bulk_job(job.pk, priority=priority)

@@ -1,0 +1,139 @@
+"""`linesman jobs` on the local database: create, list, show (--follow), cancel, --json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from django.utils import timezone
+
+from linesman.inventory.models import DeviceStatus
+from linesman.operations import engine
+from linesman.operations.bulk_cli import jobs
+from linesman.operations.bulk_models import BulkJob
+from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
+from tests.conftest import make_device
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def devices(seed_orgs, types):
+    now = timezone.now()
+    return [
+        make_device(
+            seed_orgs[0],
+            types["router"],
+            f"CLI{i}",
+            status=DeviceStatus.UP,
+            last_connection=now,
+            is_active=True,
+        )
+        for i in range(3)
+    ]
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(jobs, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout  # log lines go to stderr
+
+
+def test_create_list_show_cancel(devices):
+    created = json.loads(
+        run(
+            "create",
+            "--type",
+            "reboot",
+            "--org",
+            "101",
+            "--device-type",
+            "router",
+            "--execute-at",
+            "2031-01-01T00:00:00Z",
+            "--max-concurrency",
+            "2",
+            "--json",
+        )
+    )
+    assert created["status"] == "scheduled" and created["target_device_count"] == 3
+    assert created["operation_config"]["options"]["max_concurrency"] == 2
+    listed = json.loads(run("list", "--json"))
+    assert [j["id"] for j in listed] == [created["id"]]
+    assert "reboot" in run("list")
+    shown = json.loads(run("show", created["id"], "--json", "--devices"))
+    assert shown["total_devices"] == 3 and len(shown["devices"]) == 3
+    assert "scheduled" in run("show", created["id"])
+    cancelled = json.loads(run("cancel", created["id"], "--json"))
+    assert cancelled["status"] == "cancelled" and cancelled["skipped_devices"] == 3
+    again = CliRunner().invoke(jobs, ["show", "999999"])
+    assert again.exit_code != 0 and "no job" in again.output
+
+
+def test_create_from_a_body_and_with_variables(devices, tmp_path):
+    body = tmp_path / "body.json"
+    body.write_text(
+        json.dumps(
+            {
+                "serial_number": "CLI1",
+                "operation": "get",
+                "variables": [{"variable_name": "Device.DeviceInfo.UpTime"}],
+                "execute_at": "2031-01-01T00:00:00Z",
+            }
+        )
+    )
+    first = json.loads(run("create", "--body", str(body), "--json"))
+    assert first["operation_type"] == "get" and first["target_device_count"] == 1
+    second = json.loads(
+        run(
+            "create",
+            "--type",
+            "set",
+            "--serial",
+            "CLI2",
+            "--execute-at",
+            "2031-01-01T00:00:00Z",
+            "--variable",
+            "Device.ManagementServer.PeriodicInformInterval:unsignedInt=600",
+            "--json",
+        )
+    )
+    assert second["operation_config"]["variables"][0] == {
+        "variable_name": "Device.ManagementServer.PeriodicInformInterval",
+        "value": "600",
+        "type": "xsd:unsignedInt",
+    }
+
+
+def test_invalid_jobs_are_explained(devices):
+    result = CliRunner().invoke(jobs, ["create", "--type", "reboot", "--status", "sleepy"])
+    assert result.exit_code != 0
+    assert "device_filters.status" in result.output
+    unknown = CliRunner().invoke(jobs, ["create", "--type", "explode"])
+    assert unknown.exit_code != 0 and "operation_type" in unknown.output
+
+
+def test_user_permissions_apply(devices, seed_orgs):
+    from tests.conftest import make_actor
+
+    make_actor("cli-viewer", seed_orgs[0], "viewer")
+    result = CliRunner().invoke(
+        jobs, ["create", "--type", "reboot", "--org", "101", "--user", "cli-viewer"]
+    )
+    assert result.exit_code != 0 and "operator" in result.output
+
+
+def test_show_follow_ends_with_the_job(devices, monkeypatch):
+    created = json.loads(run("create", "--type", "reboot", "--serial", "CLI0", "--json"))
+    job = BulkJob.objects.get(pk=int(created["id"]))
+    assert job.status == "in_progress"
+    import linesman.operations.bulk_cli as cli
+
+    def finish_then_sleep(seconds):
+        for op in Operation.objects.filter(bulk_job_id=job.pk, state__in=ACTIVE_STATES):
+            engine.finish(op, OperationState.COMPLETED)
+
+    monkeypatch.setattr(cli.time, "sleep", finish_then_sleep)
+    final = json.loads(run("show", created["id"], "--follow", "--json", "--interval", "0.01"))
+    assert final["status"] == "completed" and final["progress"] == 100
