@@ -260,10 +260,14 @@ def token_revoke(token_id: int) -> None:
 
 
 def _register_optional_commands() -> None:
-    try:
-        from linesman.simulator.cli import simulate
-    except ImportError:  # the simulator is optional at import time (lxml-free installs)
-        return
+    from linesman.cli_devices import devices, op
+    from linesman.operations.bulk_cli import jobs
+
+    main.add_command(devices)
+    main.add_command(op)
+    main.add_command(jobs)
+    from linesman.simulator.cli import simulate
+
     main.add_command(simulate)
 
 

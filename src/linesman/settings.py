@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "linesman.operations",
     "linesman.cwmp",
     "linesman.audit",
+    "linesman.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ def root(request):
 urlpatterns = [
     path("", root, name="root"),
     path("api/v1/", include("linesman.api_urls")),
+    path("ui/", include("linesman.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("cwmp/", acs, name="cwmp"),
     path("cwmp", acs),

@@ -6,8 +6,13 @@ from __future__ import annotations
 def test_admin_creates_and_lists_devices(admin_a, org_a, device_type):
     created = admin_a.client.post(
         "/api/v1/inventory_device/",
-        {"name": "r1", "serial_number": "S1", "type": device_type.pk, "organization_id": org_a.pk,
-         "password": "secret"},
+        {
+            "name": "r1",
+            "serial_number": "S1",
+            "type": device_type.pk,
+            "organization_id": org_a.pk,
+            "password": "secret",
+        },
         format="json",
     )
     assert created.status_code == 201, created.json()

@@ -1,0 +1,1 @@
+"""The NOC web dashboard under /ui/: fleet overview, devices, map and bulk jobs."""

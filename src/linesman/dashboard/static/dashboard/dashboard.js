@@ -1,0 +1,91 @@
+/* Linesman dashboard: live fragments, confirmations and the parameter filter.
+ *
+ * An element with data-poll="URL" is refreshed from URL. The fragment the server returns
+ * says when to ask again: data-poll-next="ms" on its root (0 or absent: stop). So the
+ * server decides the cadence: fast while an operation runs, slow or never otherwise.
+ * Forms with data-confirm="question" ask before submitting and then send confirmed=on.
+ */
+(function () {
+  "use strict";
+
+  function nextDelay(el) {
+    var marker = el.querySelector("[data-poll-next]");
+    return marker ? parseInt(marker.getAttribute("data-poll-next"), 10) || 0 : 0;
+  }
+
+  function openPaths(el) {
+    var open = {};
+    el.querySelectorAll("details[open][data-path]").forEach(function (d) {
+      open[d.getAttribute("data-path")] = true;
+    });
+    return open;
+  }
+
+  function restoreOpen(el, open) {
+    el.querySelectorAll("details[data-path]").forEach(function (d) {
+      if (open[d.getAttribute("data-path")]) d.open = true;
+    });
+  }
+
+  function schedule(el) {
+    var delay = nextDelay(el);
+    if (delay > 0) setTimeout(function () { refresh(el); }, delay);
+  }
+
+  function refresh(el) {
+    if (document.hidden) { // no point polling a background tab; try again later
+      setTimeout(function () { refresh(el); }, 2000);
+      return;
+    }
+    fetch(el.getAttribute("data-poll"), {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+      .then(function (r) {
+        if (r.redirected || !r.ok) throw new Error("HTTP " + r.status); // logged out or gone
+        return r.text();
+      })
+      .then(function (html) {
+        var keep = el.hasAttribute("data-keep-open") ? openPaths(el) : null;
+        el.innerHTML = html;
+        if (keep) restoreOpen(el, keep);
+        applyFilters();
+        el.dispatchEvent(new CustomEvent("linesman:refreshed", {bubbles: true}));
+        schedule(el);
+      })
+      .catch(function () { setTimeout(function () { refresh(el); }, 5000); });
+  }
+
+  function applyFilter(input) {
+    var target = document.querySelector(input.getAttribute("data-tree-filter"));
+    if (!target) return;
+    var term = input.value.trim().toLowerCase();
+    target.querySelectorAll("li.leaf").forEach(function (li) {
+      li.hidden = term !== "" && li.getAttribute("data-path").toLowerCase().indexOf(term) < 0;
+    });
+    target.querySelectorAll("li.branch").forEach(function (li) {
+      var visible = li.querySelector("li.leaf:not([hidden])");
+      li.hidden = term !== "" && !visible;
+      if (term !== "" && visible) li.querySelector("details").open = true;
+    });
+  }
+
+  function applyFilters() {
+    document.querySelectorAll("[data-tree-filter]").forEach(applyFilter);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (!question) return;
+    if (!window.confirm(question)) { event.preventDefault(); return; }
+    var flag = document.createElement("input");
+    flag.type = "hidden"; flag.name = "confirmed"; flag.value = "on";
+    form.appendChild(flag);
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.hasAttribute("data-tree-filter")) applyFilter(event.target);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-poll]").forEach(schedule);
+  });
+})();

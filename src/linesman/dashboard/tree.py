@@ -1,0 +1,74 @@
+"""The live parameter tree: a device's flat `Path.To.Leaf` values rendered as nested HTML.
+
+Rendered in Python rather than by a recursive template: a TR-181 device reports thousands
+of parameters, and one recursive include per node would take seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+#: Nodes this deep or shallower start expanded.
+OPEN_DEPTH = 1
+
+
+def nest(values: dict[str, list[Any]]) -> dict[str, Any]:
+    """{"A.B.C": [value, type, writable]} -> {"A": {"B": {"C": [value, type, writable]}}}."""
+    root: dict[str, Any] = {}
+    for path in sorted(values):
+        parts = [p for p in path.split(".") if p]
+        node = root
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        if parts:
+            node[parts[-1]] = values[path]
+    return root
+
+
+def _key(name: str) -> tuple[int, Any]:
+    # Instance numbers sort numerically (1, 2, 10), names alphabetically.
+    return (0, int(name)) if name.isdigit() else (1, name.lower())
+
+
+def _render(node: dict[str, Any], prefix: str, depth: int, out: list[str]) -> None:
+    out.append('<ul class="tree">')
+    for name in sorted(node, key=_key):
+        child = node[name]
+        path = f"{prefix}{name}"
+        if isinstance(child, dict):
+            is_open = " open" if depth < OPEN_DEPTH else ""
+            out.append(
+                f'<li class="branch"><details data-path="{escape(path)}."{is_open}>'
+                f"<summary>{escape(name)}<span class=count>{_leaves(child)}</span></summary>"
+            )
+            _render(child, path + ".", depth + 1, out)
+            out.append("</details></li>")
+        else:
+            value, kind, writable = (list(child) + [None, None, None])[:3]
+            badge = '<span class="rw">rw</span>' if writable else ""
+            out.append(
+                f'<li class="leaf" data-path="{escape(path)}">'
+                f'<span class="pname">{escape(name)}</span>'
+                f'<span class="pval">{escape(value if value is not None else "")}</span>'
+                f'<span class="ptype">{escape(kind or "")}</span>{badge}</li>'
+            )
+    out.append("</ul>")
+
+
+def _leaves(node: dict[str, Any]) -> int:
+    return sum(_leaves(c) if isinstance(c, dict) else 1 for c in node.values())
+
+
+def render(values: dict[str, list[Any]]) -> SafeString:
+    """The whole tree as HTML (every name and value escaped)."""
+    if not values:
+        return mark_safe("")
+    out: list[str] = []
+    _render(nest(values), "", 0, out)
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped above

@@ -1,0 +1,247 @@
+"""Dashboard pages: overview, device list, device page (and its live fragments), map.
+
+Every view reads through `dashboard.access` (the tenancy rules the API uses) and changes
+state only through the services the API calls: `operations.services` to start and cancel
+operations, `inventory.services` to record a firmware choice.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required as _login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
+
+from linesman.audit.models import AuditEntry
+from linesman.cwmp.models import DeviceParameters
+from linesman.dashboard import access as visible
+from linesman.dashboard import actions, mapping, overview, tree
+from linesman.dashboard.forms import (
+    BUTTONS,
+    FIRMWARE_CONFIRM,
+    DeviceListForm,
+    OperateForm,
+    confirmation_for,
+)
+from linesman.inventory.filters import DeviceFilter
+from linesman.inventory.models import Device
+from linesman.operations import services as operations
+from linesman.operations.models import ACTIVE_STATES, OperationKind
+from linesman.operations.pending import pending_settings_for
+from linesman.tenancy.services import access_for
+
+PAGE_SIZE = 50
+#: How often (ms) live fragments poll: fast while something runs, slow otherwise.
+POLL_ACTIVE, POLL_IDLE = 1500, 15000
+
+login_required = _login_required(login_url=reverse_lazy("dashboard:login"))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Fleet overview: Up/Down by organization and type, recent changes, operations."""
+    context = {"o": overview.build(access_for(request)), "poll": POLL_IDLE}
+    if request.GET.get("fragment"):
+        return render(request, "dashboard/fragments/overview.html", context)
+    return render(request, "dashboard/overview.html", context)
+
+
+def _filtered_devices(request: HttpRequest, form: DeviceListForm):
+    access = access_for(request)
+    queryset = visible.devices(access)
+    if not form.is_valid():
+        # A foreign organization is refused, as the API does; other bad values are ignored.
+        if "organization" in form.errors and request.GET.get("organization"):
+            raise PermissionDenied("You do not belong to this organization.")
+        return queryset.none()
+    data = form.cleaned_data
+    api_filters = {
+        key: data[key] for key in ("type", "status", "organization", "location") if data.get(key)
+    }
+    queryset = DeviceFilter(api_filters, queryset=queryset).qs
+    term = (data.get("q") or "").strip()
+    if term:
+        queryset = queryset.filter(
+            Q(name__icontains=term)
+            | Q(serial_number__icontains=term)
+            | Q(customer_id__icontains=term)
+        )
+    return queryset.order_by(*form.ordering())
+
+
+@login_required
+def device_list(request: HttpRequest) -> HttpResponse:
+    access = access_for(request)
+    # Always bound (an empty query is a valid form) so cleaned_data is there to read.
+    form = DeviceListForm(
+        request.GET,
+        types=visible.device_types(access),
+        organizations=visible.organizations(access),
+        locations=visible.locations(access),
+    )
+    queryset = _filtered_devices(request, form)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    pending = pending_settings_for(page.object_list, detailed=False)
+    rows = [(device, pending.get(device.pk)) for device in page.object_list]
+    sort = form.cleaned_data.get("sort", "") if form.is_valid() else ""
+    return render(
+        request,
+        "dashboard/device_list.html",
+        {"form": form, "page": page, "rows": rows, "sort": sort or "name"},
+    )
+
+
+def _pending_items(device: Device) -> list[tuple[str, str]]:
+    """pending_settings (detailed) as (item, state-or-time) pairs."""
+    text = pending_settings_for([device], detailed=True).get(device.pk) or ""
+    return [
+        tuple(item.split(":", 1)) if ":" in item else (item, "") for item in text.split(",") if item
+    ]
+
+
+def _state_context(request: HttpRequest, device: Device) -> dict:
+    active = operations.active_operation(device)
+    return {
+        "device": device,
+        "active": active,
+        "history": list(device.operations.order_by("-id")[:25]),
+        "pending": _pending_items(device),
+        "can_operate": visible.can_operate(request, device),
+        "state_poll": POLL_ACTIVE if active else POLL_IDLE,
+    }
+
+
+def _parameters_context(device: Device) -> dict:
+    row = DeviceParameters.objects.filter(device_id=device.pk).first()
+    values = row.values if row else {}
+    active = operations.active_operation(device)
+    refreshing = active is not None and active.kind in (OperationKind.REFRESH, OperationKind.SYNC)
+    return {
+        "device": device,
+        "tree": tree.render(values),
+        "parameter_count": len(values),
+        "parameters_updated": row.updated if row else None,
+        "refreshing": refreshing,
+        "parameters_poll": POLL_ACTIVE if refreshing else 0,
+    }
+
+
+@login_required
+def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    device = visible.visible_device(request, pk)
+    access = access_for(request)
+    can_audit = visible.can_read_audit(request, device)
+    context = {
+        **_state_context(request, device),
+        **_parameters_context(device),
+        "buttons": [
+            {"kind": b.kind, "label": b.label, "confirm": confirmation_for(b.kind, device)}
+            for b in BUTTONS
+        ],
+        "firmware_confirm": FIRMWARE_CONFIRM.format(name=device.name, version="the chosen image"),
+        "images": visible.firmware_for(access, device),
+        "can_audit": can_audit,
+        "audit": list(AuditEntry.objects.filter(device_id=device.pk)[:40]) if can_audit else [],
+    }
+    return render(request, "dashboard/device_detail.html", context)
+
+
+@login_required
+def device_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """Live fragment: status, running operation, pending items and operation history."""
+    device = visible.visible_device(request, pk)
+    return render(request, "dashboard/fragments/device_state.html", _state_context(request, device))
+
+
+@login_required
+def device_parameters(request: HttpRequest, pk: int) -> HttpResponse:
+    """Live fragment: the parameter tree (polled while a refresh or sync runs)."""
+    device = visible.visible_device(request, pk)
+    return render(request, "dashboard/fragments/parameters.html", _parameters_context(device))
+
+
+def _start(request: HttpRequest, device: Device, kind: str, image=None):
+    if kind == OperationKind.FIRMWARE:
+        return actions.upgrade_firmware(device=device, image=image, user=request.user)
+    return operations.start_operation(device=device, kind=kind, user=request.user)
+
+
+@login_required
+@require_POST
+def device_operate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start an operation; destructive ones need `confirmed` (asked by a page if missing)."""
+    device = visible.visible_device(request, pk)
+    visible.require_operator(request, device)
+    form = OperateForm(request.POST, images=visible.firmware_for(access_for(request), device))
+    back = reverse("dashboard:device", args=[device.pk])
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Not started: {errors}")
+        return redirect(back)
+    kind = form.cleaned_data["operation"]
+    image = form.cleaned_data.get("firmware_image")
+    question = confirmation_for(kind, device, image)
+    if question and not form.cleaned_data["confirmed"]:
+        fields = [("operation", kind)] + ([("firmware_image", image.pk)] if image else [])
+        return render(
+            request,
+            "dashboard/confirm.html",
+            {
+                "question": question,
+                "action": request.path,
+                "fields": fields,
+                "back": back,
+                "back_label": f"No, back to {device.name}",
+            },
+        )
+    try:
+        op = _start(request, device, kind, image)
+    except operations.OperationError as exc:
+        messages.error(request, f"Not started: {exc}")
+        return redirect(back)
+    label = dict(form.fields["operation"].choices)[kind]
+    messages.success(request, f"{label} queued as {op.operation_id}.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def operation_cancel(request: HttpRequest, pk: int, operation_id: str) -> HttpResponse:
+    device = visible.visible_device(request, pk)
+    visible.require_operator(request, device)
+    op = device.operations.filter(operation_id=operation_id, state__in=ACTIVE_STATES).first()
+    if op is None:
+        messages.error(request, f"{operation_id} is not running.")
+    else:
+        operations.cancel_operation(op, user=request.user, reason="cancelled from the dashboard")
+        messages.success(request, f"{operation_id} cancelled.")
+    return redirect("dashboard:device", pk=device.pk)
+
+
+@login_required
+def device_map(request: HttpRequest) -> HttpResponse:
+    access = access_for(request)
+    queryset = visible.devices(access)
+    status = request.GET.get("status")
+    if status in ("Up", "Down"):
+        queryset = queryset.filter(status=status)
+    org = request.GET.get("organization")
+    if org:
+        if not org.isdigit() or not access.can_see_org(int(org)):
+            raise PermissionDenied("You do not belong to this organization.")
+        queryset = queryset.filter(organization_id=int(org))
+    return render(
+        request,
+        "dashboard/map.html",
+        {
+            "plot": mapping.plot(queryset),
+            "organizations": visible.organizations(access),
+            "status": status or "",
+            "organization": org or "",
+        },
+    )
