@@ -8,22 +8,6 @@ from typing import Any
 from linesman.cwmp import soap
 from linesman.inventory.models import Device
 
-#: Methods the ACS can send to a device, as stored in DeviceTask.method.
-ACS_METHODS = (
-    "GetRPCMethods",
-    "GetParameterNames",
-    "GetParameterValues",
-    "SetParameterValues",
-    "GetParameterAttributes",
-    "SetParameterAttributes",
-    "AddObject",
-    "DeleteObject",
-    "Reboot",
-    "FactoryReset",
-    "Download",
-    "ScheduleInform",
-)
-
 #: Stands in a stored task for a secret that is read from the device row at send time,
 #: so no clear secret is ever stored in a task's arguments.
 SECRET_REF = "$connection_request_password"
