@@ -213,16 +213,19 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     session = _open_session(device, envelope)
     if session is None:
         return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
-    inform.apply(device, message, envelope, request.address)
-    if busy:
-        engine.recover_lost_answers(device, events)
-    if provision:
-        waiting = Operation.objects.filter(
-            device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
-        ).first()
-        provisioning.provision(device, waiting.pk if waiting and "0 BOOTSTRAP" in codes else None)
-    if busy:
-        engine.on_inform(device, events)
+    # One transaction: a crash must not leave the device's events half applied.
+    with transaction.atomic():
+        inform.apply(device, message, envelope, request.address)
+        if busy:
+            engine.recover_lost_answers(device, events)
+        if provision:
+            waiting = Operation.objects.filter(
+                device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
+            ).first()
+            bootstrap = waiting is not None and "0 BOOTSTRAP" in codes
+            provisioning.provision(device, waiting.pk if bootstrap else None)
+        if busy:
+            engine.on_inform(device, events)
     _debug(device, "in", request.body)
     return _out(device, _soap(reply, cookie=session.key))
 
@@ -266,6 +269,7 @@ def _cpe_request(device: Device, cwmp_ns: str, envelope: soap.Envelope) -> Reply
     return _soap(soap.Envelope(answer, cwmp_id=envelope.cwmp_id, cwmp_ns=cwmp_ns))
 
 
+@transaction.atomic
 def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
     message = envelope.body
     now = timezone.now()

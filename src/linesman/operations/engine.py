@@ -77,6 +77,7 @@ def _variables(op: Operation) -> list[dict[str, Any]]:
     return op.params.get("variables") or []
 
 
+@transaction.atomic
 def plan_step(op: Operation) -> None:
     """Queue the RPCs of the operation's current step, or mark what it waits for."""
     step = current_step(op)
@@ -335,6 +336,7 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
         _store_values(task.device_id, [p for p in parameters if p.get("value") != SECRET_REF])
 
 
+@transaction.atomic
 def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     """The device answered `task`; advance its operation."""
     if task.operation_id is None:
@@ -348,6 +350,7 @@ def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     _maybe_step_done(op)
 
 
+@transaction.atomic
 def on_task_fault(task: DeviceTask, code: int, message: str) -> None:
     if task.operation_id is None:
         return
@@ -374,6 +377,7 @@ def _lost_answer(op: Operation, method: str) -> bool:
     return settled > 0
 
 
+@transaction.atomic
 def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
     """Events proving the device carried out an RPC whose answer we never read.
 
@@ -406,6 +410,7 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
         op.save(update_fields=["phase"])
 
 
+@transaction.atomic
 def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
     """Events of a new session: boots, bootstraps and version changes complete operations."""
     op = (
@@ -443,6 +448,7 @@ def _check_version(op: Operation, device: Device) -> None:
         _step_done(op)
 
 
+@transaction.atomic
 def on_transfer_complete(
     device: Device, command_key: str, fault_code: int, fault_string: str
 ) -> None:
