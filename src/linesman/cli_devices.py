@@ -191,7 +191,7 @@ class Local:
         device = self._device(ref)
         try:
             if kind == "firmware":
-                from linesman.dashboard.actions import upgrade_firmware
+                from linesman.operations.services import upgrade_firmware
 
                 image = self._image(device, image_ref)
                 op = upgrade_firmware(device=device, image=image, user=None)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from linesman.audit.models import AuditEntry
 from linesman.cwmp.models import DeviceParameters
 from linesman.dashboard import access as visible
-from linesman.dashboard import actions, mapping, overview, tree
+from linesman.dashboard import mapping, overview, tree
 from linesman.dashboard.forms import (
     BUTTONS,
     FIRMWARE_CONFIRM,
@@ -167,7 +167,7 @@ def device_parameters(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _start(request: HttpRequest, device: Device, kind: str, image=None):
     if kind == OperationKind.FIRMWARE:
-        return actions.upgrade_firmware(device=device, image=image, user=request.user)
+        return operations.upgrade_firmware(device=device, image=image, user=request.user)
     return operations.start_operation(device=device, kind=kind, user=request.user)
 
 

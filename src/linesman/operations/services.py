@@ -162,6 +162,24 @@ def start_firmware_upgrade(*, device: Device, user=None, **kwargs) -> Operation:
     )
 
 
+def upgrade_firmware(*, device: Device, image, user=None) -> Operation:
+    """Set a device's firmware image and start the upgrade (what the API's PATCH with
+    {firmware_image, firmware_image_is_pending: true} does): a busy device is refused
+    before anything changes."""
+    from linesman.inventory import services as inventory
+
+    if image.device_type_id != device.type_id:
+        raise NotApplicable("The firmware image is for another device type.")
+    with transaction.atomic():
+        check_can_start(device)
+        inventory.update_device(
+            user=user,
+            device=device,
+            data={"firmware_image": image, "firmware_image_is_pending": True},
+        )
+        return start_firmware_upgrade(device=device, user=user)
+
+
 def cancel_operation(op: Operation, *, user=None, reason: str = "cancelled") -> Operation:
     return engine.finish(op, OperationState.CANCELLED, error=reason, cause="cancelled", user=user)
 
