@@ -98,6 +98,12 @@ VARIABLES: list[tuple[str, str, str]] = [
         "seconds beyond a device's `update_frequency` before it is marked Down",
     ),
     (
+        "LINESMAN_LAST_SEEN_BATCH_MS",
+        "250",
+        "milliseconds a server process gathers devices' last-seen stamps before writing "
+        "them in one statement; 0 writes each at once",
+    ),
+    (
         "LINESMAN_SWEEP_INTERVAL",
         "15",
         "seconds between housekeeping sweeps (status Down, operation time-outs)",
@@ -197,6 +203,7 @@ class Config:
     threads: int
     workers: int
     status_grace: int
+    last_seen_batch_ms: int
     sweep_interval: int
     queue_name: str
     operation_timeout: int | None
@@ -293,6 +300,7 @@ def load() -> Config:
         threads=_int("LINESMAN_THREADS", 16, 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
+        last_seen_batch_ms=_int("LINESMAN_LAST_SEEN_BATCH_MS", 250, 0, 10000),
         sweep_interval=_int("LINESMAN_SWEEP_INTERVAL", 15, 1, 3600),
         queue_name=_env("LINESMAN_QUEUE_NAME", "linesman"),
         operation_timeout=(

@@ -22,6 +22,12 @@ DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 LINESMAN_PUBLIC_URL = CONFIG.public_url
 LINESMAN_STATUS_GRACE = CONFIG.status_grace
+# Tests in this process run inside transactions that a writer thread could not see into.
+LINESMAN_LAST_SEEN_BATCH = (
+    0.0
+    if TESTING and "LINESMAN_LAST_SEEN_BATCH_MS" not in os.environ
+    else CONFIG.last_seen_batch_ms / 1000
+)
 LINESMAN_AUTO_REGISTER_ORG = CONFIG.auto_register_org
 LINESMAN_AUTO_REGISTER_TYPE = CONFIG.auto_register_type
 
@@ -89,6 +95,9 @@ if CONFIG.is_sqlite:
     DATABASES["default"]["TEST"] = {"NAME": str(CONFIG.home / "test-linesman.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Lets `core.hotsql` run the ACS's hot statements as prepared statements (planned once
+    # per connection). The ORM's own queries bind client-side and are never prepared.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -292,6 +292,25 @@ def test_idle_inform_needs_no_session_row(device):
     assert finish_session(cpe) == []
 
 
+def test_plain_periodic_inform_stamp_waits_in_the_batch(device, settings, monkeypatch):
+    """Batching on (as in `linesman serve`): a session that changes nothing but the time
+    the device was seen leaves that stamp for the batch writer."""
+    from linesman.cwmp import lastseen
+
+    _provisioned(device)  # first contact: its changes are written at once
+    stamped = Device.objects.get(pk=device.pk).last_connection
+    assert stamped is not None
+    settings.LINESMAN_LAST_SEEN_BATCH = 3600  # the writer thread never wakes in this test
+    monkeypatch.setattr(lastseen, "_buffer", None)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform("CPE0001", events=("2 PERIODIC",)).status_code == 200
+    assert finish_session(cpe) == []
+    assert Device.objects.get(pk=device.pk).last_connection == stamped
+    assert lastseen._buffer.pending() == 1
+    assert lastseen._buffer.flush() == 1
+    assert Device.objects.get(pk=device.pk).last_connection > stamped
+
+
 @pytest.mark.parametrize("keeps_first_cookie", [False, True])
 def test_work_queued_after_an_idle_inform_is_sent_in_the_same_session(
     device, admin_a, keeps_first_cookie

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from linesman.cwmp import soap
+from linesman.core import hotsql
+from linesman.cwmp import lastseen, soap
 from linesman.inventory import device_types
 from linesman.inventory.models import Device, DeviceStatus
 
@@ -65,9 +66,7 @@ def _lookup(field: str, serial: str) -> Device | None:
         sql, params = query.sql_with_params()
         _compiled[key] = (sql, list(params))
     sql, params = _compiled[key]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [serial if p == _SENTINEL else p for p in params])
-        row = cursor.fetchone()
+    row = hotsql.fetchone(sql, [serial if p == _SENTINEL else p for p in params])
     if row is None:
         return None
     names = [f.attname for f in Device._meta.concrete_fields]
@@ -117,7 +116,10 @@ def apply(device: Device, inform: soap.Inform, envelope: soap.Envelope, address:
     changed = {k: v for k, v in fields.items() if getattr(device, k) != v}
     if any(k in changed for k in ("software_version", "hardware_version")):
         changed["last_change"] = now
-    Device.objects.filter(pk=device.pk).update(**changed)
+    if len(changed) == 1 and device.last_connection is not None:
+        lastseen.stamp(device.pk, now)  # a plain periodic inform: batched with others
+    else:
+        hotsql.update_fields(Device, device.pk, changed)
     for key, value in changed.items():
         setattr(device, key, value)
     return changed

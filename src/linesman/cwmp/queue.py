@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from linesman.core import hotsql
 from linesman.cwmp.models import DeviceTask, TaskState
 
 
@@ -34,11 +35,15 @@ def cancel_for_operation(operation_id: int, reason: str = "cancelled") -> int:
     ).update(state=TaskState.CANCELLED, finished_at=timezone.now(), fault_string=reason)
 
 
+_PENDING_SQL = (
+    f"SELECT 1 FROM {DeviceTask._meta.db_table} WHERE device_id = %s AND state IN (%s, %s) LIMIT 1"
+)
+
+
 def has_pending(device_id: int) -> bool:
-    """Whether the device has RPCs queued or sent and not yet answered."""
-    return DeviceTask.objects.filter(
-        device_id=device_id, state__in=(TaskState.QUEUED, TaskState.SENT)
-    ).exists()
+    """Whether the device has RPCs queued or sent and not yet answered (on the hot path of
+    every periodic session, hence plain SQL)."""
+    return hotsql.exists(_PENDING_SQL, [device_id, TaskState.QUEUED.value, TaskState.SENT.value])
 
 
 def next_task(device_id: int) -> DeviceTask | None:

@@ -3,7 +3,8 @@
 CWMP requests need none of Django's middleware (sessions, CSRF, auth, static files,
 security headers), and at a thousand sessions a second that stack is a large share of the
 cost. This app serves /cwmp/ itself and hands everything else to Django, keeping Django's
-per-request database connection handling (the request_started/finished signals).
+per-request care of database connections, minus the health check's round trip
+(`core.hotsql.recycle_connections`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from django.core import signals
 from django.http.cookie import parse_cookie
 
+from linesman.core.hotsql import recycle_connections
 from linesman.cwmp import endpoint, session
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def with_acs(django_app: Callable) -> Callable:
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") not in ACS_PATHS:
             return django_app(environ, start_response)
-        signals.request_started.send(sender=__name__, environ=environ)
+        recycle_connections()
         try:
             cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
             stream = environ["wsgi.input"]
@@ -52,7 +53,7 @@ def with_acs(django_app: Callable) -> Callable:
             log.exception("ACS request failed")
             reply = endpoint.HttpReply(500, b"internal error", [("Content-Length", "14")])
         finally:
-            signals.request_finished.send(sender=__name__)
+            recycle_connections()
         start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Status"), reply.header_list())
         return [reply.body]
 

@@ -141,7 +141,9 @@ class Device(models.Model):
     update_frequency = models.PositiveIntegerField(default=300)
 
     address = models.CharField(max_length=64, null=True, blank=True)
-    last_connection = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Not indexed: every Inform writes it, and an index on it would turn those updates from
+    # in-place (PostgreSQL HOT) into rewrites of every index of the table.
+    last_connection = models.DateTimeField(null=True, blank=True)
     last_configuration = models.DateTimeField(null=True, blank=True)
     last_change = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
