@@ -84,8 +84,8 @@ VARIABLES: list[tuple[str, str, str]] = [
     ),
     (
         "LINESMAN_THREADS",
-        "16",
-        "HTTP worker threads of `linesman serve`",
+        "8",
+        "HTTP worker threads per server process (more threads, more GIL contention)",
     ),
     (
         "LINESMAN_WORKERS",
@@ -297,7 +297,7 @@ def load() -> Config:
         ],
         server=_choice("LINESMAN_SERVER", "granian", ("granian", "waitress")),
         processes=_int("LINESMAN_PROCESSES", os.cpu_count() or 1, 1, 256),
-        threads=_int("LINESMAN_THREADS", 16, 1, 512),
+        threads=_int("LINESMAN_THREADS", 8, 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
         last_seen_batch_ms=_int("LINESMAN_LAST_SEEN_BATCH_MS", 250, 0, 10000),

@@ -1,4 +1,5 @@
-"""Running Linesman: the HTTP server (waitress) with an optional in-process task worker."""
+"""Running Linesman: the HTTP server (granian, or waitress) with an optional in-process task
+worker."""
 
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
         "--workers",
         str(config.processes),
         "--blocking-threads",
+        str(threads or config.threads),
+        # Requests beyond what the threads can serve wait unread in the listen backlog, not
+        # in a queue inside the process where they would only grow old.
+        "--backpressure",
         str(threads or config.threads),
         "--backlog",
         "2048",

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import time
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -18,9 +19,13 @@ REALM = "Linesman ACS"
 NONCE_LIFETIME = 300
 
 
+@lru_cache(maxsize=4)
+def _key(secret_key: str) -> bytes:
+    return hashlib.sha256(("cwmp-nonce" + secret_key).encode()).digest()
+
+
 def _sign(stamp: str) -> str:
-    key = hashlib.sha256(("cwmp-nonce" + settings.SECRET_KEY).encode()).digest()
-    return hmac.new(key, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_key(settings.SECRET_KEY), stamp.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def new_nonce() -> str:

@@ -9,10 +9,13 @@ in the next request; an empty 204 ends the session. All state is in the database
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -72,12 +75,14 @@ def _end(session: CwmpSession | None) -> Reply:
 _NS_CODES = {ns: version for version, ns in soap.NS_CWMP.items()}
 
 
-def _sign(text: str) -> str:
-    import hashlib
-    import hmac
+@lru_cache(maxsize=4)
+def _cookie_key(secret_key: str) -> bytes:
+    return hashlib.sha256(("cwmp-session" + secret_key).encode()).digest()
 
-    key = hashlib.sha256(("cwmp-session" + settings.SECRET_KEY).encode()).digest()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
+
+def _sign(text: str) -> str:
+    mac = hmac.new(_cookie_key(settings.SECRET_KEY), text.encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]
 
 
 def stateless_cookie(device_id: int, cwmp_ns: str) -> str:

@@ -36,7 +36,6 @@ def with_acs(django_app: Callable) -> Callable:
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") not in ACS_PATHS:
             return django_app(environ, start_response)
-        recycle_connections()
         try:
             cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
             stream = environ["wsgi.input"]
@@ -53,6 +52,8 @@ def with_acs(django_app: Callable) -> Callable:
             log.exception("ACS request failed")
             reply = endpoint.HttpReply(500, b"internal error", [("Content-Length", "14")])
         finally:
+            # After each request rather than before: the next request on this thread then
+            # finds a usable connection, and the care is paid once, not twice.
             recycle_connections()
         start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Status"), reply.header_list())
         return [reply.body]
