@@ -43,7 +43,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=200, help="the job's max_concurrency")
     parser.add_argument("--max-sessions", type=int, default=200, help="simulator sessions")
-    parser.add_argument("--threads", type=int, default=32, help="server HTTP threads")
+    parser.add_argument("--threads", type=int, default=8, help="server HTTP threads a process")
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
 

@@ -84,10 +84,6 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
         str(config.processes),
         "--blocking-threads",
         str(threads or config.threads),
-        # Requests beyond what the threads can serve wait unread in the listen backlog, not
-        # in a queue inside the process where they would only grow old.
-        "--backpressure",
-        str(threads or config.threads),
         "--backlog",
         "2048",
         "--no-ws",

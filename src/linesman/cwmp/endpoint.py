@@ -1,11 +1,10 @@
 """The ACS HTTP exchange, independent of how the request arrived (Django view or the lean
 WSGI route): size limits, content decoding, cookies.
 
-Overload is held off before this point: the HTTP server takes no more requests than it has
-threads (`linesman serve` sets granian's backpressure), so the rest wait, unread, in the
-listen backlog. (Refusing new sessions by a count of requests in flight was measured to
-cost throughput: with 4 threads a process it refused a fifth of the Informs of a load it
-could serve.)"""
+Requests beyond what the threads serve wait in the HTTP server's queue. (Refusing new
+sessions by a count of requests in flight was measured to cost throughput: with 4 threads a
+process it refused a fifth of the Informs of a load it could serve. Granian's backpressure
+is no substitute: it caps connections, not requests, and starved keep-alive clients.)"""
 
 from __future__ import annotations
 
