@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 _update_sql: dict[tuple[str, type[Model], tuple[str, ...]], str] = {}
 
@@ -90,3 +92,10 @@ def recycle_connections() -> None:
         conn.close_if_unusable_or_obsolete()
         if conn.connection is not None and not conn.errors_occurred:
             conn.health_check_done = True
+
+
+def first(queryset: QuerySet[M]) -> M | None:
+    """The row of a lookup that matches at most one (by primary or unique key), without the
+    ORDER BY that `QuerySet.first()` adds: compiling that ordering costs the ORM about as
+    much as the rest of the query, on paths that run several such lookups per request."""
+    return next(iter(queryset.order_by()[:1]), None)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from linesman.core import hotsql
 from linesman.cwmp import digest, inform, provisioning, queue, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
@@ -165,7 +166,7 @@ def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None
     """Create the session row (the per-device lock); None if another live session holds it."""
     now = timezone.now()
     with transaction.atomic():
-        existing = CwmpSession.objects.select_for_update().filter(device=device).first()
+        existing = hotsql.first(CwmpSession.objects.select_for_update().filter(device=device))
         if existing is not None:
             if now - existing.last_activity < TAKEOVER_AFTER:
                 return None
@@ -244,7 +245,7 @@ def _fresh_sessions():
 def _find_session(request: Request) -> CwmpSession | None:
     fresh = _fresh_sessions()
     if request.cookie:
-        return fresh.filter(key=request.cookie).first()
+        return hotsql.first(fresh.filter(key=request.cookie))
     # Devices that ignore cookies: the one live session from the same address.
     if request.address:
         candidates = list(fresh.filter(device__address=request.address)[:2])
@@ -344,20 +345,20 @@ def _continue_stateless(
     """A request of a session that had nothing to do when it started."""
     message = envelope.body if envelope is not None else None
     if isinstance(message, _CPE_REQUESTS):
-        device = Device.objects.select_related("type").filter(pk=device_id).first()
+        device = hotsql.first(Device.objects.select_related("type").filter(pk=device_id))
         if device is None:
             return Reply(204, end_cookie=True)
         return _out(device, _cpe_request(device, cwmp_ns, envelope))
     if not queue.has_pending(device_id):
         return Reply(204, end_cookie=True)  # the common case: nothing to do, nothing written
-    promoted = _fresh_sessions().filter(device_id=device_id).first()
+    promoted = hotsql.first(_fresh_sessions().filter(device_id=device_id))
     if promoted is not None:
         # Promoted to a database session earlier, and the device kept the first cookie.
         return _continue_session(request, promoted, envelope)
     if queue.next_task(device_id) is None:
         return Reply(204, end_cookie=True)
     # Work was queued since the Inform: take the device's session lock and send it now.
-    device = Device.objects.select_related("type").filter(pk=device_id).first()
+    device = hotsql.first(Device.objects.select_related("type").filter(pk=device_id))
     session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns)) if device else None
     if session is None:
         return Reply(204, end_cookie=True)

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from linesman.core import hotsql
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
     BulkJob,
@@ -98,7 +99,7 @@ def huey_priority(job: BulkJob) -> int:
 
 
 def _lock(job_id: int) -> BulkJob | None:
-    return BulkJob.objects.select_for_update().filter(pk=job_id).first()
+    return hotsql.first(BulkJob.objects.select_for_update().filter(pk=job_id))
 
 
 def _save(job: BulkJob) -> None:
@@ -307,7 +308,7 @@ def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
     from linesman.cwmp import tasks as cwmp_tasks
     from linesman.operations import engine
 
-    job = BulkJob.objects.filter(pk=job_id).only("options").first()
+    job = hotsql.first(BulkJob.objects.filter(pk=job_id).only("options"))
     validate = bool(job and job.options.get("validate_connectivity"))
     ops = list(
         Operation.objects.filter(pk__in=op_pks, state=OperationState.INITIATED)
@@ -377,7 +378,7 @@ def _sync_inventory(job: BulkJob, op: Operation) -> dict[str, Any]:
     from linesman.inventory import services as inventory
     from linesman.inventory.models import Device
 
-    device = Device.objects.filter(pk=op.device_id).first()
+    device = hotsql.first(Device.objects.filter(pk=op.device_id))
     if device is None:
         return {}
     values = op.output.get("values", {})
@@ -409,13 +410,13 @@ def _sync_inventory(job: BulkJob, op: Operation) -> dict[str, Any]:
 def record_operation(op_pk: int) -> bool:
     """Count a finished operation on its job (once); returns whether it was counted now."""
     with transaction.atomic():
-        op = Operation.objects.filter(pk=op_pk).first()
+        op = hotsql.first(Operation.objects.filter(pk=op_pk))
         if op is None or op.bulk_job_id is None or op.state in ACTIVE_STATES:
             return False
         job = _lock(op.bulk_job_id)
         if job is None:
             return False
-        target = job.targets.filter(operation_id=op.pk, state=TargetState.RUNNING).first()
+        target = hotsql.first(job.targets.filter(operation_id=op.pk, state=TargetState.RUNNING))
         if target is None:
             return False
         state, cause, error, result = _operation_outcome(op)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
+from linesman.core import hotsql
 from linesman.cwmp import queue
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.inventory.models import Device, Setting
@@ -384,7 +385,7 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
     A reboot that comes back with `M Reboot` and this operation's CommandKey, or a
     bootstrap after a FactoryReset, must neither be sent again nor left waiting.
     """
-    op = Operation.objects.filter(device_id=device.pk, state__in=ACTIVE_STATES).first()
+    op = hotsql.first(Operation.objects.filter(device_id=device.pk, state__in=ACTIVE_STATES))
     if op is None:
         return
     codes = {code for code, _ in events}
@@ -413,10 +414,10 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
 @transaction.atomic
 def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
     """Events of a new session: boots, bootstraps and version changes complete operations."""
-    op = (
-        Operation.objects.select_related("device", "device__type")
-        .filter(device_id=device.pk, state__in=ACTIVE_STATES)
-        .first()
+    op = hotsql.first(
+        Operation.objects.select_related("device", "device__type").filter(
+            device_id=device.pk, state__in=ACTIVE_STATES
+        )
     )
     if op is None:
         return
@@ -475,7 +476,7 @@ def on_transfer_complete(
 
 
 def expire(op_pk: int) -> None:
-    op = Operation.objects.filter(pk=op_pk, state__in=ACTIVE_STATES).first()
+    op = hotsql.first(Operation.objects.filter(pk=op_pk, state__in=ACTIVE_STATES))
     if op is not None and op.deadline is not None and op.deadline <= timezone.now():
         finish(
             op,

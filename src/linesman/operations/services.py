@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
+from linesman.core import hotsql
 from linesman.inventory.models import Device
 from linesman.operations import engine
 from linesman.operations.models import (
@@ -60,7 +61,7 @@ def order_steps(kinds: list[str]) -> list[str]:
 
 
 def active_operation(device: Device) -> Operation | None:
-    return device.operations.filter(state__in=ACTIVE_STATES).first()
+    return hotsql.first(device.operations.filter(state__in=ACTIVE_STATES))
 
 
 def check_can_start(device: Device) -> None:
