@@ -59,7 +59,10 @@ def seed(env: dict, count: int) -> str:
             "FROM generate_series(2, 5) g"
         )
         conn.execute(SEED_SQL, {"orgs": 10, "types": 5, "count": count})
-        conn.execute("ANALYZE")
+        # VACUUM as well: autovacuum keeps a live table vacuumed, and without the visibility
+        # map it leaves, counts cannot use index-only scans (the bounded count then reads the
+        # table: 11-39 ms instead of 1-2 ms here).
+        conn.execute("VACUUM ANALYZE")
     return token
 
 

@@ -28,30 +28,27 @@ def _stamp(value) -> str:
 
 
 def pending_settings_for(devices: Iterable[Device], *, detailed: bool) -> dict[int, str | None]:
-    """pending_settings for each device, in two queries whatever the number of devices."""
+    """pending_settings for each device, in two queries whatever the number of devices
+    (plain rows, not models: this runs for every page of the device list)."""
     devices = list(devices)
     ids = [d.pk for d in devices]
     items: dict[int, list[str]] = defaultdict(list)
+    firmware_state: dict[int, str] = {}
 
-    for op in (
+    for device_id, kind, state, initiated_at, params in (
         Operation.objects.filter(device_id__in=ids, state__in=ACTIVE_STATES)
-        .only("device_id", "kind", "state", "initiated_at", "params")
         .order_by("id")
+        .values_list("device_id", "kind", "state", "initiated_at", "params")
     ):
-        if op.kind == OperationKind.FIRMWARE:
-            continue  # reported from the device's firmware flag below
-        steps = op.params.get("steps") or [op.kind]
-        for step in steps:
+        if kind == OperationKind.FIRMWARE:
+            firmware_state[device_id] = state  # reported from the device's flag below
+            continue
+        for step in params.get("steps") or [kind]:
             name = PENDING_NAMES.get(step)
             if name:
-                when = op.params.get("execute_at") or _stamp(op.initiated_at)
-                items[op.device_id].append(f"{name}:{when}" if detailed else name)
+                when = params.get("execute_at") or _stamp(initiated_at)
+                items[device_id].append(f"{name}:{when}" if detailed else name)
 
-    firmware_state = dict(
-        Operation.objects.filter(
-            device_id__in=ids, state__in=ACTIVE_STATES, kind=OperationKind.FIRMWARE
-        ).values_list("device_id", "state")
-    )
     for device in devices:
         if device.firmware_image_is_pending:
             state = firmware_state.get(device.pk)

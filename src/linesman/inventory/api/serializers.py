@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -350,3 +351,49 @@ class FirmwareImageSerializer(serializers.ModelSerializer):
             "created",
         )
         read_only_fields = ("id", "size", "checksum", "created")
+
+
+def _datetime(value) -> str | None:
+    """A datetime as DeviceSerializer renders it (ISO 8601, UTC as `Z`)."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def list_item(device: Device, pending: dict[int, str | None]) -> dict:
+    """A device list item, the same as `DeviceSerializer(list_item=True)` renders it, built
+    directly: the generic serializer costs about 0.3 ms a row in field dispatch, which is
+    most of a page of 50. tests/api/test_device_list_item.py holds the two equal."""
+    location = device.location if device.location_id else None
+    return {
+        "id": device.pk,
+        "uuid": str(device.uuid),
+        "name": device.name,
+        "customer_id": device.customer_id,
+        "is_active": device.is_active,
+        "status": device.status,
+        "status_change": _datetime(device.status_change),
+        "type": device.type_id,
+        "type_short_name": device.type.short_name,
+        "software_version": _text(device.software_version),
+        "hardware_version": _text(device.hardware_version),
+        "manufacturer": _text(device.manufacturer),
+        "serial_number": device.serial_number,
+        "description": device.description,
+        "organization_id": device.organization_id,
+        "location_name": device.location_name or (location.name if location else ""),
+        "location": device.location_id,
+        "location_short_name": location.short_name if location else None,
+        "latitude": device.latitude or None,
+        "longitude": device.longitude or None,
+        "address": _text(device.address),
+        "last_connection": _datetime(device.last_connection),
+        "last_configuration": _datetime(device.last_configuration),
+        "created": _datetime(device.created),
+        "pending_settings": pending.get(device.pk),
+    }

@@ -27,6 +27,7 @@ from linesman.inventory.api.serializers import (
     FirmwareImageSerializer,
     LocationSerializer,
     OrganizationSerializer,
+    list_item,
 )
 from linesman.inventory.filters import (
     DeviceFilter,
@@ -139,11 +140,8 @@ class DeviceViewSet(viewsets.ModelViewSet):
         page = self.paginate_queryset(queryset)
         if update_status:
             services.refresh_status(page)
-        context = self.get_serializer_context()
-        context["pending_settings"] = pending_settings_for(page, detailed=detailed)
-        # One list serializer: building a serializer per row costs ~1 ms each (field copies).
-        data = DeviceSerializer(page, many=True, context=context, list_item=True).data
-        return self.get_paginated_response(data)
+        pending = pending_settings_for(page, detailed=detailed)
+        return self.get_paginated_response([list_item(device, pending) for device in page])
 
     def retrieve(self, request, *args, **kwargs):
         bool_param(request, "pending")
