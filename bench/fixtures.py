@@ -179,21 +179,25 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB."""
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a process and all its descendants, in MiB: (RSS, PSS).
 
-    total = 0
+    RSS counts pages the processes share (forked server workers share much of the
+    interpreter and libraries) once per process; PSS divides each shared page among its
+    sharers, so it sums to what the tree really holds."""
+    rss = pss = 0
     pids = [pid]
     while pids:
         current = pids.pop()
         try:
-            with open(f"/proc/{current}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
             with open(f"/proc/{current}/task/{current}/children") as children:
                 pids.extend(int(c) for c in children.read().split())
         except OSError:
             continue
-
-    return total / 1024
+    return rss / 1024, pss / 1024

@@ -50,6 +50,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="per process")
     parser.add_argument("--server-args", default="", help="extra arguments for linesman serve")
     parser.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="serve with the in-process task worker (the embedded default) instead of "
+        "--no-worker (production, as README recommends)",
+    )
+    parser.add_argument(
         "--no-baseline", action="store_true", help="skip the baseline (no ratio printed)"
     )
     args = parser.parse_args()
@@ -98,15 +104,23 @@ def main() -> None:
         port = fixtures.free_port()
         server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}"}
         server = fixtures.start(
-            [sys.executable, "-m", "linesman", "serve", "--no-worker", *args.server_args.split()],
+            [
+                sys.executable,
+                "-m",
+                "linesman",
+                "serve",
+                *([] if args.with_worker else ["--no-worker"]),
+                *args.server_args.split(),
+            ],
             server_env,
             f"http://127.0.0.1:{port}/",
             home / "serve.log",
         )
         try:
             ours = measure("linesman", port, serials, args, digest=True)
+            rss, pss = fixtures.tree_memory_mb(server.pid)
             print(
-                f"server RSS {fixtures.tree_rss_mb(server.pid):.0f} MiB (all processes; "
+                f"server memory: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB (all processes; "
                 f"target < 300 MiB)",
                 flush=True,
             )
