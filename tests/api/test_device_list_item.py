@@ -1,4 +1,4 @@
-"""The device list's lean row renderer answers exactly what the DRF serializer would."""
+"""The device list's and detail's lean renderers answer exactly what the DRF serializer would."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from linesman.inventory.api.serializers import DeviceSerializer, list_item
+from linesman.inventory.api.serializers import DeviceSerializer, detail_item, list_item
 from linesman.inventory.models import Device, DeviceStatus
 from linesman.operations import services as operations
 from linesman.operations.pending import pending_settings_for
@@ -59,6 +59,9 @@ def test_list_item_equals_the_serializer(varied_devices, detailed):
         page, many=True, context={"pending_settings": pending}, list_item=True
     ).data
     assert [list_item(d, pending) for d in page] == [dict(row) for row in expected]
+    full = DeviceSerializer(page, many=True, context={"pending_settings": pending}).data
+    assert [detail_item(d, pending) for d in page] == [dict(row) for row in full]
+    assert [list(detail_item(d, pending)) for d in page] == [list(row) for row in full]
     assert pending[varied_devices[0].pk]  # the reboot shows, so the field was exercised
 
 
@@ -73,3 +76,6 @@ def test_api_list_rows_are_the_serializer_rows(varied_devices, admin_a):
             device, context={"pending_settings": pending}, list_item=True
         ).data
         assert rows[device.pk] == dict(expected)
+        detail = admin_a.client.get(f"/api/v1/inventory_device/{device.pk}/?pending=true")
+        full = DeviceSerializer(device, context={"pending_settings": pending}).data
+        assert detail.json() == dict(full)

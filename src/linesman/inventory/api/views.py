@@ -27,6 +27,7 @@ from linesman.inventory.api.serializers import (
     FirmwareImageSerializer,
     LocationSerializer,
     OrganizationSerializer,
+    detail_item,
     list_item,
 )
 from linesman.inventory.filters import (
@@ -126,11 +127,8 @@ class DeviceViewSet(viewsets.ModelViewSet):
         return context
 
     def _respond(self, device: Device, code: int = status.HTTP_200_OK) -> Response:
-        context = self.get_serializer_context()
-        context["pending_settings"] = pending_settings_for(
-            [device], detailed=context.get("pending_detail", False)
-        )
-        return Response(DeviceSerializer(device, context=context).data, status=code)
+        pending = pending_settings_for([device], detailed=bool_param(self.request, "pending"))
+        return Response(detail_item(device, pending), status=code)
 
     def list(self, request, *args, **kwargs):
         check_organization_filter(request)
