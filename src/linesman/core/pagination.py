@@ -13,6 +13,29 @@ from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 EXACT_COUNT_LIMIT = 10_000
+#: Pages starting further in than this fetch their primary keys first (see _DeepPages).
+DEEP_OFFSET = 1_000
+
+
+class _DeepPages:
+    """A queryset whose deep pages are read in two steps: the page's primary keys (no joins,
+    an index-only scan where the database can), then those rows. A plain OFFSET makes the
+    database build, join and throw away every row it skips: 850 ms for offset 500,000 of
+    1,000,000 devices on PostgreSQL."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def __getattr__(self, name):
+        return getattr(self.queryset, name)
+
+    def __getitem__(self, window: slice):
+        start = window.start or 0
+        if start <= DEEP_OFFSET:
+            return self.queryset[window]
+        keys = list(self.queryset.values_list("pk", flat=True)[window])
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=keys)}
+        return [rows[key] for key in keys if key in rows]
 
 
 def planner_estimate(queryset) -> int | None:
@@ -64,6 +87,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
 
     def paginate_queryset(self, queryset, request, view=None):
+        if not isinstance(queryset, list):
+            queryset = _DeepPages(queryset)
         rows = super().paginate_queryset(queryset, request, view)
         self.page_rows = rows or []
         return rows
