@@ -24,14 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import fixtures  # noqa: E402
 
-SEED_SQL = """
-INSERT INTO inventory_device (
-    uuid, organization_id, name, customer_id, description, type_id, serial_number,
-    serial_number_alt, is_active, status, status_change, oui, location_name, latitude,
-    longitude, firmware_image_is_pending, username, password_encrypted,
-    connection_request_url, connection_request_username,
-    connection_request_password_encrypted, cwmp_version, data_model_root, update_frequency,
-    created, debug, last_connection, software_version)
+SEED_SQL = f"""
+INSERT INTO inventory_device ({fixtures.DEVICE_COLUMNS}, software_version)
 SELECT md5(g::text)::uuid, (SELECT min(id) FROM tenancy_organization) + mod(g, %(orgs)s),
        'dev-' || g, 'CUST-' || g, '',
        (SELECT min(id) FROM inventory_devicetype) + mod(g, %(types)s),
@@ -147,7 +141,8 @@ def main() -> None:
                 "list limit=1000 (count + a large page)",
                 timings(client, lst, {"limit": 1000}, max(20, n // 10)),
             )
-            report("detail", timings(client, f"{lst}12345/", {}, n), 10, None)
+            detail_id = min(12345, max(1, args.devices // 2))
+            report("detail", timings(client, f"{lst}{detail_id}/", {}, n), 10, None)
         finally:
             fixtures.stop(server)
     finally:

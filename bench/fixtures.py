@@ -72,17 +72,20 @@ def environment(home: Path, database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-# What bench/loadgen.py's Inform reports, so that a session finds nothing changed but the
-# time the device was last seen: the steady state of periodic informs.
-PG_INSERT = """
-INSERT INTO inventory_device (
+#: Columns a set-wise insert of devices fills (the benchmarks' seeds; the rest default).
+DEVICE_COLUMNS = """
     uuid, organization_id, name, customer_id, description, type_id, serial_number,
     serial_number_alt, is_active, status, status_change, oui, location_name, latitude,
     longitude, firmware_image_is_pending, username, password_encrypted,
     connection_request_url, connection_request_username,
     connection_request_password_encrypted, cwmp_version, data_model_root, update_frequency,
-    created, debug, last_connection, manufacturer, product_class, unique_identifier, address,
-    software_version, hardware_version)
+    created, debug, last_connection"""
+
+# What bench/loadgen.py's Inform reports, so that a session finds nothing changed but the
+# time the device was last seen: the steady state of periodic informs.
+PG_INSERT = f"""
+INSERT INTO inventory_device ({DEVICE_COLUMNS}, manufacturer, product_class,
+    unique_identifier, address, software_version, hardware_version)
 SELECT md5(%(prefix)s || g::text)::uuid, %(org)s, s, '', '', %(type)s, s, '', true, 'Up',
        %(seen)s, '00AABB', '', '', '', false, s, %(secret)s, 'http://127.0.0.1:9/' || s, 'cr',
        %(secret)s, '1.0', 'Device.', 300, now(), false, %(seen)s, 'Bench', 'BenchGW',

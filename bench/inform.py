@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import fixtures, loadgen  # noqa: E402
 
 
-def measure(name: str, port: int, serials: list[str], args, digest: bool) -> dict:
+def measure(name: str, port: int | list[int], serials: list[str], args, digest: bool) -> dict:
+    """Run the load generator against `port` (several: alternating) and print the figures."""
     result = loadgen.run(
         "127.0.0.1",
         port,
@@ -34,7 +35,7 @@ def measure(name: str, port: int, serials: list[str], args, digest: bool) -> dic
         digest=digest,
     )
     print(
-        f"{name:<10} {result['per_second']:>9.1f} sessions/s  "
+        f"{name:<12} {result['per_second']:>9.1f} sessions/s  "
         f"({result['sessions']} sessions, {result['errors']} errors, "
         f"statuses {result['statuses']})",
         flush=True,

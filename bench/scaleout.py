@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import fixtures, loadgen  # noqa: E402
+from bench import fixtures  # noqa: E402
+from bench.inform import measure  # noqa: E402
 
 HAPROXY_CONFIG = """
 global
@@ -79,24 +80,6 @@ def start_node(env: dict[str, str], home: Path, processes: int) -> tuple[int, su
     return port, proc
 
 
-def measure(label: str, ports: list[int], serials: list[str], args) -> dict:
-    result = loadgen.run(
-        "127.0.0.1",
-        ports,
-        serials,
-        fixtures.PASSWORD,
-        duration=args.duration,
-        processes=args.load_processes,
-        connections=args.connections,
-    )
-    print(
-        f"{label:<28} {result['per_second']:>8.1f} sessions/s  ({result['sessions']} sessions, "
-        f"statuses {result['statuses']})",
-        flush=True,
-    )
-    return result
-
-
 def stamped_since(database: str, since: float) -> int:
     import psycopg
 
@@ -113,7 +96,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--processes-per-node", type=int, default=1)
-    parser.add_argument("--load-processes", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--connections", type=int, default=32, help="per load process")
     args = parser.parse_args()
 
@@ -152,7 +135,7 @@ def main() -> int:
             proxy = start_proxy(home, proxy_port, nodes) if use_proxy else None
             try:
                 ports = [proxy_port] if proxy else nodes
-                results.append(measure(f"{len(nodes)} node(s)", ports, serials, args))
+                results.append(measure(f"{len(nodes)} node(s)", ports, serials, args, digest=True))
             finally:
                 if proxy is not None:
                     fixtures.stop(proxy)
