@@ -1,10 +1,13 @@
-"""Plain SQL for the few statements on the ACS hot path, built once from model metadata.
+"""Database access on the hot paths: the ACS's per-session statements, and cheaper ORM
+lookups for the session, engine and bulk paths.
 
 A periodic inform runs three tiny statements; building them through the ORM (queryset,
 lookups, compiler) costs several times what the database needs to run them. These helpers
-write the same statements from the models' table and column names, once per shape, and
-adapt values the way the ORM does (`get_db_prep_save`), so they work on SQLite and
-PostgreSQL alike. Anything not on that path should use the ORM.
+write the same statements from the models' table and column names, once per shape, run
+them prepared on PostgreSQL, and adapt values the way the ORM does (`get_db_prep_save`), so
+they work on SQLite and PostgreSQL alike. `first()` and `recycle_connections()` trim the
+ORM's and Django's per-request overheads. Anything off these paths should use the ORM as
+it is.
 """
 
 from __future__ import annotations
