@@ -1,8 +1,11 @@
-"""Encryption at rest for device secrets, with a key derived from the server's secret key."""
+"""Secrets derived from the server's secret key: encryption at rest for device secrets, and
+short signatures for what the ACS hands out and must recognise later (nonces, cookies)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -34,3 +37,15 @@ def decrypt(ciphertext: str) -> str:
         return _fernet(settings.SECRET_KEY).decrypt(ciphertext.encode()).decode()
     except InvalidToken:
         return ""
+
+
+@lru_cache(maxsize=16)
+def _signing_key(purpose: str, secret_key: str) -> bytes:
+    return hashlib.sha256((purpose + secret_key).encode()).digest()
+
+
+def sign(purpose: str, text: str, length: int) -> str:
+    """A hex HMAC-SHA256 of `text` (its first `length` digits), keyed per purpose; derived
+    once per process, as this runs on every ACS request."""
+    key = _signing_key(purpose, settings.SECRET_KEY)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:length]

@@ -11,21 +11,15 @@ import binascii
 import hashlib
 import hmac
 import time
-from functools import lru_cache
 
-from django.conf import settings
+from linesman.core import crypto
 
 REALM = "Linesman ACS"
 NONCE_LIFETIME = 300
 
 
-@lru_cache(maxsize=4)
-def _key(secret_key: str) -> bytes:
-    return hashlib.sha256(("cwmp-nonce" + secret_key).encode()).digest()
-
-
 def _sign(stamp: str) -> str:
-    return hmac.new(_key(settings.SECRET_KEY), stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    return crypto.sign("cwmp-nonce", stamp, 32)
 
 
 def new_nonce() -> str:

@@ -89,11 +89,18 @@ def reported(inform: soap.Inform) -> dict[str, str]:
     return {p.name: p.value for p in inform.parameters}
 
 
-def apply(device: Device, inform: soap.Inform, envelope: soap.Envelope, address: str) -> dict:
-    """Update the device from its Inform in one UPDATE; returns the changed fields."""
+def apply(
+    device: Device,
+    inform: soap.Inform,
+    envelope: soap.Envelope,
+    address: str,
+    params: dict[str, str] | None = None,
+) -> dict:
+    """Update the device from its Inform in one UPDATE; returns the changed fields.
+    `params` is `reported(inform)` where the caller has it already."""
     now = timezone.now()
     root = data_model_root(inform)
-    params = reported(inform)
+    params = reported(inform) if params is None else params
     ident = inform.device_id
     fields: dict = {
         "last_connection": now,

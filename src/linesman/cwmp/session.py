@@ -9,19 +9,16 @@ in the next request; an empty 204 ends the session. All state is in the database
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from linesman.core import hotsql
+from linesman.core import crypto, hotsql
 from linesman.cwmp import digest, inform, provisioning, queue, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
@@ -76,14 +73,8 @@ def _end(session: CwmpSession | None) -> Reply:
 _NS_CODES = {ns: version for version, ns in soap.NS_CWMP.items()}
 
 
-@lru_cache(maxsize=4)
-def _cookie_key(secret_key: str) -> bytes:
-    return hashlib.sha256(("cwmp-session" + secret_key).encode()).digest()
-
-
 def _sign(text: str) -> str:
-    mac = hmac.new(_cookie_key(settings.SECRET_KEY), text.encode(), hashlib.sha256)
-    return mac.hexdigest()[:24]
+    return crypto.sign("cwmp-session", text, 24)
 
 
 def stateless_cookie(device_id: int, cwmp_ns: str) -> str:
@@ -198,9 +189,8 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     events = [(e.code, e.command_key) for e in message.events]
     codes = {code for code, _ in events}
     first_contact = device.last_connection is None
-    provision = provisioning.needs_provisioning(
-        device, codes, first_contact, inform.reported(message)
-    )
+    params = inform.reported(message)
+    provision = provisioning.needs_provisioning(device, codes, first_contact, params)
     busy = getattr(device, "has_active_operation", True)
     queued = getattr(device, "has_queued", True)
     open_session = getattr(device, "has_session", True)
@@ -212,7 +202,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         use_cwmp_version=use,
     )
     if not (provision or busy or queued or open_session):
-        inform.apply(device, message, envelope, request.address)
+        inform.apply(device, message, envelope, request.address, params)
         _debug(device, "in", request.body)
         return _out(device, _soap(reply, cookie=stateless_cookie(device.pk, envelope.cwmp_ns)))
 
@@ -221,7 +211,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
     # One transaction: a crash must not leave the device's events half applied.
     with transaction.atomic():
-        inform.apply(device, message, envelope, request.address)
+        inform.apply(device, message, envelope, request.address, params)
         if busy:
             engine.recover_lost_answers(device, events)
         if provision:
