@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linesman.core import hotsql
+from linesman.core.times import iso_z as _stamp
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
     BulkJob,
@@ -509,10 +510,6 @@ def _probe(targets: list[BulkJobTarget]) -> list[tuple[int, str, str, str, dict]
         else:
             results.append((target.pk, TargetState.FAILED, outcome.cause, outcome.error, result))
     return results
-
-
-def _stamp(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def snapshot_fields(device, pending: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from linesman.core.times import iso_z as _stamp
 from linesman.inventory.models import Device, Setting
 from linesman.operations.models import ACTIVE_STATES, Operation, OperationKind
 
@@ -21,10 +22,6 @@ PENDING_NAMES = {
     OperationKind.RECONF: "reconf_scheduled",
     OperationKind.FIRMWARE: "firmware_update",
 }
-
-
-def _stamp(value) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def pending_settings_for(devices: Iterable[Device], *, detailed: bool) -> dict[int, str | None]:

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from linesman.core.times import iso_z as stamp
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
     BulkJob,
@@ -34,10 +35,6 @@ ENDPOINTS = {
 
 def base_path(addressing: str) -> str:
     return f"/api/v1/{ENDPOINTS.get(addressing, ENDPOINTS['serial'])}/"
-
-
-def stamp(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def progress(job: BulkJob) -> int:

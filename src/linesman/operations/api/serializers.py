@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from linesman.core.times import iso_z as stamp
 from linesman.operations.models import SEED_OPERATIONS, Operation
 
 
 class OperationRequestSerializer(serializers.Serializer):
     operation = serializers.CharField(help_text=f"One of: {', '.join(SEED_OPERATIONS)}")
-
-
-def stamp(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class OperationStartedSerializer(serializers.Serializer):
