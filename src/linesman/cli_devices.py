@@ -141,11 +141,13 @@ class Local:
 
     @staticmethod
     def _render(devices: list, *, list_item: bool = False) -> list[dict]:
-        from linesman.inventory.api.serializers import DeviceSerializer
+        """Devices as the API answers them (the same renderers)."""
+        from linesman.inventory.api import serializers
         from linesman.operations.pending import pending_settings_for
 
-        context = {"pending_settings": pending_settings_for(devices, detailed=False)}
-        return [DeviceSerializer(d, context=context, list_item=list_item).data for d in devices]
+        pending = pending_settings_for(devices, detailed=False)
+        render = serializers.list_item if list_item else serializers.detail_item
+        return [render(d, pending) for d in devices]
 
     # devices ------------------------------------------------------------------------
 
