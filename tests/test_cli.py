@@ -27,9 +27,9 @@ def ok(*args: str) -> str:
 
 
 def failed(*args: str) -> str:
-    """The one-line error of a failing command."""
+    """The one-line error of a failing command (README: exit code 1 for a failure)."""
     result = run(*args)
-    assert result.exit_code != 0, result.output
+    assert result.exit_code == 1, result.output
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -255,6 +255,7 @@ def _seed_post_body(device_type, org) -> dict:
 
 
 def test_create_with_the_seed_body(admin_a, org_a, device_type):
+    before = timezone.now().replace(microsecond=0)
     response = admin_a.client.post(
         "/api/v1/inventory_device/", _seed_post_body(device_type, org_a), format="json"
     )
@@ -267,12 +268,15 @@ def test_create_with_the_seed_body(admin_a, org_a, device_type):
     assert isinstance(body["id"], int)
     uuid.UUID(body["uuid"])
     assert _is_iso(body["created"]) and _is_iso(body["status_change"])
-    assert {k: body[k] for k in CREATE_RESPONSE_FIELDS - {"id", "uuid", "created"}} == {
+    # A new device's status starts now: Down, changed at its creation.
+    stamp = datetime.fromisoformat(body["status_change"].replace("Z", "+00:00"))
+    assert before <= stamp <= timezone.now()
+    fixed = CREATE_RESPONSE_FIELDS - {"id", "uuid", "created", "status_change"}
+    assert {k: body[k] for k in fixed} == {
         "name": "Router-Branch-Office-002",
         "customer_id": "CUST-2024-002",
         "is_active": False,
         "status": "Down",
-        "status_change": body["status_change"],
         "type": device_type.pk,
         "type_short_name": "enterprise_router",
         "software_version": None,

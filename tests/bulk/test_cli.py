@@ -68,7 +68,7 @@ def test_create_list_show_cancel(devices):
     cancelled = json.loads(run("cancel", created["id"], "--json"))
     assert cancelled["status"] == "cancelled" and cancelled["skipped_devices"] == 3
     again = CliRunner().invoke(jobs, ["show", "999999"])
-    assert again.exit_code != 0 and "no job" in again.output
+    assert again.exit_code == 1 and "no job" in again.output
 
 
 def test_create_from_a_body_and_with_variables(devices, tmp_path):
@@ -108,10 +108,10 @@ def test_create_from_a_body_and_with_variables(devices, tmp_path):
 
 def test_invalid_jobs_are_explained(devices):
     result = CliRunner().invoke(jobs, ["create", "--type", "reboot", "--status", "sleepy"])
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "device_filters.status" in result.output
     unknown = CliRunner().invoke(jobs, ["create", "--type", "explode"])
-    assert unknown.exit_code != 0 and "operation_type" in unknown.output
+    assert unknown.exit_code == 1 and "operation_type" in unknown.output
 
 
 def test_user_permissions_apply(devices, seed_orgs):
@@ -121,7 +121,7 @@ def test_user_permissions_apply(devices, seed_orgs):
     result = CliRunner().invoke(
         jobs, ["create", "--type", "reboot", "--org", "101", "--user", "cli-viewer"]
     )
-    assert result.exit_code != 0 and "operator" in result.output
+    assert result.exit_code == 1 and "operator" in result.output
 
 
 def test_show_follow_ends_with_the_job(devices, monkeypatch):

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from linesman.cwmp import soap
 from linesman.simulator.cli import simulate
 from linesman.simulator.fleet import Fleet, fleet_csv, register_via_api
 from linesman.simulator.http11 import HttpServer, Request, Response
@@ -182,11 +181,19 @@ def test_python_dash_m_entry_point() -> None:
     assert out.stdout.splitlines()[1].startswith("SIM000001,")
 
 
-def test_soap_envelope_of_inform_is_what_the_acs_parses(acs_in_thread: TinyAcs) -> None:
-    # The ACS side of the codec sees a well-formed Inform from a TR-098 device.
-    fleet = Fleet(acs_in_thread.url, 1, flavour="tr098")
-    inform = fleet.device("SIM000001").build_inform()
-    env = soap.parse(soap.serialize(soap.Envelope(inform, cwmp_id="1")))
-    assert env is not None and isinstance(env.body, soap.Inform)
-    assert env.body.device_id.product_class == "LS-IGD-098"
-    assert httpx.URL(acs_in_thread.url).host == "127.0.0.1"
+def test_a_tr098_device_informs_the_acs_over_http(acs_in_thread: TinyAcs) -> None:
+    # The Inform travels over a real HTTP session and the ACS side of the codec reads it.
+    result = CliRunner().invoke(
+        simulate,
+        ["--acs", acs_in_thread.url, "--devices", "1", "--flavour", "tr098", "--duration", "1"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert acs_in_thread.errors == []
+    device_id = acs_in_thread.device_ids["SIM000001"]
+    assert device_id.product_class == "LS-IGD-098"
+    assert device_id.serial_number == "SIM000001"
+    _serial, events, params = acs_in_thread.informs[0]
+    assert ("0 BOOTSTRAP", "") in events
+    url = params["InternetGatewayDevice.ManagementServer.ConnectionRequestURL"]
+    assert httpx.URL(url).host == "127.0.0.1"
