@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from linesman.inventory.models import Device, DeviceType, Location
@@ -133,3 +134,26 @@ def no_static_finders(settings):
     that never fetch a static file.
     """
     settings.WHITENOISE_USE_FINDERS = False
+
+
+# --- The real task queue ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _empty_task_queue():
+    """Each test starts with the real task storage empty: nothing scheduled by another."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    yield
+
+
+@pytest.fixture
+def task_clock():
+    """Time that moves only when the test says, with the due tasks run (tests/taskclock.py)."""
+    import time_machine
+
+    from tests.taskclock import TaskClock
+
+    with time_machine.travel(timezone.now(), tick=True) as traveller:
+        yield TaskClock(traveller)

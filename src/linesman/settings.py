@@ -179,7 +179,13 @@ else:
         "utc": True,
     }
 if TESTING:
+    # Tests run a task inline when it is queued, on the real storage (the SQLite file, or
+    # Redis): a delayed task (a time-out, a retry with backoff, a scheduled start) waits in
+    # that storage's schedule until a test moves the clock past it (tests/taskclock.py).
     HUEY["immediate"] = True
+    HUEY["immediate_use_memory"] = False
+    if CONFIG.redis_url:
+        HUEY["name"] = f"{CONFIG.queue_name}-pytest-{os.getpid()}"
 
 LOGGING = {
     "version": 1,
