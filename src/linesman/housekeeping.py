@@ -12,7 +12,9 @@ from django.db import close_old_connections
 log = logging.getLogger(__name__)
 
 
-def sweep_once() -> dict[str, int]:
+def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
+    """One sweep; `after_restart` on a process's first, which also re-sends the connection
+    requests a crashed process may have lost."""
     from django.utils import timezone
 
     from linesman.cwmp.models import CwmpSession
@@ -40,7 +42,8 @@ def sweep_once() -> dict[str, int]:
         CwmpSession.objects.filter(pk=pk).delete()
     from linesman.operations.bulk import resume_jobs
 
-    resume_jobs(now)  # bulk jobs: top up, record lost outcomes, restart lost starts
+    # Bulk jobs: top up, record lost outcomes, restart lost starts.
+    resume_jobs(now, after_restart=after_restart)
     return {"down": down, "expired": expired, "stale_sessions": len(stale)}
 
 
@@ -51,9 +54,11 @@ class Housekeeper(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        first = True
         while not self.stopping.wait(self.interval):
             try:
-                sweep_once()
+                sweep_once(after_restart=first)
+                first = False
             except Exception:  # a failed sweep must not end the thread; the next one retries
                 log.exception("housekeeping sweep failed")
             finally:

@@ -495,3 +495,69 @@ def test_resume_fails_targets_whose_operation_vanished(noc, fleet):
     job.refresh_from_db()
     assert job.status == "completed_with_errors"
     assert job.error_summary == {"device_deleted": 1}
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_resume_after_a_restart_sends_lost_connection_requests_again(noc, fleet, cr_server, run):
+    # Run twice: a process restart is what counts, not being the first test to resume.
+    from linesman.cwmp.models import ConnectionRequestLog
+
+    _urls(fleet[:4], cr_server, dead=0, refusing=0)
+    job = create(noc, operation_type="reboot", serial_numbers=[d.serial_number for d in fleet[:4]])
+    assert ConnectionRequestLog.objects.filter(ok=True).count() == 4
+    # A sweep of a process that has been running all along does not repeat them...
+    assert bulk_runner.resume()["kicked"] == 0
+    assert ConnectionRequestLog.objects.count() == 4
+    # ...the first sweep after a restart does, for operations not yet picked up.
+    engine.finish(active_ops(job)[0], OperationState.COMPLETED)
+    report = bulk_runner.resume(after_restart=True)
+    assert report["kicked"] == 3
+    assert ConnectionRequestLog.objects.filter(ok=True).count() == 7
+
+
+def test_an_unexpected_error_fails_one_device_and_the_job_goes_on(noc, fleet, monkeypatch):
+    # A fault injected where no real input breaks it: one device's start raises.
+    from linesman.operations import services
+
+    real_start = services.start_operation
+
+    def start(*, device, **kwargs):
+        if device.serial_number == "R003":
+            raise RuntimeError("disk on fire")
+        return real_start(device=device, **kwargs)
+
+    monkeypatch.setattr(services, "start_operation", start)
+    job = create(noc, operation_type="reboot", options={"max_concurrency": 5})
+    finish_all(job)
+    job.refresh_from_db()
+    assert job.error_summary == {"internal_error": 1}
+    assert job.succeeded_devices == 11 and job.failed_devices == 1
+    assert job.status == "completed_with_errors"
+    failed = BulkJobTarget.objects.get(job=job, state="failed")
+    assert failed.device.serial_number == "R003"
+    assert failed.error == "RuntimeError: disk on fire"
+
+
+def test_a_firmware_image_deleted_mid_job_fails_the_devices_not_yet_started(noc, fleet, types):
+    from linesman.inventory.models import FirmwareImage
+
+    image = FirmwareImage.objects.create(device_type=types["router"], version="3.1", file="f.bin")
+    job = create(
+        noc,
+        operation_type="firmware_upgrade",
+        firmware_image=image.pk,
+        serial_numbers=[d.serial_number for d in fleet[:4]],
+        options={"max_concurrency": 2},
+    )
+    first_wave = active_ops(job)
+    assert len(first_wave) == 2
+    image.delete()
+    finish_all(job)
+    job.refresh_from_db()
+    assert job.succeeded_devices == 2 and job.failed_devices == 2
+    assert job.error_summary == {"not_applicable": 2}
+    errors = set(
+        BulkJobTarget.objects.filter(job=job, state="failed").values_list("error", flat=True)
+    )
+    assert errors == {"The firmware image was deleted."}
+    assert job.status == "completed_with_errors"

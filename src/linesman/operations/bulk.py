@@ -162,10 +162,10 @@ def on_operation_finished(op) -> None:
         log.exception("bulk job %s: recording operation %s failed", op.bulk_job_id, op.pk)
 
 
-def resume_jobs(now=None) -> dict[str, int]:
+def resume_jobs(now=None, *, after_restart: bool = False) -> dict[str, int]:
     """The housekeeping sweep's call: bring unfinished jobs in step; never raises."""
     try:
-        return bulk_runner.resume(now)
+        return bulk_runner.resume(now, after_restart=after_restart)
     except Exception:
         log.exception("resuming bulk jobs failed; the next sweep retries")
         return {}

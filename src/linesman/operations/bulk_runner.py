@@ -91,8 +91,6 @@ COUNTER_FIELDS = [
     "updated_at",
 ]
 
-#: Whether this process has resumed once: its first resume re-sends lost connection requests.
-_resumed_once = False
 
 
 def huey_priority(job: BulkJob) -> int:
@@ -653,9 +651,13 @@ def _fail_orphans() -> int:
     return failed
 
 
-def resume(now=None) -> dict[str, int]:
-    """Bring every unfinished job back in step with the database (idempotent)."""
-    global _resumed_once
+def resume(now=None, *, after_restart: bool = False) -> dict[str, int]:
+    """Bring every unfinished job back in step with the database (idempotent).
+
+    `after_restart`: the caller's process has just started, so connection requests that a
+    crashed process had queued (in memory, or in a queue that lost them) are sent again
+    for operations the devices have not picked up yet.
+    """
     from linesman.operations import bulk_tasks
 
     now = now or timezone.now()
@@ -674,8 +676,6 @@ def resume(now=None) -> dict[str, int]:
     for op_pk in list(lost):
         report["recorded"] += record_operation(op_pk)
     report["recorded"] += _fail_orphans()
-    first = not _resumed_once
-    _resumed_once = True
     for job in BulkJob.objects.filter(status=BulkJobStatus.IN_PROGRESS):
         if job.operation_type in BATCH_TYPES:
             if job.heartbeat_at is None or job.heartbeat_at < now - LEASE:
@@ -684,7 +684,7 @@ def resume(now=None) -> dict[str, int]:
                 report["restarted"] += 1
             continue
         report["filled"] += fill(job.pk)
-        if first:
+        if after_restart:
             report["kicked"] += _rekick(job, now)
     return report
 
