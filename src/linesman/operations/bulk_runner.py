@@ -92,7 +92,6 @@ COUNTER_FIELDS = [
 ]
 
 
-
 def huey_priority(job: BulkJob) -> int:
     return HUEY_PRIORITY.get(job.priority, HUEY_PRIORITY["normal"])
 
