@@ -1,6 +1,7 @@
 """Periodic housekeeping: devices that stopped informing turn Down, overdue operations time
-out, abandoned sessions are cleared. Runs in every `serve` (with worker) and `worker`
-process; each sweep is idempotent, so several nodes sweeping is harmless."""
+out, abandoned sessions and expired Digest nonces are cleared. Runs in every `serve` (with
+worker) and `worker` process; each sweep is idempotent, so several nodes sweeping is
+harmless."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def sweep_once() -> dict[str, int]:
 
     from linesman.cwmp.models import CwmpSession
     from linesman.cwmp.queue import requeue_unanswered
+    from linesman.cwmp.replay import purge as purge_nonces
     from linesman.cwmp.session import SESSION_TIMEOUT
     from linesman.inventory.services import mark_silent_devices_down
     from linesman.operations import engine
@@ -41,7 +43,8 @@ def sweep_once() -> dict[str, int]:
     from linesman.operations.bulk import resume_jobs
 
     resume_jobs(now)  # bulk jobs: top up, record lost outcomes, restart lost starts
-    return {"down": down, "expired": expired, "stale_sessions": len(stale)}
+    nonces = purge_nonces(now.timestamp())
+    return {"down": down, "expired": expired, "stale_sessions": len(stale), "nonces": nonces}
 
 
 class Housekeeper(threading.Thread):
