@@ -53,12 +53,6 @@ def nonce_issued(nonce: str) -> int | None:
     return issued
 
 
-def nonce_ok(nonce: str) -> bool:
-    """Whether a nonce is ours and within its lifetime."""
-    issued = nonce_issued(nonce)
-    return issued is not None and 0 <= time.time() - issued <= NONCE_LIFETIME
-
-
 def challenge(stale: bool = False) -> str:
     text = f'Digest realm="{REALM}", qop="auth", nonce="{new_nonce()}", algorithm=MD5'
     return text + ", stale=true" if stale else text
