@@ -1,9 +1,11 @@
 """A lean CWMP load generator: complete periodic-inform sessions over keep-alive HTTP/1.1.
 
 Each session is what a real device does every interval: POST Inform (Digest-authenticated,
-reusing a server nonce with an increasing nonce count), read InformResponse and its
-cookie, POST an empty body, read 204. Written on raw asyncio streams rather than an HTTP
-library so the generator's own cost stays small; run in several processes.
+reusing a server nonce with an increasing nonce count; each connection has a nonce of its
+own, as the ACS accepts each count of a nonce once, and takes a new one from a 401), read
+InformResponse and its cookie, POST an empty body, read 204. Written on raw asyncio
+streams rather than an HTTP library so the generator's own cost stays small; run in
+several processes.
 """
 
 from __future__ import annotations
@@ -72,20 +74,21 @@ class Stats:
         self.statuses: dict[int, int] = {}
 
 
-async def _connection(host, ports, serials, password, nonce, deadline, stats, path):
+async def _connection(host, ports, serials, password, digest, deadline, stats, path):
     while time.monotonic() < deadline:
         try:
-            await _sessions(host, ports, serials, password, nonce, deadline, stats, path)
+            await _sessions(host, ports, serials, password, digest, deadline, stats, path)
         except (OSError, asyncio.IncompleteReadError):
             stats.errors += 1  # the server closed the connection: open a new one
 
 
-async def _sessions(host, ports, serials, password, nonce, deadline, stats, path):
+async def _sessions(host, ports, serials, password, digest, deadline, stats, path):
     """Sessions over one connection per node; with several nodes each request of a
     session goes to the next node, as a round-robin balancer without stickiness would."""
     links = [await asyncio.open_connection(host, port) for port in ports]
     turn = 0
     nc = 0
+    nonce = await _fetch_nonce(*links[0], host, ports[0], path, serials[0]) if digest else ""
     try:
         while time.monotonic() < deadline:
             reader, writer = links[turn % len(links)]
@@ -111,6 +114,8 @@ async def _sessions(host, ports, serials, password, nonce, deadline, stats, path
             stats.statuses[status] = stats.statuses.get(status, 0) + 1
             if status != 200:
                 stats.errors += 1
+                if status == 401 and nonce:  # expired (stale) or refused: a new nonce
+                    nonce, nc = _nonce_of(rh) or nonce, 0
                 if rh.get("connection", "").lower() == "close":
                     return
                 if status == 503:
@@ -136,24 +141,30 @@ async def _sessions(host, ports, serials, password, nonce, deadline, stats, path
             writer.close()
 
 
-def fetch_nonce(host: str, port: int, path: str, serial: str) -> str:
-    """A server nonce (any node verifies any node's nonces: they are signed, not stored)."""
-    import httpx
-
-    response = httpx.post(f"http://{host}:{port}{path}", content=INFORM.format(serial=serial))
-    match = re.search(r'nonce="([^"]+)"', response.headers.get("www-authenticate", ""))
+def _nonce_of(headers: dict[str, str]) -> str:
+    match = re.search(r'nonce="([^"]+)"', headers.get("www-authenticate", ""))
     return match.group(1) if match else ""
 
 
+async def _fetch_nonce(reader, writer, host, port, path, serial) -> str:
+    """A server nonce for this connection, from the challenge to an unauthenticated Inform
+    (any node verifies any node's nonces: they are signed, and their counts are shared)."""
+    body = INFORM.format(serial=serial).encode()
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: {len(body)}\r\n"
+    writer.write(f"{head}\r\n".encode() + body)
+    _, headers, _ = await _read_response(reader)
+    return _nonce_of(headers)
+
+
 def _worker(args) -> tuple[int, int, dict[int, int]]:
-    host, ports, serials, password, nonce, duration, connections, path = args
+    host, ports, serials, password, digest, duration, connections, path = args
     stats = Stats()
 
     async def main():
         deadline = time.monotonic() + duration
         await asyncio.gather(
             *(
-                _connection(host, ports, serials, password, nonce, deadline, stats, path)
+                _connection(host, ports, serials, password, digest, deadline, stats, path)
                 for _ in range(connections)
             ),
             return_exceptions=True,
@@ -177,12 +188,11 @@ def run(
 ) -> dict:
     """Drive sessions for `duration` seconds; returns totals and sessions per second."""
     ports = port if isinstance(port, list) else [port]
-    nonce = fetch_nonce(host, ports[0], path, serials[0]) if digest else ""
     started = time.monotonic()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         results = pool.map(
             _worker,
-            [(host, ports, serials, password, nonce, duration, connections, path)] * processes,
+            [(host, ports, serials, password, digest, duration, connections, path)] * processes,
         )
     elapsed = time.monotonic() - started
     sessions = sum(r[0] for r in results)

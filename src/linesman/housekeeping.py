@@ -1,6 +1,7 @@
 """Periodic housekeeping: devices that stopped informing turn Down, overdue operations time
-out, abandoned sessions are cleared. Runs in every `serve` (with worker) and `worker`
-process; each sweep is idempotent, so several nodes sweeping is harmless."""
+out, abandoned sessions and expired Digest nonces are cleared. Runs in every `serve` (with
+worker) and `worker` process; each sweep is idempotent, so several nodes sweeping is
+harmless."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
 
     from linesman.cwmp.models import CwmpSession
     from linesman.cwmp.queue import requeue_unanswered
+    from linesman.cwmp.replay import purge as purge_nonces
     from linesman.cwmp.session import SESSION_TIMEOUT
     from linesman.inventory.services import mark_silent_devices_down
     from linesman.operations import engine
@@ -44,7 +46,8 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
 
     # Bulk jobs: top up, record lost outcomes, restart lost starts.
     resume_jobs(now, after_restart=after_restart)
-    return {"down": down, "expired": expired, "stale_sessions": len(stale)}
+    nonces = purge_nonces(now.timestamp())
+    return {"down": down, "expired": expired, "stale_sessions": len(stale), "nonces": nonces}
 
 
 class Housekeeper(threading.Thread):

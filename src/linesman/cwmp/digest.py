@@ -1,43 +1,61 @@
 """HTTP authentication of devices to the ACS: Digest (RFC 7616, MD5, qop=auth) and Basic.
 
-Nonces are stateless (a timestamp signed with the server's secret), so whichever server
-process receives the device's next request can verify it.
+This module is pure: it issues and checks nonces and responses. Replay protection (a nonce
+count that must grow) needs state every server process shares, so `verify` hands the
+caller the (nonce, nc) pair to claim in the database (`linesman.cwmp.replay`).
+
+A nonce is `stamp:random:signature`, base64: the issue time, 8 random bytes (two challenges
+in one second must differ, as each nonce has its own count), and an HMAC over the realm,
+time and random part with a key of its own purpose, so a nonce is only good for this realm
+of this ACS, not for a cookie or another signed value. It is not bound to the device's
+address: devices behind one CGNAT or proxy share addresses, and a device's address may
+change between its challenge and its answer; the count and the `uri` check stop replays.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import hashlib
 import hmac
+import os
+import re
 import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from linesman.core import crypto
 
 REALM = "Linesman ACS"
+#: Seconds a nonce is accepted; a correct answer on an older one gets a `stale=true` challenge.
 NONCE_LIFETIME = 300
 
 
-def _sign(stamp: str) -> str:
-    return crypto.sign("cwmp-nonce", stamp, 32)
+def _sign(text: str) -> str:
+    return crypto.sign("cwmp-nonce", f"{REALM}:{text}", 32)
 
 
 def new_nonce() -> str:
-    stamp = str(int(time.time()))
-    return base64.b64encode(f"{stamp}:{_sign(stamp)}".encode()).decode()
+    text = f"{int(time.time())}:{os.urandom(8).hex()}"
+    return base64.b64encode(f"{text}:{_sign(text)}".encode()).decode()
 
 
-def nonce_ok(nonce: str) -> bool:
+def nonce_issued(nonce: str) -> int | None:
+    """The issue time (epoch seconds) of a nonce this ACS signed, else None."""
     try:
-        stamp, signature = base64.b64decode(nonce, validate=True).decode().split(":", 1)
-        age = time.time() - int(stamp)
+        stamp, rand, signature = base64.b64decode(nonce, validate=True).decode().split(":")
+        issued = int(stamp)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        return False
-    return 0 <= age <= NONCE_LIFETIME and hmac.compare_digest(signature, _sign(stamp))
+        return None
+    if not hmac.compare_digest(signature, _sign(f"{stamp}:{rand}")):
+        return None
+    return issued
 
 
-def challenge() -> str:
-    return f'Digest realm="{REALM}", qop="auth", nonce="{new_nonce()}", algorithm=MD5'
+def challenge(stale: bool = False) -> str:
+    text = f'Digest realm="{REALM}", qop="auth", nonce="{new_nonce()}", algorithm=MD5'
+    return text + ", stale=true" if stale else text
 
 
 def _parse_params(text: str) -> dict[str, str]:
@@ -88,31 +106,97 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - MD5 is what Digest specifies
 
 
-def verify_digest(params: dict[str, str], method: str, username: str, password: str) -> bool:
-    if params.get("username") != username or not nonce_ok(params.get("nonce", "")):
+class Outcome(enum.Enum):
+    OK = "ok"  # proven (for Digest: once the caller has claimed the nonce count)
+    MISSING = "missing"  # no Authorization header
+    WRONG = "wrong"  # credentials presented and wrong for this device
+    STALE = "stale"  # right credentials on an expired nonce of ours: challenge stale=true
+    REPLAY = "replay"  # right response, but not for this request (uri) or a used nonce count
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    #: For a Digest OK: the nonce and count the caller must claim (`replay.claim`).
+    nonce: str = ""
+    nc: int = 0
+    expires: int = 0
+
+
+_WRONG = Verdict(Outcome.WRONG)
+#: RFC 7616: the count is 8 hex digits (fewer are tolerated; more would not fit).
+_NC = re.compile(r"[0-9a-fA-F]{1,8}")
+
+
+def uri_matches(uri: str, target: str) -> bool:
+    """Whether a Digest `uri` names the request target (its path and query), in the
+    origin form (`/cwmp/`) or the absolute form (`http://host/cwmp/`) clients may send."""
+    if uri == target:
+        return True
+    if "://" not in uri:
         return False
+    parts = urlsplit(uri)
+    return parts.path + (f"?{parts.query}" if parts.query else "") == target
+
+
+def _verify_digest(
+    params: dict[str, str], method: str, target: str, username: str, password: str
+) -> Verdict:
+    nonce, uri, qop = params.get("nonce", ""), params.get("uri", ""), params.get("qop", "")
+    if not hmac.compare_digest(params.get("username", "").encode(), username.encode()):
+        return _WRONG
+    if params.get("algorithm", "MD5").upper() != "MD5" or qop not in ("", "auth"):
+        return _WRONG
+    issued = nonce_issued(nonce)
+    if issued is None:
+        return _WRONG
+    if qop:
+        if not _NC.fullmatch(params.get("nc", "")):
+            return _WRONG
+        nc = int(params["nc"], 16)
+    else:
+        nc = 1  # RFC 2069 style, no count: each nonce is good for one request
     ha1 = _md5(f"{username}:{params.get('realm', REALM)}:{password}")
-    ha2 = _md5(f"{method}:{params.get('uri', '')}")
-    if params.get("qop"):
+    ha2 = _md5(f"{method}:{uri}")
+    if qop:
         expected = _md5(
-            f"{ha1}:{params['nonce']}:{params.get('nc', '')}:{params.get('cnonce', '')}:"
-            f"{params['qop']}:{ha2}"
+            f"{ha1}:{nonce}:{params.get('nc', '')}:{params.get('cnonce', '')}:{qop}:{ha2}"
         )
     else:
-        expected = _md5(f"{ha1}:{params['nonce']}:{ha2}")
-    return hmac.compare_digest(expected, params.get("response", ""))
+        expected = _md5(f"{ha1}:{nonce}:{ha2}")
+    if not hmac.compare_digest(expected.encode(), params.get("response", "").lower().encode()):
+        return _WRONG
+    # The password is proven from here on; what follows is about this request.
+    if params.get("realm", REALM) != REALM or not uri_matches(uri, target) or nc < 1:
+        return Verdict(Outcome.REPLAY)
+    age = time.time() - issued
+    if not 0 <= age <= NONCE_LIFETIME:
+        return Verdict(Outcome.STALE)
+    return Verdict(Outcome.OK, nonce, nc, issued + NONCE_LIFETIME)
 
 
-def check(header: str, method: str, username: str, password: str, allow_basic: bool) -> bool:
-    """Whether the Authorization header proves the device's credentials."""
-    parsed = parse_authorization(header) if header else None
+def verify(
+    header: str, method: str, target: str, username: str, password: str, allow_basic: bool
+) -> Verdict:
+    """What the Authorization header proves about the device's credentials for this request
+    (`target`: the request's path and query). A Digest OK still needs its count claimed."""
+    if not header:
+        return Verdict(Outcome.MISSING)
+    parsed = parse_authorization(header)
     if parsed is None:
-        return False
+        return _WRONG
     scheme, params = parsed
     if scheme == "basic":
-        return (
+        proven = (
             allow_basic
-            and hmac.compare_digest(params["username"], username)
-            and hmac.compare_digest(params["password"], password)
+            and hmac.compare_digest(params["username"].encode(), username.encode())
+            and hmac.compare_digest(params["password"].encode(), password.encode())
         )
-    return verify_digest(params, method, username, password)
+        return Verdict(Outcome.OK) if proven else _WRONG
+    return _verify_digest(params, method, target, username, password)
+
+
+def claimed_username(header: str) -> str | None:
+    """The username an Authorization header claims (Digest or Basic), before any check."""
+    parsed = parse_authorization(header) if header else None
+    return parsed[1].get("username") if parsed else None

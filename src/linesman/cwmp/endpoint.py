@@ -1,6 +1,14 @@
 """The ACS HTTP exchange, independent of how the request arrived (Django view or the lean
 WSGI route): size limits, content decoding, cookies.
 
+What a request may cost before it authenticates is bounded: a body over
+`session.UNAUTHENTICATED_BODY` is read only for a live session's cookie or a header that
+proves a device's credentials; otherwise the answer is the usual 401 challenge (not 413: a
+device that sent a large first Inform without credentials answers the challenge and
+succeeds), before anything is read. Every answer leaves the connection usable: the body is
+read to its end, or, when it is not read, the answer says `Connection: close` (HTTP servers
+such as granian would otherwise take the unread body for the next request).
+
 Requests beyond what the threads serve wait in the HTTP server's queue. (Refusing new
 sessions by a count of requests in flight was measured to cost throughput: with 4 threads a
 process it refused a fifth of the Informs of a load it could serve. Granian's backpressure
@@ -23,6 +31,8 @@ class HttpReply:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     cookie: str | None = None  # the session cookie's value, if one is to be set
+    #: The request presented wrong credentials (see `session.Reply.auth_failed`).
+    auth_failed: bool = False
 
     def header_list(self) -> list[tuple[str, str]]:
         """The headers, with the cookie as a Set-Cookie header."""
@@ -35,6 +45,35 @@ def _plain(status: int, text: str, *extra: tuple[str, str]) -> HttpReply:
     return HttpReply(status, text.encode()[:500], [("Content-Type", "text/plain"), *extra])
 
 
+CLOSE = ("Connection", "close")
+
+
+def read_up_to(read: Callable[[int], bytes], limit: int) -> bytes:
+    """Up to `limit` bytes of the body (fewer only at its end): a stream's read(n) may
+    return less than n before the end."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def drain(read: Callable[[int], bytes], content_length: str, chunked: bool) -> bool:
+    """Read and drop a body nobody needs, up to UNAUTHENTICATED_BODY; whether it was all
+    read (if not, the answer must close the connection)."""
+    if content_length.isdigit():
+        if int(content_length) > session.UNAUTHENTICATED_BODY:
+            return False
+        read_up_to(read, int(content_length))
+        return True
+    if not chunked:
+        return True  # no body
+    return len(read_up_to(read, session.UNAUTHENTICATED_BODY + 1)) <= session.UNAUTHENTICATED_BODY
+
+
 def exchange(
     *,
     method: str,
@@ -44,27 +83,51 @@ def exchange(
     cookie: str | None,
     authorization: str,
     address: str,
+    path: str = "/cwmp/",
+    chunked: bool = False,
 ) -> HttpReply:
+    """Serve one request. `path` is the request target (path and query) as sent, which a
+    Digest `uri` must name; `chunked`: the body has no Content-Length."""
+    small = session.UNAUTHENTICATED_BODY
     if method != "POST":
-        return _plain(405, "CWMP endpoint: POST SOAP envelopes here\n", ("Allow", "POST"))
-    if content_length.isdigit() and int(content_length) > MAX_BODY:
-        return _plain(413, "request body too large")
-    raw = read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        return _plain(413, "request body too large")
+        extra = () if drain(read, content_length, chunked) else (CLOSE,)
+        return _plain(405, "CWMP endpoint: POST SOAP envelopes here\n", ("Allow", "POST"), *extra)
+    declared = int(content_length) if content_length.isdigit() else None
+    if declared is not None and declared > MAX_BODY:
+        return _plain(413, "request body too large", CLOSE)
+    request = session.Request(
+        body=b"", cookie=cookie, authorization=authorization, address=address, path=path
+    )
+    raw = b""
+    if declared is None or declared <= small:
+        raw = read_up_to(read, small + 1 if declared is None else declared)
+    admitted = False
+    if (declared is not None and declared > small) or len(raw) > small:
+        refusal = session.admit_large_body(request)
+        if refusal is not None:
+            return _render(refusal, close=True)  # the rest of the body is left unread
+        admitted = True
+        raw += read_up_to(read, MAX_BODY + 1 - len(raw))
+        if len(raw) > MAX_BODY:
+            return _plain(413, "request body too large", CLOSE)
     try:
         body = soap.decode_body(raw, content_encoding, max_bytes=MAX_BODY)
     except soap.SoapParseError as exc:
         return _plain(400, str(exc))
-    request = session.Request(
-        body=body, cookie=cookie, authorization=authorization, address=address
-    )
+    if len(body) > small and not admitted:
+        refusal = session.admit_large_body(request)  # a small compressed body expanded
+        if refusal is not None:
+            return _render(refusal)
+    request.body = body
     return _render(session.handle(request))
 
 
-def _render(reply: session.Reply) -> HttpReply:
+def _render(reply: session.Reply, close: bool = False) -> HttpReply:
     headers = list(reply.headers.items())
     if reply.body and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", "text/plain"))
     headers.append(("Content-Length", str(len(reply.body))))
-    return HttpReply(reply.status, reply.body, headers, cookie=reply.cookie or None)
+    if close:
+        headers.append(CLOSE)
+    failed = reply.auth_failed
+    return HttpReply(reply.status, reply.body, headers, reply.cookie or None, auth_failed=failed)

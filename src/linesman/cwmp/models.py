@@ -108,3 +108,19 @@ class ConnectionRequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"connection request to {self.device_id}: {'ok' if self.ok else self.error}"
+
+
+class DigestNonce(models.Model):
+    """The highest nonce count a device has used with one Digest nonce (replay protection).
+
+    In the database rather than a process's memory so that every server process and node
+    sees every use. One row per nonce in use; rows past `expires` (epoch seconds) are
+    useless, as the nonce itself is then refused as stale, and housekeeping deletes them.
+    """
+
+    nonce = models.CharField(max_length=128, primary_key=True)
+    nc = models.BigIntegerField()
+    expires = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"nonce {self.nonce[:12]} at nc {self.nc}"

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from linesman.core import crypto, hotsql
-from linesman.cwmp import digest, inform, provisioning, queue, rpc, soap
+from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from linesman.inventory.models import Device
@@ -38,6 +38,9 @@ TAKEOVER_AFTER = timedelta(seconds=5)
 MAX_ATTEMPTS = 3
 ACS_RPC_METHODS = ["Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete"]
 CWMP_VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
+#: The largest body a request may send before it has shown a live session's cookie or
+#: credentials: it bounds what an unauthenticated request costs (reading and parsing).
+UNAUTHENTICATED_BODY = 64 * 1024
 
 
 @dataclass
@@ -47,6 +50,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     cookie: str | None = None
     end_cookie: bool = False
+    #: The request presented credentials (an Authorization header) that are wrong for the
+    #: device, or for any device; not set when none were presented, when the nonce was
+    #: merely stale, or when a right header was replayed. What brute-force limits count.
+    auth_failed: bool = False
 
 
 @dataclass
@@ -56,6 +63,11 @@ class Request:
     authorization: str
     address: str
     method: str = "POST"
+    #: The request target (path and query) a Digest `uri` must name.
+    path: str = "/cwmp/"
+    #: The device whose credentials this request's header proved before its body was read
+    #: (`admit_large_body`); its nonce count is claimed, so it is not checked again.
+    verified_device: int | None = None
 
 
 def _soap(envelope: soap.Envelope, cookie: str | None = None) -> Reply:
@@ -117,16 +129,72 @@ class Unauthorized(Exception):
     pass
 
 
-def _authenticate(device: Device, request: Request) -> bool:
+def _authenticate(device: Device, request: Request) -> digest.Outcome:
+    """Whether this request proves the device's credentials; a Digest nonce count is
+    claimed (one statement) so that the same header never proves anything twice."""
     if not device.username and not device.password_encrypted:
-        return True  # a device recorded without credentials is not asked for any
-    return digest.check(
+        return digest.Outcome.OK  # a device recorded without credentials is not asked for any
+    if request.verified_device == device.pk:
+        return digest.Outcome.OK
+    verdict = digest.verify(
         request.authorization,
         request.method,
+        request.path,
         device.username,
         device.password,
         allow_basic=device.type.allow_basic_auth,
     )
+    claimed = verdict.outcome is not digest.Outcome.OK or not verdict.nonce
+    if not claimed and not replay.claim(verdict.nonce, verdict.nc, verdict.expires):
+        return digest.Outcome.REPLAY
+    return verdict.outcome
+
+
+def _refused(request: Request, outcome: digest.Outcome | None = None) -> Reply:
+    """The one answer to a request that did not authenticate: the same bytes (apart from
+    the nonce) for an unknown serial, missing or wrong credentials, so that answers do not
+    tell which serials are registered. `outcome` None: no device to check the header
+    against, so any header presented counts as wrong."""
+    stale = outcome is digest.Outcome.STALE
+    failed = outcome is digest.Outcome.WRONG or (outcome is None and bool(request.authorization))
+    return Reply(401, b"", {"WWW-Authenticate": digest.challenge(stale)}, auth_failed=failed)
+
+
+def _devices_by_username(username: str) -> list[Device]:
+    return list(Device.objects.select_related("type").filter(username=username)[:2])
+
+
+def _prove_any(request: Request, devices: list[Device]) -> tuple[Device | None, Reply | None]:
+    """The device among `devices` whose credentials the request proves, or the refusal."""
+    outcome: digest.Outcome | None = None
+    for device in devices:
+        outcome = _authenticate(device, request)
+        if outcome is digest.Outcome.OK:
+            return device, None
+        if outcome is not digest.Outcome.WRONG:
+            break  # right password, but stale or replayed: no other device can do better
+    return None, _refused(request, outcome)
+
+
+def admit_large_body(request: Request) -> Reply | None:
+    """Whether a request may send a body over UNAUTHENTICATED_BODY; None if so, else the
+    refusal (401 with a challenge), decided before the body is read.
+
+    Admitted: a request of a live session (its cookie), or one whose Authorization header
+    proves a device's credentials. The header's username names the device (Digest and
+    Basic both carry it), so a wrong header is refused before the body is read or parsed.
+    """
+    if request.cookie and (
+        parse_stateless_cookie(request.cookie) or _session_by_cookie(request.cookie)
+    ):
+        return None
+    username = digest.claimed_username(request.authorization)
+    if not username:
+        return _refused(request)
+    device, refusal = _prove_any(request, _devices_by_username(username))
+    if device is not None:
+        request.verified_device = device.pk
+    return refusal
 
 
 def _auto_register(message: soap.Inform) -> Device | None:
@@ -182,9 +250,10 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     device = inform.find_device(message) or _auto_register(message)
     if device is None:
         log.info("refused Inform from unknown serial %r", message.device_id.serial_number)
-        return Reply(401, b"unknown device", {"WWW-Authenticate": digest.challenge()})
-    if not _authenticate(device, request):
-        return Reply(401, b"", {"WWW-Authenticate": digest.challenge()})
+        return _refused(request)
+    outcome = _authenticate(device, request)
+    if outcome is not digest.Outcome.OK:
+        return _refused(request, outcome)
 
     events = [(e.code, e.command_key) for e in message.events]
     codes = {code for code, _ in events}
@@ -232,16 +301,25 @@ def _fresh_sessions():
     )
 
 
-def _find_session(request: Request) -> CwmpSession | None:
-    fresh = _fresh_sessions()
-    if request.cookie:
-        return hotsql.first(fresh.filter(key=request.cookie))
-    # Devices that ignore cookies: the one live session from the same address.
-    if request.address:
-        candidates = list(fresh.filter(device__address=request.address)[:2])
-        if len(candidates) == 1:
-            return candidates[0]
-    return None
+def _session_by_cookie(cookie: str) -> CwmpSession | None:
+    return hotsql.first(_fresh_sessions().filter(key=cookie))
+
+
+def _session_by_credentials(request: Request) -> tuple[CwmpSession | None, Reply | None]:
+    """For CPEs that drop cookies: the live session of the device whose credentials this
+    very request proves (never the address: devices behind a NAT or CGNAT share one).
+    Returns the session, or the refusal of a header that proves nothing."""
+    username = digest.claimed_username(request.authorization)
+    if not username:
+        return None, _refused(request)
+    sessions = list(_fresh_sessions().filter(device__username=username)[:2])
+    # Without a live session the header is still checked (a session that had nothing to
+    # do has no row), so that the answer never tells whether a session is open.
+    devices = [s.device for s in sessions] or _devices_by_username(username)
+    device, refusal = _prove_any(request, devices)
+    if device is None:
+        return None, refusal
+    return next((s for s in sessions if s.device_id == device.pk), None), None
 
 
 def _touch(session: CwmpSession, **fields) -> None:
@@ -362,7 +440,11 @@ def _continue(request: Request, envelope: soap.Envelope | None) -> Reply:
     stateless = parse_stateless_cookie(request.cookie)
     if stateless is not None:
         return _continue_stateless(request, *stateless, envelope)
-    session = _find_session(request)
+    session = _session_by_cookie(request.cookie) if request.cookie else None
+    if session is None and request.authorization:
+        session, refusal = _session_by_credentials(request)
+        if refusal is not None:
+            return refusal
     if session is None:
         if envelope is None:
             return Reply(204, end_cookie=True)  # nothing to do for a stray empty POST

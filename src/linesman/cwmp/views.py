@@ -18,6 +18,8 @@ def acs(request: HttpRequest) -> HttpResponse:
         cookie=request.COOKIES.get(session.COOKIE),
         authorization=request.META.get("HTTP_AUTHORIZATION", ""),
         address=request.META.get("REMOTE_ADDR", ""),
+        path=request.get_full_path(),
+        chunked="chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower(),
     )
     response = HttpResponse(reply.body, status=reply.status)
     if not reply.body:
