@@ -324,3 +324,30 @@ def test_whip_never_echoes_what_the_target_answered(operator_a, device_a):
     body = response.content.decode()
     assert "http_error" in response.json()["detail"]
     assert "redis" not in body and "500" not in body
+
+
+# --- retries ----------------------------------------------------------------------------
+
+
+def _retries_scheduled(device, url: str) -> int:
+    """Run the connection request task for a device with work waiting; retries it queued."""
+    from huey.contrib.djhuey import HUEY
+
+    from linesman.cwmp import tasks
+    from linesman.cwmp.models import DeviceTask
+
+    DeviceTask.objects.get_or_create(device=device, method="Reboot")  # work waits
+    point_device(device, url)
+    before = HUEY.scheduled_count()
+    assert tasks.connection_request(device.pk)() is False
+    return HUEY.scheduled_count() - before
+
+
+@pytest.mark.usefixtures("no_loopback")
+def test_a_refused_target_is_not_retried(device):
+    assert _retries_scheduled(device, "http://169.254.169.254/") == 0
+    assert _retries_scheduled(device, "gopher://198.51.100.7/") == 0
+
+
+def test_an_unreachable_device_is_retried(device):
+    assert _retries_scheduled(device, f"http://127.0.0.1:{closed_port()}/cr") == 1

@@ -63,6 +63,10 @@ CAUSES: dict[str, str] = {
 }
 
 
+#: Causes a retry cannot change: the URL stays refused until the device reports another.
+PERMANENT_CAUSES = frozenset({"no_connection_url", "bad_url", "address_not_allowed"})
+
+
 @dataclass(frozen=True)
 class Outcome:
     device_id: int

@@ -18,7 +18,7 @@ def connection_request(device_id: int, attempt: int = 1) -> bool:
     if device is None or not device.connection_request_url:
         return False
     outcome = connreq.send(device)
-    if outcome.ok or attempt >= MAX_ATTEMPTS:
+    if outcome.ok or attempt >= MAX_ATTEMPTS or outcome.cause in connreq.PERMANENT_CAUSES:
         return outcome.ok
     from linesman.cwmp.models import DeviceTask, TaskState
 
