@@ -67,6 +67,8 @@ def environment(home: Path, database_url: str, **extra: str) -> dict[str, str]:
         LINESMAN_SECRET_KEY="bench-secret-key-" + "b" * 40,
         LINESMAN_LOG_LEVEL="WARNING",
         LINESMAN_QUEUE_NAME=f"bench-{uuid.uuid4().hex[:6]}",
+        # Simulated devices listen for connection requests on 127.0.0.1.
+        LINESMAN_CONNREQ_ALLOW_LOOPBACK="true",
     )
     env.update(extra)
     return env

@@ -7,6 +7,7 @@ raises `ConfigError` with a message that names the variable and says what is exp
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -128,6 +129,17 @@ VARIABLES: list[tuple[str, str, str]] = [
         "(unset)",
         "device type (id or short name) for auto-registered devices",
     ),
+    (
+        "LINESMAN_CONNREQ_ALLOWED_NETWORKS",
+        "0.0.0.0/0,::/0",
+        "comma-separated networks (CIDR) connection requests may go to; link-local, the "
+        "metadata addresses, multicast, unspecified and broadcast never",
+    ),
+    (
+        "LINESMAN_CONNREQ_ALLOW_LOOPBACK",
+        "false",
+        "allow connection requests to loopback addresses (the simulator on 127.0.0.1)",
+    ),
 ]
 
 
@@ -170,6 +182,23 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _networks(name: str, default: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    raw = _env(name, default)
+    networks = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part.strip()!r} is not a network in CIDR notation (e.g. 10.0.0.0/8)"
+            ) from None
+    if not networks:
+        raise ConfigError(f"{name} names no network")
+    return tuple(networks)
+
+
 def parse_bind(value: str, source: str = "LINESMAN_BIND") -> tuple[str, int]:
     """Split `host:port` (IPv6 as `[::1]:8000`) and check both parts."""
     host, sep, port_text = value.rpartition(":")
@@ -209,6 +238,8 @@ class Config:
     operation_timeout: int | None
     auto_register_org: str | None
     auto_register_type: str | None
+    connreq_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    connreq_allow_loopback: bool
 
     @property
     def is_sqlite(self) -> bool:
@@ -310,4 +341,6 @@ def load() -> Config:
         ),
         auto_register_org=_env("LINESMAN_AUTO_REGISTER_ORG"),
         auto_register_type=_env("LINESMAN_AUTO_REGISTER_TYPE"),
+        connreq_allowed_networks=_networks("LINESMAN_CONNREQ_ALLOWED_NETWORKS", "0.0.0.0/0,::/0"),
+        connreq_allow_loopback=_bool("LINESMAN_CONNREQ_ALLOW_LOOPBACK", False),
     )

@@ -30,6 +30,12 @@ LINESMAN_LAST_SEEN_BATCH = (
 )
 LINESMAN_AUTO_REGISTER_ORG = CONFIG.auto_register_org
 LINESMAN_AUTO_REGISTER_TYPE = CONFIG.auto_register_type
+LINESMAN_CONNREQ_ALLOWED_NETWORKS = CONFIG.connreq_allowed_networks
+# Tests talk to simulated devices and listeners on 127.0.0.1; a test of the policy itself
+# turns loopback off with override_settings.
+LINESMAN_CONNREQ_ALLOW_LOOPBACK = CONFIG.connreq_allow_loopback or (
+    TESTING and "LINESMAN_CONNREQ_ALLOW_LOOPBACK" not in os.environ
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -273,7 +273,8 @@ def test_validate_connectivity_fails_unreachable_devices_at_once(noc, fleet, cr_
     )
     job.refresh_from_db()
     assert job.failed_devices == 5
-    assert job.error_summary == {"authentication_failures": 3, "connection_timeouts": 2}
+    # Nothing listens on port 9: a refused connection, told apart from a silent device.
+    assert job.error_summary == {"authentication_failures": 3, "connection_refused": 2}
     finish_all(job)
     job.refresh_from_db()
     assert job.status == "completed_with_errors" and job.succeeded_devices == 7
@@ -425,7 +426,7 @@ def test_status_refresh_probes_and_updates_status(noc, fleet, cr_server):
     assert job.succeeded_devices == 4
     assert job.error_summary == {
         "authentication_failures": 1,
-        "connection_timeouts": 1,
+        "connection_refused": 1,
         "no_connection_url": 2,
     }
     statuses = dict(

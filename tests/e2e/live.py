@@ -88,6 +88,8 @@ class LiveServer:
             LINESMAN_SECRET_KEY="e2e-secret-key-" + "x" * 40,
             LINESMAN_SWEEP_INTERVAL="1",
             LINESMAN_LOG_LEVEL="WARNING",
+            # Simulated devices listen for connection requests on 127.0.0.1.
+            LINESMAN_CONNREQ_ALLOW_LOOPBACK="true",
         )
         self.env.update(extra_env or {})
         self.worker = worker

@@ -1,22 +1,33 @@
 """Connection requests: asking a device to open a CWMP session now (TR-069 3.2.2).
 
-An HTTP GET to the device's ConnectionRequestURL with Digest auth (Basic only where the
-device type allows it). One at a time from tasks, or many at once with bounded concurrency.
+An HTTP GET to the device's ConnectionRequestURL. The first GET carries no credentials; the
+device's 401 challenge says how to authenticate: Digest when it offers Digest (TR-069's
+default), Basic only when Basic is all it offers, so the password never travels in clear
+to a device that did not ask for it. Before any request the target passes the address
+policy of `netpolicy` (the URL is device-reported: no probing of internal services).
+
+Every attempt ends in an `Outcome` whose `cause` classifies a failure for API users (bulk
+job error summaries, the WHIP endpoint's 503); the raw upstream error stays in
+ConnectionRequestLog for operators. One at a time from tasks, or many at once with bounded
+concurrency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import errno
 import functools
 import logging
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 
 import httpx
 from django.utils import timezone
 
+from linesman.cwmp import netpolicy
 from linesman.cwmp.models import ConnectionRequestLog
 from linesman.inventory.models import Device
 
@@ -34,82 +45,204 @@ def _ssl_context() -> ssl.SSLContext:
 
 FANOUT_CONCURRENCY = 100
 
+#: Failure causes, as API users see them (bulk `error_summary` keys, the WHIP 503), and
+#: what each means in words. Never the upstream error text: that would make the ACS a port
+#: scanner's oracle.
+CAUSES: dict[str, str] = {
+    "no_connection_url": "the device has not reported a connection request URL",
+    "bad_url": "its connection request URL is not a usable http(s) URL",
+    "host_not_found": "the host name of its connection request URL does not resolve",
+    "address_not_allowed": (
+        "its connection request URL points to an address this server does not contact"
+    ),
+    "connection_refused": "the device refused the connection",
+    "connection_timeouts": "the device did not answer in time",
+    "connection_failures": "the connection to the device failed",
+    "authentication_failures": "the device did not accept the connection request credentials",
+    "http_error": "the device answered with an HTTP error status",
+}
+
+
+#: Causes a retry cannot change: the URL stays refused until the device reports another.
+PERMANENT_CAUSES = frozenset({"no_connection_url", "bad_url", "address_not_allowed"})
+
 
 @dataclass(frozen=True)
 class Outcome:
     device_id: int
     ok: bool
     status_code: int | None
-    error: str
+    cause: str  # "" when ok, else a key of CAUSES
     elapsed_ms: int
+    detail: str = ""  # the raw upstream error, for ConnectionRequestLog only
 
     @property
-    def cause(self) -> str:
-        if self.ok:
-            return ""
-        if self.status_code in (401, 403):
-            return "authentication_failures"
-        return "connection_timeouts"
+    def error(self) -> str:
+        """The failure in words, safe to show API users ("" when ok)."""
+        return CAUSES.get(self.cause, self.cause)
+
+
+class _UnusableChallenge(httpx.ProtocolError):
+    """The device's Digest challenge cannot be answered (malformed, unknown algorithm)."""
+
+
+def _basic_header(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+class ChallengeAuth(httpx.Auth):
+    """Credentials only in the scheme the device's 401 challenge asks for.
+
+    The first request goes without an Authorization header. A Digest challenge is answered
+    with Digest (httpx's DigestAuth, fed the 401 it would otherwise have asked for itself);
+    Basic is sent only when Basic is the only scheme the device offers.
+    """
+
+    def __init__(self, username: str, password: str) -> None:
+        self._username = username
+        self._password = password
+
+    def __repr__(self) -> str:  # never show the password
+        return f"ChallengeAuth({self._username!r})"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield request
+        if response.status_code != 401:
+            return
+        schemes = {
+            value.strip().partition(" ")[0].lower()
+            for value in response.headers.get_list("www-authenticate")
+        }
+        if "digest" in schemes:
+            digest = httpx.DigestAuth(self._username, self._password).auth_flow(request)
+            next(digest)  # the bare request: already sent, `response` is its answer
+            try:
+                retry = digest.send(response)
+            except StopIteration:
+                return
+            # A field without "=", no realm, an algorithm or qop httpx does not know.
+            except (ValueError, KeyError, httpx.ProtocolError) as exc:
+                raise _UnusableChallenge("unusable Digest challenge", request=request) from exc
+            yield retry
+        elif "basic" in schemes:
+            request.headers["Authorization"] = _basic_header(self._username, self._password)
+            yield request
 
 
 def _auth(device: Device) -> httpx.Auth | None:
     username = device.connection_request_username
     if not username:
         return None
-    password = device.connection_request_password
-    if device.type.allow_basic_auth:
-        return httpx.BasicAuth(username, password)
-    return httpx.DigestAuth(username, password)
+    return ChallengeAuth(username, device.connection_request_password)
 
 
-def _record(device: Device, outcome: Outcome) -> Outcome:
-    ConnectionRequestLog.objects.create(
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect error was ECONNREFUSED, wherever the transport wrapped it."""
+    stack: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        if isinstance(current, OSError) and current.errno == errno.ECONNREFUSED:
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
+
+def _error_cause(exc: Exception) -> str:
+    if isinstance(exc, _UnusableChallenge):
+        return "authentication_failures"
+    if isinstance(exc, httpx.TimeoutException):
+        return "connection_timeouts"
+    if isinstance(exc, httpx.ConnectError) and _refused(exc):
+        return "connection_refused"
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return "bad_url"
+    return "connection_failures"
+
+
+def _status_cause(status_code: int) -> str:
+    if status_code in (200, 204):
+        return ""
+    if status_code in (401, 403):
+        return "authentication_failures"
+    return "http_error"
+
+
+def _elapsed(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _from_response(device: Device, started: float, response: httpx.Response) -> Outcome:
+    cause = _status_cause(response.status_code)
+    detail = f"HTTP {response.status_code}" if cause else ""
+    return Outcome(device.pk, not cause, response.status_code, cause, _elapsed(started), detail)
+
+
+def _from_error(device: Device, started: float, exc: Exception) -> Outcome:
+    detail = f"{type(exc).__name__}: {exc}"
+    return Outcome(device.pk, False, None, _error_cause(exc), _elapsed(started), detail)
+
+
+def _refusal(device: Device, started: float, exc: netpolicy.NotAllowed) -> Outcome:
+    return Outcome(device.pk, False, None, exc.cause, _elapsed(started), f"{exc.cause}: {exc}")
+
+
+def _log_row(device: Device, outcome: Outcome) -> ConnectionRequestLog:
+    return ConnectionRequestLog(
         device=device,
         url=device.connection_request_url[:500],
         ok=outcome.ok,
         status_code=outcome.status_code,
-        error=outcome.error[:300],
+        error=outcome.detail[:300],
         elapsed_ms=outcome.elapsed_ms,
     )
+
+
+def _record(device: Device, outcome: Outcome) -> Outcome:
+    _log_row(device, outcome).save()
     return outcome
-
-
-def _outcome(device: Device, started: float, response=None, error: str = "") -> Outcome:
-    elapsed = int((time.monotonic() - started) * 1000)
-    if response is not None:
-        ok = response.status_code in (200, 204)
-        return Outcome(
-            device.pk,
-            ok,
-            response.status_code,
-            "" if ok else f"HTTP {response.status_code}",
-            elapsed,
-        )
-    return Outcome(device.pk, False, None, error, elapsed)
 
 
 def send(device: Device) -> Outcome:
     """One connection request, synchronously; the outcome is recorded."""
     if not device.connection_request_url:
-        return _record(device, Outcome(device.pk, False, None, "no connection request URL", 0))
+        return _record(
+            device, Outcome(device.pk, False, None, "no_connection_url", 0, "no URL reported")
+        )
     started = time.monotonic()
     try:
+        target = netpolicy.check(device.connection_request_url)
+    except netpolicy.NotAllowed as exc:
+        return _record(device, _refusal(device, started, exc))
+    try:
         with httpx.Client(timeout=TIMEOUT, trust_env=False, verify=_ssl_context()) as client:
-            response = client.get(device.connection_request_url, auth=_auth(device))
-        outcome = _outcome(device, started, response)
-    except httpx.HTTPError as exc:
-        outcome = _outcome(device, started, error=f"{type(exc).__name__}: {exc}"[:300])
+            response = client.get(target.url, auth=_auth(device), **target.request_options())
+        outcome = _from_response(device, started, response)
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        outcome = _from_error(device, started, exc)
     return _record(device, outcome)
 
 
-async def _send_async(client: httpx.AsyncClient, sem: asyncio.Semaphore, device: Device):
+async def _send_async(client: httpx.AsyncClient, sem: asyncio.Semaphore, device: Device) -> Outcome:
     async with sem:
         started = time.monotonic()
         try:
-            response = await client.get(device.connection_request_url, auth=_auth(device))
-            return _outcome(device, started, response)
-        except httpx.HTTPError as exc:
-            return _outcome(device, started, error=f"{type(exc).__name__}: {exc}"[:300])
+            target = await netpolicy.check_async(device.connection_request_url, TIMEOUT.connect)
+        except netpolicy.NotAllowed as exc:
+            return _refusal(device, started, exc)
+        try:
+            response = await client.get(target.url, auth=_auth(device), **target.request_options())
+            return _from_response(device, started, response)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return _from_error(device, started, exc)
 
 
 def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) -> list[Outcome]:
@@ -126,17 +259,7 @@ def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) 
 
     outcomes = asyncio.run(run()) if targets else []
     by_id = {d.pk: d for d in targets}
-    ConnectionRequestLog.objects.bulk_create(
-        ConnectionRequestLog(
-            device=by_id[o.device_id],
-            url=by_id[o.device_id].connection_request_url[:500],
-            ok=o.ok,
-            status_code=o.status_code,
-            error=o.error[:300],
-            elapsed_ms=o.elapsed_ms,
-        )
-        for o in outcomes
-    )
+    ConnectionRequestLog.objects.bulk_create(_log_row(by_id[o.device_id], o) for o in outcomes)
     return outcomes
 
 

@@ -21,7 +21,7 @@ def connection_request(device_id: int, attempt: int = 1) -> bool:
     if attempt > 1 and not _work_waits(device_id):
         return False  # the work that asked for it was done or withdrawn meanwhile
     outcome = connreq.send(device)
-    if outcome.ok or attempt >= MAX_ATTEMPTS:
+    if outcome.ok or attempt >= MAX_ATTEMPTS or outcome.cause in connreq.PERMANENT_CAUSES:
         return outcome.ok
     if _work_waits(device_id):
         connection_request.schedule(

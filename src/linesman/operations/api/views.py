@@ -148,9 +148,11 @@ class WhipView(APIView):
         outcome = connreq.send(device)
         if not outcome.ok:
             services.cancel_operation(op, user=request.user, reason="device unreachable")
+            # The classified cause only: the upstream error would tell a caller which
+            # internal ports are open.
             raise ServiceUnavailable(
-                f"The device cannot be reached ({outcome.error or 'no answer'}); nothing was "
-                "queued."
+                f"The device cannot be reached: {outcome.error} ({outcome.cause}); nothing "
+                "was queued."
             )
         return Response(
             {

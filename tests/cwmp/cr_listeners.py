@@ -1,0 +1,143 @@
+"""Connection-request listeners on 127.0.0.1 for tests of the ACS side.
+
+`SimListener` runs the simulator's own listener (Digest, Digest+Basic or Basic-only) in a
+thread; `RecordingListener` answers a fixed reply and records what it received;
+`silent_socket` listens and never accepts, so a test can tell whether anyone connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from linesman.core import crypto
+from linesman.simulator.connreq import ConnectionRequestServer
+from linesman.simulator.device import SimulatedDevice
+from linesman.simulator.fleet import shared_tree
+from linesman.simulator.identity import Profile
+
+SERIAL = "SIM000001"
+USERNAME = "SIM000001"  # the simulator's default connection request credentials
+PASSWORD = "SIM000001-secret"
+
+
+class _Agent:
+    def __init__(self, device: SimulatedDevice) -> None:
+        self.device = device
+        self.kicks = 0
+
+    def kick(self) -> None:
+        self.kicks += 1
+
+
+class SimListener:
+    """The simulator's connection-request listener for one device, on its own event loop."""
+
+    def __init__(self, challenge: str) -> None:
+        device = SimulatedDevice(
+            SERIAL, 1, Profile("tr181", "http://127.0.0.1:1/acs"), shared_tree("tr181")
+        )
+        device.boot()
+        self.agent = _Agent(device)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = ConnectionRequestServer(
+            {SERIAL: self.agent}.get, challenge=challenge, hold_timeout=5
+        )
+        self._call(self.server.start())
+        self.url = self.server.url_for(SERIAL)
+
+    def _call(self, coroutine) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    @property
+    def schemes(self) -> dict[str, int]:
+        """Authorization schemes received, e.g. {"none": 1, "digest": 1}."""
+        return dict(self.server.auth_schemes)
+
+    def close(self) -> None:
+        self._call(self.server.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@contextmanager
+def sim_listener(challenge: str) -> Iterator[SimListener]:
+    listener = SimListener(challenge)
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+class RecordingListener:
+    """Answers every GET with `status`, `headers` and `body`; `received` holds each request's
+    path and headers (names lower-cased)."""
+
+    def __init__(self, status: int = 200, headers=(), body: bytes = b"") -> None:
+        self.received: list[tuple[str, dict[str, str]]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                owner.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.http.server_address[1]
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@contextmanager
+def recording_listener(status: int = 200, headers=(), body: bytes = b""):
+    listener = RecordingListener(status, headers, body)
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+@contextmanager
+def silent_socket() -> Iterator[tuple[int, callable]]:
+    """A listening socket that never accepts: (port, connected()) where connected() says
+    whether a connection is waiting in its backlog."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+
+    def connected() -> bool:
+        readable, _, _ = select.select([sock], [], [], 0.3)
+        return bool(readable)
+
+    try:
+        yield sock.getsockname()[1], connected
+    finally:
+        sock.close()
+
+
+def point_device(device, url: str, username: str = USERNAME, password: str = PASSWORD) -> None:
+    """Give an inventory device a connection request URL and credentials."""
+    device.connection_request_url = url
+    device.connection_request_username = username
+    device.connection_request_password_encrypted = crypto.encrypt(password) if password else ""
+    device.save()
