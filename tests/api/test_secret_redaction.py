@@ -285,3 +285,89 @@ def test_the_audit_trail_does_not_keep_written_secrets(with_settings, admin_a):
     assert "new-wifi-pass-55" not in response.content.decode()
     entry = AuditEntry.objects.filter(device_id=with_settings.pk, message__startswith="settings")
     assert entry.get().changes[WIFI_KEY] == [None, MARKER]
+
+
+# --- bulk jobs: scheduled `get` transactions and `set` jobs -----------------------------------
+
+HEADLESS = [
+    "/api/v1/inventory_device_serial_headless_operation/",
+    "/api/v1/inventory_device_headless_operation/",
+    "/api/v1/inventory_device_name_headless_operation/",
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_get_results_and_set_config_redact_secrets(
+    org_a, device_type, viewer_a, operator_a, admin_a, superuser
+):
+    device = make_cpe(org_a, device_type)
+    run_session(SERIAL, events=("0 BOOTSTRAP",))
+    names = [*SECRETS, EMPTY_SECRET, *PLAIN]
+    response = operator_a.client.post(
+        HEADLESS[0],
+        {
+            "serial_number": SERIAL,
+            "operation": "get",
+            "variables": [{"variable_name": n} for n in names],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    get_job = response.json()["id"]
+    op = Operation.objects.get(device=device, kind=OperationKind.GET)
+    run_session(SERIAL)
+    op.refresh_from_db()
+    assert op.state == OperationState.COMPLETED, (op.state, op.error)
+
+    response = operator_a.client.post(
+        HEADLESS[0],
+        {
+            "serial_number": SERIAL,
+            "operation": "set",
+            "variables": [
+                {"variable_name": WIFI_KEY, "value": "bulk-pass-77", "type": "string"},
+                {"variable_name": "Device.WiFi.SSID.1.SSID", "value": "Bulk", "type": "string"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert "bulk-pass-77" not in response.content.decode()
+    set_job = response.json()["id"]
+    assert {
+        v["variable_name"]: v["value"] for v in response.json()["operation_config"]["variables"]
+    } == {
+        WIFI_KEY: MARKER,
+        "Device.WiFi.SSID.1.SSID": "Bulk",
+    }
+    # The device still gets the real value.
+    rpcs = run_session(SERIAL)
+    assert {p.name: p.value for p in rpcs[0].parameters}[WIFI_KEY] == "bulk-pass-77"
+
+    for actor in (viewer_a, operator_a, admin_a, superuser):
+        for base in HEADLESS:
+            reads = [
+                f"{base}?id={get_job}",
+                f"{base}",
+                f"{base}{get_job}/",
+                f"{base}{set_job}/",
+                f"{base}{get_job}/devices/",
+                f"{base}{get_job}/devices/?format=csv",
+                f"{base}{get_job}/report.csv",
+                f"{base}{set_job}/devices/",
+            ]
+            for url in reads:
+                response = actor.client.get(url)
+                assert response.status_code == 200, (actor.user.username, url)
+                text = (
+                    b"".join(response.streaming_content)
+                    if response.streaming
+                    else (response.content)
+                )
+                assert_no_secret_in(text.decode())
+                assert "bulk-pass-77" not in text.decode(), url
+        rows = actor.client.get(f"{HEADLESS[0]}{get_job}/devices/").json()["results"]
+        values = rows[0]["result"]["values"]
+        assert {n: values[n] for n in SECRETS} == dict.fromkeys(SECRETS, MARKER)
+        assert values[EMPTY_SECRET] == ""
+        assert {n: values[n] for n in PLAIN} == PLAIN
