@@ -188,7 +188,7 @@ SETTINGS = [
 
 @pytest.fixture
 def with_settings(org_a, device_type, operator_a):
-    device = make_cpe(org_a, device_type)
+    device = make_cpe(org_a, device_type, "SECRET0002")
     response = operator_a.client.put(
         f"/api/v1/inventory_device_setting/{device.pk}/", SETTINGS, format="json"
     )
@@ -371,3 +371,112 @@ def test_bulk_get_results_and_set_config_redact_secrets(
         assert {n: values[n] for n in SECRETS} == dict.fromkeys(SECRETS, MARKER)
         assert values[EMPTY_SECRET] == ""
         assert {n: values[n] for n in PLAIN} == PLAIN
+
+
+# --- a device type's settings template: desired settings too ---------------------------------
+
+TYPE_URL = "/api/v1/inventory_type/"
+TEMPLATE = {WIFI_KEY: "type-pass-12", "Device.WiFi.SSID.1.SSID": "Corp"}
+
+
+@pytest.fixture
+def templated_type(org_a, admin_a):
+    response = admin_a.client.post(
+        TYPE_URL,
+        {
+            "short_name": "sec_type",
+            "name": "Sec",
+            "organization_id": org_a.pk,
+            "settings_template": TEMPLATE,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert "type-pass-12" not in response.content.decode()
+    return response.json()["id"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("actor", ROLES, indirect=True)
+def test_a_types_template_reads_secrets_as_the_marker(actor, templated_type):
+    for url in (TYPE_URL, f"{TYPE_URL}{templated_type}/"):
+        response = actor.client.get(url)
+        assert response.status_code == 200
+        assert "type-pass-12" not in response.content.decode()
+    shown = actor.client.get(f"{TYPE_URL}{templated_type}/").json()["settings_template"]
+    assert shown == {WIFI_KEY: MARKER, "Device.WiFi.SSID.1.SSID": "Corp"}
+
+
+@pytest.mark.django_db
+def test_a_template_written_back_keeps_its_secret_and_the_device_gets_it(
+    templated_type, admin_a, org_a
+):
+    from linesman.inventory.models import DeviceType
+
+    url = f"{TYPE_URL}{templated_type}/"
+    read = admin_a.client.get(url).json()["settings_template"]
+    changed = {**read, "Device.WiFi.SSID.1.SSID": "Corp2"}
+    response = admin_a.client.patch(url, {"settings_template": changed}, format="json")
+    assert response.status_code == 200
+    stored = DeviceType.objects.get(pk=templated_type).settings_template
+    assert stored == {WIFI_KEY: "type-pass-12", "Device.WiFi.SSID.1.SSID": "Corp2"}
+    new_secret = {**read, "Device.Users.User.1.Password": MARKER}
+    assert (
+        admin_a.client.patch(url, {"settings_template": new_secret}, format="json").status_code
+        == 400
+    )
+    # The ACS applies the real value, and the audit trail never kept it.
+    device = make_cpe(org_a, DeviceType.objects.get(pk=templated_type), "SECTYPE1")
+    rpcs = run_session(device.serial_number, events=("0 BOOTSTRAP",))
+    sent = {p.name: p.value for r in rpcs for p in getattr(r, "parameters", [])}
+    assert sent[WIFI_KEY] == "type-pass-12"
+    audit = admin_a.client.get("/api/v1/audit_log/?limit=1000")
+    assert audit.status_code == 200
+    assert "type-pass-12" not in audit.content.decode()
+
+
+# --- the Django admin (superusers) --------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_site(superuser):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(superuser.user)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_secrets_as_the_marker_and_keeps_them_on_save(
+    admin_site, with_settings, reported, templated_type
+):
+    setting = Setting.objects.get(device=with_settings, variable_name=WIFI_KEY)
+    refresh = Operation.objects.get(device=reported, kind=OperationKind.REFRESH)
+    pages = [
+        "/admin/inventory/setting/",
+        f"/admin/inventory/setting/{setting.pk}/change/",
+        f"/admin/inventory/devicetype/{templated_type}/change/",
+        f"/admin/operations/operation/{refresh.pk}/change/",
+        "/admin/audit/auditentry/",
+    ]
+    for url in pages:
+        response = admin_site.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        assert_no_secret_in(text)
+        assert "new-wifi-pass-55" not in text and "type-pass-12" not in text, url
+    response = admin_site.post(
+        f"/admin/inventory/setting/{setting.pk}/change/",
+        {
+            "device": with_settings.pk,
+            "variable_name": WIFI_KEY,
+            "value": MARKER,
+            "type": "xsd:string",
+            "pending": "on",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    setting.refresh_from_db()
+    assert setting.value == "new-wifi-pass-55"
