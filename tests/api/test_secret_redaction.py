@@ -480,3 +480,33 @@ def test_the_admin_shows_secrets_as_the_marker_and_keeps_them_on_save(
     assert response.status_code == 302
     setting.refresh_from_db()
     assert setting.value == "new-wifi-pass-55"
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_no_secret_reaches_the_logs(caplog, org_a, device_type, operator_a, viewer_a):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    device = make_cpe(org_a, device_type, "SECLOG1")
+    device.debug = True
+    device.save()
+    refresh_through_a_session(device, operator_a.user)
+    url = f"/api/v1/inventory_device_setting/{device.pk}/"
+    assert operator_a.client.put(url, SETTINGS, format="json").status_code == 200
+    # A device that faults on the secret, and one that sends nonsense back.
+    operations.start_operation(device=device, kind=OperationKind.RECONF, user=operator_a.user)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform("SECLOG1", events=("6 CONNECTION REQUEST",)).status_code == 200
+    response = cpe.post(None)
+    while response.status_code == 200:
+        response = cpe.post(raw=b"<not-xml " + b"wifi-pass-99 new-wifi-pass-55")
+    viewer_a.client.get(f"/api/v1/inventory_device_variables/{device.pk}/")
+    text = "\n".join(
+        r.getMessage() + (str(r.exc_info[1]) if r.exc_info else "") for r in caplog.records
+    )
+    assert caplog.records  # the ACS did log (challenges, the broken answer)
+    assert_no_secret_in(text)
+    assert "new-wifi-pass-55" not in text
