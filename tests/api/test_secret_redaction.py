@@ -510,3 +510,52 @@ def test_no_secret_reaches_the_logs(caplog, org_a, device_type, operator_a, view
     assert caplog.records  # the ACS did log (challenges, the broken answer)
     assert_no_secret_in(text)
     assert "new-wifi-pass-55" not in text
+
+
+# --- the rule itself -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Device.ManagementServer.Password",
+        "InternetGatewayDevice.ManagementServer.ConnectionRequestPassword",
+        "Device.ManagementServer.STUNPassword",
+        "Device.WiFi.AccessPoint.1.Security.KeyPassphrase",
+        "Device.WiFi.AccessPoint.1.Security.SAEPassphrase",
+        "Device.WiFi.AccessPoint.1.Security.PreSharedKey",
+        "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.PreSharedKey.1.PreSharedKey",
+        "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.WEPKey.2.WEPKey",
+        "Device.WiFi.AccessPoint.1.Security.RadiusSecret",
+        "Device.PPP.Interface.1.Password",
+        "Device.X_ACME_COM_AdminPassword",
+        "Device.X_ACME_COM_WPAPSK",
+        "Device.X_ACME_COM_TLS.PrivateKey",
+        "device.users.user.1.password",
+    ],
+)
+def test_secret_names(name):
+    from linesman.core.redaction import is_secret, redact
+
+    assert is_secret(name)
+    assert redact(name, "x") == MARKER and redact(name, "") == ""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Device.ManagementServer.Username",
+        "Device.ManagementServer.ConnectionRequestUsername",
+        "Device.WiFi.SSID.1.SSID",
+        "Device.WiFi.AccessPoint.1.Security.ModeEnabled",
+        "Device.ManagementServer.ParameterKey",
+        "Device.WiFi.AccessPoint.1.Security.PreSharedKey.1",
+        "Device.DeviceInfo.Description",
+        "",
+    ],
+)
+def test_names_that_are_no_secret(name):
+    from linesman.core.redaction import is_secret, redact
+
+    assert not is_secret(name)
+    assert redact(name, "value") == "value"
