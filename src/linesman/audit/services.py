@@ -7,8 +7,9 @@ from typing import Any
 from django.db import models
 
 from linesman.audit.models import AuditAction, AuditEntry
+from linesman.core import redaction
 
-MASK = "********"
+MASK = redaction.MARKER
 #: Field names whose values never reach the audit trail in clear.
 SECRET_FIELDS = {
     "password",
@@ -37,6 +38,11 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     for field in instance._meta.concrete_fields:
         value = getattr(instance, field.attname)
         data[field.name] = MASK if field.name in SECRET_FIELDS and value else _plain(value)
+    # Secret device parameters (core.redaction): a setting's value, a type's template.
+    if isinstance(data.get("variable_name"), str) and "value" in data:
+        data["value"] = redaction.redact(data["variable_name"], data["value"])
+    if isinstance(data.get("settings_template"), dict):
+        data["settings_template"] = redaction.redact_mapping(data["settings_template"])
     return data
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from linesman.core.redaction import redact_output
 from linesman.dashboard import access as visible
 from linesman.dashboard.job_forms import BulkJobForm, retry_body
 from linesman.dashboard.views import POLL_ACTIVE, POLL_IDLE, login_required
@@ -122,6 +123,8 @@ def _job_context(request: HttpRequest, job: BulkJob) -> dict:
         "can_cancel": job.status not in FINAL_JOB_STATES and bulk.may_cancel(access, job),
         "can_retry": job.failed_devices > 0 and bulk.may_cancel(access, job),
         "organizations": [o.name for o in job.organizations.all()],
+        # A `set` job's secrets were written; the page does not read them back.
+        "params": redact_output(job.params or {}),
     }
 
 

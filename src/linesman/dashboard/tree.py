@@ -11,6 +11,8 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from linesman.core.redaction import redact_reported
+
 #: Nodes this deep or shallower start expanded.
 OPEN_DEPTH = 1
 
@@ -66,9 +68,9 @@ def _leaves(node: dict[str, Any]) -> int:
 
 
 def render(values: dict[str, list[Any]]) -> SafeString:
-    """The whole tree as HTML (every name and value escaped)."""
+    """The whole tree as HTML (every name and value escaped, secrets' values redacted)."""
     if not values:
         return mark_safe("")
     out: list[str] = []
-    _render(nest(values), "", 0, out)
+    _render(nest(redact_reported(values)), "", 0, out)
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped above

@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import Now
 
+from linesman.core import redaction
 from linesman.tenancy.models import Organization
 
 
@@ -224,4 +225,5 @@ class Setting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.variable_name}={self.value}"
+        # Shown by the admin and kept in audit entries: a secret reads as the marker.
+        return f"{self.variable_name}={redaction.redact(self.variable_name, self.value)}"

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from linesman.core.api import bool_param, require_role
 from linesman.core.errors import Conflict, Unprocessable
 from linesman.core.pagination import LimitOffsetPagination
+from linesman.core.redaction import MARKER, is_secret, redact, redact_items
 from linesman.cwmp import parameters, types
 from linesman.cwmp.models import DeviceParameters
 from linesman.inventory.models import Device, Parameter, Setting
@@ -70,6 +71,9 @@ def validate_variables(device: Device, items: list[dict]) -> list[dict]:
         )
         if name.endswith(".") or " " in name:
             problems[name] = "not a parameter path"
+        elif item["value"] == MARKER and is_secret(name):
+            # What a secret reads as is never a value to send to the device.
+            problems[name] = f"{MARKER} stands for a stored secret; send the value."
         elif (reported is not None and reported[2] is False) or name in read_only:
             problems[name] = "the parameter is read-only"
         else:
@@ -111,7 +115,8 @@ class DeviceVariablesView(APIView):
         items = [
             {
                 "variable_name": n,
-                "value": values[n][0],
+                # Secrets are write-only, for every role (core.redaction).
+                "value": redact(n, values[n][0]),
                 "type": values[n][1],
                 "writable": values[n][2],
                 "updated": row.updated,
@@ -167,7 +172,9 @@ class DeviceVariablesView(APIView):
                 variable_name=item["variable_name"],
                 defaults={"value": item["value"], "type": item["type"], "pending": True},
             )
-        return Response({"operation_id": op.operation_id, "status": op.state, "variables": items})
+        return Response(
+            {"operation_id": op.operation_id, "status": op.state, "variables": redact_items(items)}
+        )
 
 
 class DeviceNameVariablesView(DeviceVariablesView):

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from linesman.core import redaction
 from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location
 from linesman.inventory.services import MIN_UPDATE_FREQUENCY
 from linesman.operations.models import SEED_OPERATIONS
@@ -280,7 +281,29 @@ class DeviceTypeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 "Must be an object mapping TR-069 parameter paths to scalar values."
             )
-        return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        template = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        # Secrets read back as the marker; writing that back keeps the stored value.
+        stored = (self.instance.settings_template or {}) if self.instance is not None else {}
+        unknown = []
+        for name, text in template.items():
+            if text == redaction.MARKER and redaction.is_secret(name):
+                if name in stored:
+                    template[name] = stored[name]
+                else:
+                    unknown.append(name)
+        if unknown:
+            raise serializers.ValidationError(
+                f"{redaction.MARKER} stands for a stored secret; send the value for: "
+                + ", ".join(sorted(unknown))
+            )
+        return template
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if isinstance(data.get("settings_template"), dict):
+            # Secrets are write-only, for every role; the stored template keeps them.
+            data["settings_template"] = redaction.redact_mapping(data["settings_template"])
+        return data
 
 
 class LocationSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from linesman.audit import services as audit
 from linesman.core.api import require_role
 from linesman.core.errors import Unprocessable
+from linesman.core.redaction import MARKER, is_secret, redact
 from linesman.cwmp import types
 from linesman.inventory.models import Parameter, Setting
 from linesman.operations.api.views import visible_device
@@ -36,6 +37,12 @@ class SettingSerializer(serializers.ModelSerializer):
             "applied",
         )
         read_only_fields = ("id", "parent_id", "pending", "updated", "applied")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Secrets are write-only, for every role; the stored value stays for the ACS.
+        data["value"] = redact(data.get("variable_name"), data.get("value"))
+        return data
 
 
 class SettingWriteSerializer(serializers.Serializer):
@@ -84,11 +91,21 @@ class DeviceSettingsView(APIView):
         body = SettingWriteSerializer(data=data, many=True)
         body.is_valid(raise_exception=True)
         problems = {}
+        stored = dict(device.settings.values_list("variable_name", "value"))
+        kept = set()
         for item in body.validated_data:
+            name = item["variable_name"]
             item["type"] = types.normalise(item.get("type"))
+            if item["value"] == MARKER and is_secret(name):
+                # A secret reads back as the marker: writing that back keeps the stored
+                # value, so a client may PUT what it read without wiping the secret.
+                if name not in stored:
+                    problems[name] = f"{MARKER} stands for a stored secret; send the value."
+                kept.add(name)
+                continue
             error = types.check(item["type"], item["value"])
             if error:
-                problems[item["variable_name"]] = error
+                problems[name] = error
         if problems:
             raise Unprocessable({"settings": problems})
         with transaction.atomic():
@@ -96,6 +113,8 @@ class DeviceSettingsView(APIView):
                 names = [i["variable_name"] for i in body.validated_data]
                 Setting.objects.filter(device=device).exclude(variable_name__in=names).delete()
             for item in body.validated_data:
+                if item["variable_name"] in kept:
+                    continue
                 Setting.objects.update_or_create(
                     device=device,
                     variable_name=item["variable_name"],
@@ -107,7 +126,10 @@ class DeviceSettingsView(APIView):
                 instance=device,
                 device_id=device.pk,
                 message="settings " + ("replaced" if replace else "changed"),
-                changes={i["variable_name"]: [None, i["value"]] for i in body.validated_data},
+                changes={
+                    i["variable_name"]: [None, redact(i["variable_name"], i["value"])]
+                    for i in body.validated_data
+                },
             )
         settings = Setting.objects.filter(device=device).order_by("id")
         return Response(SettingSerializer(settings, many=True).data)

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from linesman.core.redaction import redact_items, redact_output
 from linesman.core.times import iso_z as stamp
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
@@ -72,7 +73,8 @@ def operation_config(job: BulkJob, org_ids: list[int]) -> dict[str, Any]:
         "priority": job.priority,
     }
     if job.params.get("variables"):
-        config["variables"] = job.params["variables"]
+        # A `set` job's secrets were written; they are not read back.
+        config["variables"] = redact_items(job.params["variables"])
     if job.params.get("firmware_image"):
         config["firmware_image"] = job.params["firmware_image"]
     return config
@@ -159,7 +161,8 @@ def target_item(target: BulkJobTarget) -> dict[str, Any]:
         "started_at": stamp(target.started_at),
         "finished_at": stamp(target.finished_at),
         "dispatched_at": stamp(op.dispatched_at) if op else None,
-        "result": target.result or {},
+        # A `get` job's results carry the values read from the device: secrets redacted.
+        "result": redact_output(target.result or {}),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from linesman.core.redaction import redact_output
 from linesman.core.times import iso_z as stamp
 from linesman.operations.models import SEED_OPERATIONS, Operation
 
@@ -76,3 +77,9 @@ class OperationSerializer(serializers.ModelSerializer):
 
     def get_steps(self, op: Operation) -> list[str]:
         return list(op.params.get("steps") or [op.kind])
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # The values a refresh, sync or get read are shown with their secrets redacted.
+        data["output"] = redact_output(data.get("output"))
+        return data
