@@ -15,6 +15,7 @@ from linesman.core.api import require_role
 from linesman.core.errors import Unprocessable
 from linesman.cwmp import types
 from linesman.inventory.models import Parameter, Setting
+from linesman.inventory.services import managed_parameter_problems
 from linesman.operations.api.views import visible_device
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
@@ -69,7 +70,13 @@ class SettingListView(viewsets.ReadOnlyModelViewSet):
 
 
 class DeviceSettingsView(APIView):
-    """PUT replaces a device's settings, PATCH adds or changes the ones sent."""
+    """PUT replaces a device's settings, PATCH adds or changes the ones sent.
+
+    Settings are desired state: each stays `pending` until the device confirms it, and all
+    of them are re-applied by `reconf` and after a factory reset or bootstrap. (One-shot
+    writes go through the variables endpoints.) The inform interval is not a setting: it
+    is the device's `update_frequency` (400 naming it).
+    """
 
     def _write(self, request, parent_id: int, replace: bool):
         device = visible_device(request, pk=parent_id)
@@ -83,6 +90,9 @@ class DeviceSettingsView(APIView):
             raise ValidationError({"settings": ["Send a list of {variable_name, value}."]})
         body = SettingWriteSerializer(data=data, many=True)
         body.is_valid(raise_exception=True)
+        managed = managed_parameter_problems([i["variable_name"] for i in body.validated_data])
+        if managed:
+            raise ValidationError({"settings": managed})
         problems = {}
         for item in body.validated_data:
             item["type"] = types.normalise(item.get("type"))
