@@ -232,3 +232,25 @@ def test_blank_or_control_character_versions_are_refused(admin_a, device_type, v
     assert response.status_code == 400
     assert "version" in response.json()
     assert not FirmwareImage.objects.exists()
+
+
+def test_local_cli_shows_the_failed_upgrade(admin_a, device, device_type):
+    from click.testing import CliRunner
+
+    from linesman.cli import main
+
+    image = upload(admin_a, device_type, "2.0.0").json()
+    op_id = start_upgrade(admin_a, device, image["id"])
+    session()
+    transfer_session(op_id, software="1.0.0", fault=9010, fault_string="server unreachable")
+
+    result = CliRunner().invoke(
+        main,
+        ["devices", "show", SERIAL],
+        env={"LINESMAN_URL": "", "LINESMAN_TOKEN": "", "COLUMNS": "400"},
+    )
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith("firmware_upgrade"))
+    assert "failed 1.0.0 -> 2.0.0" in line
+    assert "URL http://acs.example.net:7547/firmware/…/2.0.0.bin" in line
+    assert "9010" in line and "server unreachable" in line
