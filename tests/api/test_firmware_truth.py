@@ -254,3 +254,13 @@ def test_local_cli_shows_the_failed_upgrade(admin_a, device, device_type):
     assert "failed 1.0.0 -> 2.0.0" in line
     assert "URL http://acs.example.net:7547/firmware/…/2.0.0.bin" in line
     assert "9010" in line and "server unreachable" in line
+
+
+def test_image_deleted_before_the_download_is_sent_fails_the_upgrade(admin_a, device, device_type):
+    image = upload(admin_a, device_type, "2.0.0").json()
+    op_id = start_upgrade(admin_a, device, image["id"])
+    FirmwareImage.objects.filter(pk=image["id"]).delete()
+    assert not any(isinstance(r, soap.Download) for r in session())
+    op = Operation.objects.get(operation_id=op_id)
+    assert op.state == "failed"
+    assert f"firmware image {image['id']} no longer exists" in op.error
