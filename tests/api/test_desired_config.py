@@ -275,3 +275,17 @@ def test_one_session_sends_one_inform_interval_the_update_frequency(
     sent = [batch[INTERVAL] for batch in received if INTERVAL in batch]
     assert sent == ["120"]
     assert cpe.values[INTERVAL] == "120"
+
+
+def test_sync_compares_values_as_the_device_means_them(operator_a, device, cpe, device_type):
+    enable = "Device.WiFi.Radio.1.Enable"
+    cpe.values[enable] = "1"
+    device_type.settings_template = {enable: "true"}
+    device_type.save()
+    # Case matters in a string: "Home" is not what the device has.
+    operator_a.client.patch(
+        settings_url(device), {"variable_name": SSID, "value": "Home"}, format="json"
+    )
+    op = run(operator_a, device, cpe, "sync")
+    assert [d["variable_name"] for d in op.output["differences"]] == [SSID]
+    assert Setting.objects.get(device=device, variable_name=SSID).pending is True

@@ -306,12 +306,15 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         op.save(update_fields=["output"])
 
 
+_BOOLEAN = {"1": True, "true": True, "0": False, "false": False}
+
+
 def _same_value(a: str, b: str) -> bool:
-    """Equal as a device means them (xsd:boolean `1` is `true`)."""
-    booleans = {"1": "true", "0": "false"}
-    return booleans.get(a.strip().lower(), a.strip().lower()) == booleans.get(
-        b.strip().lower(), b.strip().lower()
-    )
+    """Equal as a device means them: exactly, or as the same xsd:boolean (`1`, `true`)."""
+    if a == b:
+        return True
+    left, right = _BOOLEAN.get(a.strip().lower()), _BOOLEAN.get(b.strip().lower())
+    return left is not None and left == right
 
 
 def _sync_settings(op: Operation, parameters: list[dict[str, Any]]) -> None:
