@@ -395,9 +395,26 @@ def devices_show(backend, device: str, as_json: bool) -> None:
     table.add_column(style="bold")
     table.add_column()
     for key, value in data.items():
-        text = _status_text(value) if key == "status" else ("-" if value in (None, "") else value)
+        if key == "status":
+            text = _status_text(value)
+        elif key == "firmware_upgrade" and value:
+            text = _firmware_upgrade_text(value)
+        else:
+            text = "-" if value in (None, "") else value
         table.add_row(key, str(text))
     _console().print(table)
+
+
+def _firmware_upgrade_text(upgrade: dict[str, Any]) -> str:
+    """The last firmware upgrade in one readable line: state, versions, URL, error."""
+    text = (
+        f"{upgrade.get('status')} {upgrade.get('from_version') or '?'} -> {upgrade.get('version')}"
+    )
+    if upgrade.get("url"):
+        text += f", URL {upgrade['url']}"
+    if upgrade.get("error"):
+        text += f": {upgrade['error']}"
+    return text
 
 
 @devices.command("create")

@@ -108,7 +108,7 @@ def test_admin_creates_type_in_own_org_with_template(admin_a, org_a):
             "name": "CPE X",
             "organization_id": org_a.pk,
             "settings_template": {
-                "Device.ManagementServer.PeriodicInformInterval": 300,
+                "Device.WiFi.Radio.1.Channel": 6,
                 "Device.WiFi.Radio.1.Enable": True,
             },
         },
@@ -118,7 +118,7 @@ def test_admin_creates_type_in_own_org_with_template(admin_a, org_a):
     body = response.json()
     assert body["organization_id"] == org_a.pk
     assert body["settings_template"] == {
-        "Device.ManagementServer.PeriodicInformInterval": "300",
+        "Device.WiFi.Radio.1.Channel": "6",
         "Device.WiFi.Radio.1.Enable": "true",
     }
     assert DeviceType.objects.get(pk=body["id"]).organization_id == org_a.pk

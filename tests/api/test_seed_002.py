@@ -75,6 +75,8 @@ DETAIL_FIELDS = {
     "organization_id",
     "firmware_image",
     "firmware_image_is_pending",
+    # Not in the seed: the last firmware upgrade (state, URL, fault), issue 11.
+    "firmware_upgrade",
     "location_name",
     "location",
     "location_short_name",

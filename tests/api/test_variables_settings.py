@@ -19,6 +19,7 @@ def reported(device_a):
             {"name": "Device.WiFi.SSID.1.SSID", "writable": True},
             {"name": "Device.DeviceInfo.SerialNumber", "writable": False},
             {"name": "Device.ManagementServer.PeriodicInformInterval", "writable": True},
+            {"name": "Device.WiFi.Radio.1.Channel", "writable": True},
         ],
     )
     merge_values(
@@ -31,6 +32,7 @@ def reported(device_a):
                 "value": "300",
                 "type": "xsd:unsignedInt",
             },
+            {"name": "Device.WiFi.Radio.1.Channel", "value": "6", "type": "xsd:unsignedInt"},
         ],
     )
     return device_a
@@ -38,22 +40,22 @@ def reported(device_a):
 
 def test_variables_list_filter_and_twins(viewer_a, reported):
     body = viewer_a.client.get(f"/api/v1/inventory_device_variables/{reported.pk}/").json()
-    assert body["count"] == 3
+    assert body["count"] == 4
     item = next(v for v in body["results"] if v["variable_name"] == "Device.WiFi.SSID.1.SSID")
     assert item == {**item, "value": "home", "type": "xsd:string", "writable": True}
     wifi = viewer_a.client.get(
         f"/api/v1/inventory_device_serial_variables/{reported.serial_number}/",
-        {"prefix": "Device.WiFi."},
+        {"prefix": "Device.WiFi.SSID."},
     ).json()
     assert [v["variable_name"] for v in wifi["results"]] == ["Device.WiFi.SSID.1.SSID"]
     by_name = viewer_a.client.get(f"/api/v1/inventory_device_name_variables/{reported.name}/")
-    assert by_name.status_code == 200 and by_name.json()["count"] == 3
+    assert by_name.status_code == 200 and by_name.json()["count"] == 4
 
 
-def test_variables_put_records_setting_and_queues_spv(operator_a, reported):
+def test_variables_put_queues_spv_and_records_no_setting(operator_a, reported):
     response = operator_a.client.put(
         f"/api/v1/inventory_device_variables/{reported.pk}/",
-        {"variable_name": "Device.ManagementServer.PeriodicInformInterval", "value": "600"},
+        {"variable_name": "Device.WiFi.Radio.1.Channel", "value": "11"},
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -62,21 +64,17 @@ def test_variables_put_records_setting_and_queues_spv(operator_a, reported):
     task = op.tasks.get()
     assert task.method == "SetParameterValues"
     assert task.args["parameters"] == [
-        {
-            "name": "Device.ManagementServer.PeriodicInformInterval",
-            "value": "600",
-            "type": "xsd:unsignedInt",
-        }
+        {"name": "Device.WiFi.Radio.1.Channel", "value": "11", "type": "xsd:unsignedInt"}
     ]
-    setting = Setting.objects.get(device=reported)
-    assert setting.pending is True and setting.value == "600"
+    # One-shot: variables writes are not desired configuration (settings endpoints are).
+    assert not Setting.objects.filter(device=reported).exists()
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("Device.ManagementServer.PeriodicInformInterval", "-5"),
-        ("Device.ManagementServer.PeriodicInformInterval", "often"),
+        ("Device.WiFi.Radio.1.Channel", "-5"),
+        ("Device.WiFi.Radio.1.Channel", "often"),
         ("Device.DeviceInfo.SerialNumber", "X"),
     ],
 )

@@ -3,6 +3,12 @@
 The periodic inform interval (the device's `update_frequency`), connection request
 credentials of its own (random, stored encrypted), and its desired configuration (the
 type's template plus its own settings).
+
+The management parameters have one source of truth each: the inform interval is the
+device's `update_frequency`, the connection request credentials are the ACS's. A template
+entry or a setting for one of them is left out of the desired configuration, so one
+session never sends two values for the same parameter (the settings and variables
+endpoints refuse them; see `inventory.services.managed_parameter_problems`).
 """
 
 from __future__ import annotations
@@ -13,8 +19,25 @@ from linesman.core import crypto
 from linesman.cwmp import queue
 from linesman.cwmp.rpc import SECRET_REF
 from linesman.inventory.models import Device
+from linesman.inventory.services import is_managed_parameter
 
 CHUNK = 50
+
+
+def desired_configuration(device: Device) -> list[dict[str, str]]:
+    """The device type's template overlaid with the device's own settings, without the
+    management parameters (which `management_parameters` asserts)."""
+    values: dict[str, dict[str, str]] = {
+        path: {"name": path, "value": str(value), "type": "xsd:string"}
+        for path, value in (device.type.settings_template or {}).items()
+    }
+    for setting in device.settings.all():
+        values[setting.variable_name] = {
+            "name": setting.variable_name,
+            "value": setting.value,
+            "type": setting.type,
+        }
+    return [item for name, item in values.items() if not is_managed_parameter(name)]
 
 
 def management_parameters(device: Device) -> list[dict[str, str]]:
@@ -48,8 +71,6 @@ def ensure_connection_request_credentials(device: Device) -> None:
 
 def provision(device: Device, operation_id: int | None = None) -> None:
     """Queue the bootstrap SetParameterValues (linked to an operation waiting on it)."""
-    from linesman.operations.engine import desired_configuration
-
     ensure_connection_request_credentials(device)
     queue.enqueue(
         device.pk,

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from linesman.cwmp import soap
+from linesman.inventory import firmware
 from linesman.inventory.models import Device
 
 #: Stands in a stored task for a secret that is read from the device row at send time,
@@ -49,7 +50,8 @@ def build_request(device: Device, method: str, args: dict[str, Any]) -> soap.Mes
     if method == "FactoryReset":
         return soap.FactoryReset()
     if method == "Download":
-        return soap.Download(**args)
+        # The URL is built here, in the server sending the RPC (see inventory.firmware).
+        return soap.Download(**firmware.download_request(device, args))
     if method == "ScheduleInform":
         return soap.ScheduleInform(int(args.get("delay_seconds", 0)), args.get("command_key", ""))
     if method == "GetRPCMethods":

@@ -29,6 +29,7 @@ from linesman.dashboard.forms import (
     confirmation_for,
 )
 from linesman.inventory.filters import DeviceFilter
+from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
 from linesman.operations import services as operations
 from linesman.operations.models import ACTIVE_STATES, OperationKind
@@ -145,6 +146,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "firmware_confirm": FIRMWARE_CONFIRM.format(name=device.name, version="the chosen image"),
         "images": visible.firmware_for(access, device),
+        "firmware_upgrade": last_upgrade(device.pk),
         "can_audit": can_audit,
         "audit": list(AuditEntry.objects.filter(device_id=device.pk)[:40]) if can_audit else [],
     }

@@ -6,6 +6,7 @@ validation that needs the database, secrets handling and the audit trail live in
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import models, transaction
@@ -18,6 +19,35 @@ from linesman.inventory.models import Device, DeviceStatus
 
 #: The shortest periodic inform interval a device may be given, in seconds.
 MIN_UPDATE_FREQUENCY = 10
+
+#: Management parameters the ACS owns (see cwmp.provisioning): never desired configuration.
+_MANAGED = re.compile(
+    r"^[^.]+\.ManagementServer\.(PeriodicInformEnable|PeriodicInformInterval"
+    r"|ConnectionRequestUsername|ConnectionRequestPassword)$"
+)
+
+
+def is_managed_parameter(name: str) -> bool:
+    """Whether `name` is a management parameter the ACS sets itself at every provisioning."""
+    return bool(_MANAGED.match(name))
+
+
+def managed_parameter_problems(names: list[str]) -> dict[str, str]:
+    """Why each of `names` cannot be written through settings or variables, if it cannot.
+
+    A device's inform interval has one source of truth, its `update_frequency`: a value
+    written here would contradict it in the next provisioning session.
+    """
+    problems = {}
+    for name in names:
+        if name.endswith(".ManagementServer.PeriodicInformInterval") and is_managed_parameter(name):
+            problems[name] = (
+                "The inform interval is the device's update_frequency: change it with "
+                'PATCH inventory_device/{id}/ {"update_frequency": SECONDS}.'
+            )
+        elif is_managed_parameter(name):
+            problems[name] = "Set by the ACS itself at provisioning; it cannot be written here."
+    return problems
 
 
 class DeviceBusy(Exception):
@@ -183,6 +213,25 @@ def refresh_status(devices: list[Device]) -> None:
         connreq.probe_and_wait(to_probe)
         for device in to_probe:
             device.refresh_from_db(fields=["status", "status_change", "last_connection"])
+
+
+def firmware_upgrade_finished(device_id: int, *, succeeded: bool, when) -> None:
+    """A firmware upgrade ended: the device's firmware fields follow what it reports.
+
+    After a success the requested image is the device's (it informed that version). After
+    a failure, time-out or cancel the requested image is not: the device's image becomes
+    the one of its type whose version it reports, or none. The upgrade's outcome, URL and
+    fault stay visible on the operation (`inventory.firmware.last_upgrade`).
+    """
+    from linesman.inventory.models import FirmwareImage
+
+    fields: dict[str, Any] = {"firmware_image_is_pending": False, "last_change": when}
+    if not succeeded:
+        device = Device.objects.only("type_id", "software_version").get(pk=device_id)
+        fields["firmware_image"] = FirmwareImage.objects.filter(
+            device_type_id=device.type_id, version=device.software_version
+        ).first()
+    Device.objects.filter(pk=device_id).update(**fields)
 
 
 def describe_upload(upload) -> dict[str, Any]:

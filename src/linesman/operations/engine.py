@@ -18,7 +18,7 @@ from django.utils import timezone
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
 from linesman.core import hotsql
-from linesman.cwmp import queue
+from linesman.cwmp import provisioning, queue
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.inventory.models import Device, Setting
 from linesman.operations.models import ACTIVE_STATES, Operation, OperationKind, OperationState
@@ -49,18 +49,9 @@ def current_step(op: Operation) -> str:
 
 
 def desired_configuration(device: Device) -> list[dict[str, str]]:
-    """The device type's template overlaid with the device's own settings."""
-    values: dict[str, dict[str, str]] = {
-        path: {"name": path, "value": str(value), "type": "xsd:string"}
-        for path, value in (device.type.settings_template or {}).items()
-    }
-    for setting in device.settings.all():
-        values[setting.variable_name] = {
-            "name": setting.variable_name,
-            "value": setting.value,
-            "type": setting.type,
-        }
-    return list(values.values())
+    """The device type's template overlaid with the device's own settings (what `reconf`
+    and bootstrap provisioning apply); defined with the provisioning it belongs to."""
+    return provisioning.desired_configuration(device)
 
 
 def _enqueue_spv(op: Operation, parameters: list[dict[str, str]], handler: str) -> None:
@@ -212,8 +203,10 @@ def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=
         op.save(update_fields=["state", "result", "error", "error_cause", "completed_at", "phase"])
         queue.cancel_for_operation(op.pk, reason=state)
         if op.kind == OperationKind.FIRMWARE:
-            Device.objects.filter(pk=op.device_id).update(
-                firmware_image_is_pending=False, last_change=op.completed_at
+            from linesman.inventory.services import firmware_upgrade_finished
+
+            firmware_upgrade_finished(
+                op.device_id, succeeded=state == OperationState.COMPLETED, when=op.completed_at
             )
         audit.record(
             user=user,
@@ -281,7 +274,7 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         parameters = response.get("parameters", [])
         _store_values(op.device_id, parameters)
         if current_step(op) == OperationKind.SYNC:
-            _sync_settings(op.device_id, parameters)
+            _sync_settings(op, parameters)
         values = dict(op.output.get("values", {}))
         values.update({p["name"]: p["value"] for p in parameters})
         op.output = {**op.output, "values": values}
@@ -313,25 +306,90 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         op.save(update_fields=["output"])
 
 
-def _sync_settings(device_id: int, parameters: list[dict[str, Any]]) -> None:
-    """`sync`: the stored settings take the values the device reports."""
+_BOOLEAN = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _same_value(a: str, b: str) -> bool:
+    """Equal as a device means them: exactly, or as the same xsd:boolean (`1`, `true`)."""
+    if a == b:
+        return True
+    left, right = _BOOLEAN.get(a.strip().lower()), _BOOLEAN.get(b.strip().lower())
+    return left is not None and left == right
+
+
+def _sync_settings(op: Operation, parameters: list[dict[str, Any]]) -> None:
+    """`sync`: hold what the device reports against the desired configuration.
+
+    A confirmed setting takes the device's value (the device was changed by other means;
+    the stored configuration follows it). A pending setting, one an operator asked for and
+    the device has not confirmed, is never overwritten: it stays pending until `reconf` or
+    the next provisioning applies it, unless the device already reports exactly that value,
+    which confirms it. Every place the device differs from the desired configuration (a
+    pending setting, an adopted value, a template value) goes into the operation's output
+    as `differences`, so nothing a sync decides is silent.
+    """
+    from linesman.inventory.services import is_managed_parameter
+
     reported = {p["name"]: p for p in parameters}
-    for setting in Setting.objects.filter(device_id=device_id, variable_name__in=list(reported)):
-        setting.value = reported[setting.variable_name]["value"]
-        setting.type = reported[setting.variable_name].get("type", setting.type)
-        setting.pending = False
-        setting.applied = timezone.now()
-        setting.save(update_fields=["value", "type", "pending", "applied", "updated"])
+    now = timezone.now()
+    differences = list(op.output.get("differences", []))
+    own = set()
+    for setting in Setting.objects.filter(device_id=op.device_id, variable_name__in=list(reported)):
+        own.add(setting.variable_name)
+        value = str(reported[setting.variable_name].get("value", ""))
+        if _same_value(value, setting.value):
+            if setting.pending:
+                setting.pending, setting.applied = False, now
+                setting.save(update_fields=["pending", "applied", "updated"])
+            continue
+        differences.append(
+            {
+                "variable_name": setting.variable_name,
+                "desired": setting.value,
+                "device": value,
+                "source": "setting",
+                "resolution": "pending" if setting.pending else "adopted",
+            }
+        )
+        if not setting.pending:
+            setting.value = value
+            setting.type = reported[setting.variable_name].get("type") or setting.type
+            setting.applied = now
+            setting.save(update_fields=["value", "type", "applied", "updated"])
+    template = op.device.type.settings_template or {}
+    for name, desired in template.items():
+        if name in own or name not in reported or is_managed_parameter(name):
+            continue
+        value = str(reported[name].get("value", ""))
+        if not _same_value(value, str(desired)):
+            differences.append(
+                {
+                    "variable_name": name,
+                    "desired": str(desired),
+                    "device": value,
+                    "source": "template",
+                    "resolution": "reconf",
+                }
+            )
+    op.output = {**op.output, "differences": differences}
 
 
 def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
-    """Answers to RPCs no operation asked for (bootstrap provisioning)."""
+    """Answers to SetParameterValues, whoever asked (an operation, or bootstrap
+    provisioning): the device confirmed the values sent, so a setting whose desired value
+    is the one sent is applied. A setting changed since the RPC was queued, or a one-shot
+    variables write of another value, leaves it pending."""
     if task.handler in ("apply", "provision"):
         parameters = task.args.get("parameters", [])
-        names = [p["name"] for p in parameters]
-        Setting.objects.filter(device_id=task.device_id, variable_name__in=names).update(
-            pending=False, applied=timezone.now()
-        )
+        sent = {p["name"]: str(p.get("value", "")) for p in parameters}
+        now = timezone.now()
+        for setting in Setting.objects.filter(
+            device_id=task.device_id, variable_name__in=list(sent), pending=True
+        ):
+            if setting.value == sent[setting.variable_name]:
+                Setting.objects.filter(pk=setting.pk, value=setting.value).update(
+                    pending=False, applied=now
+                )
         from linesman.cwmp.rpc import SECRET_REF
 
         _store_values(task.device_id, [p for p in parameters if p.get("value") != SECRET_REF])
@@ -441,12 +499,33 @@ def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
         _step_done(op)
 
 
-def _check_version(op: Operation, device: Device) -> None:
+def _check_version(op: Operation, device: Device, *, final: bool = True) -> None:
+    """Complete the upgrade when the device informs the new version.
+
+    Called at TransferComplete (`final=False`: a device may send it before it reboots into
+    the new image) and at each Inform after it (`final=True`): an Inform that still carries
+    another version means the device did not apply the image it said it installed.
+    """
     expected = op.params.get("version")
-    if device.software_version == expected:
+    reported = device.software_version
+    if reported == expected:
         op.phase = ""
         op.save(update_fields=["phase"])
         _step_done(op)
+        return
+    if not final:
+        return
+    before = op.output.get("from_version")
+    if before is not None and reported == before:
+        what = f"still reports the old version {reported!r}"
+    else:
+        what = f"reports version {reported!r}"
+    finish(
+        op,
+        OperationState.FAILED,
+        cause="firmware_not_applied",
+        error=f"TransferComplete succeeded but the device {what}, not {expected!r}.",
+    )
 
 
 @transaction.atomic
@@ -463,6 +542,11 @@ def on_transfer_complete(
     if fault_code:
         from linesman.cwmp.faults import describe
 
+        op.output = {
+            **op.output,
+            "fault": {"code": fault_code, "string": fault_string, "meaning": describe(fault_code)},
+        }
+        op.save(update_fields=["output"])
         finish(
             op,
             OperationState.FAILED,
@@ -472,7 +556,7 @@ def on_transfer_complete(
         return
     op.phase = AWAIT_VERSION
     op.save(update_fields=["phase"])
-    _check_version(op, device)
+    _check_version(op, device, final=False)
 
 
 def expire(op_pk: int) -> None:

@@ -17,7 +17,8 @@ from linesman.core.pagination import LimitOffsetPagination
 from linesman.core.redaction import MARKER, is_secret, redact, redact_items
 from linesman.cwmp import parameters, types
 from linesman.cwmp.models import DeviceParameters
-from linesman.inventory.models import Device, Parameter, Setting
+from linesman.inventory.models import Device, Parameter
+from linesman.inventory.services import managed_parameter_problems
 from linesman.operations import services as operations
 from linesman.operations.api.views import visible_device
 from linesman.operations.models import OperationKind
@@ -140,8 +141,10 @@ class DeviceVariablesView(APIView):
     @extend_schema(
         request=VariableWriteSerializer(many=True),
         responses={
-            200: OpenApiResponse(description="Settings recorded, SetParameterValues queued"),
-            400: OpenApiResponse(description="Malformed body"),
+            200: OpenApiResponse(
+                description="SetParameterValues queued (one-shot; not stored as a setting)"
+            ),
+            400: OpenApiResponse(description="Malformed body, or the inform interval"),
             404: OpenApiResponse(description="No such device"),
             409: OpenApiResponse(description="Another operation is active"),
             422: OpenApiResponse(description="A value does not fit its parameter"),
@@ -154,6 +157,9 @@ class DeviceVariablesView(APIView):
         body.is_valid(raise_exception=True)
         if not body.validated_data:
             raise ValidationError({"variables": ["At least one variable is required."]})
+        managed = managed_parameter_problems([i["variable_name"] for i in body.validated_data])
+        if managed:
+            raise ValidationError({"variables": managed})
         items = validate_variables(device, body.validated_data)
         try:
             op = operations.start_operation(
@@ -166,12 +172,9 @@ class DeviceVariablesView(APIView):
             raise Conflict(str(exc)) from None
         except operations.NotApplicable as exc:
             raise Unprocessable(str(exc)) from None
-        for item in items:
-            Setting.objects.update_or_create(
-                device=device,
-                variable_name=item["variable_name"],
-                defaults={"value": item["value"], "type": item["type"], "pending": True},
-            )
+        # A one-shot action: set now, report the result in the operation. Nothing is
+        # recorded as desired configuration (that is the settings endpoints' job), so
+        # neither `reconf` nor a bootstrap replays it (a diagnostic's `Requested`, say).
         return Response(
             {"operation_id": op.operation_id, "status": op.state, "variables": redact_items(items)}
         )

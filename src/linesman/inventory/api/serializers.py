@@ -10,8 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from linesman.core import redaction
+from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location
-from linesman.inventory.services import MIN_UPDATE_FREQUENCY
+from linesman.inventory.services import MIN_UPDATE_FREQUENCY, managed_parameter_problems
 from linesman.operations.models import SEED_OPERATIONS
 from linesman.tenancy.models import Organization
 from linesman.tenancy.services import access_for
@@ -120,6 +121,9 @@ class DeviceSerializer(serializers.ModelSerializer):
         required=False, min_value=MIN_UPDATE_FREQUENCY, max_value=7 * 86400
     )
     pending_settings = serializers.SerializerMethodField()
+    #: The last firmware upgrade (state, version, URL given to the device, fault): the
+    #: firmware fields above show what the device reports and what is pending.
+    firmware_upgrade = serializers.SerializerMethodField()
     reboot = serializers.BooleanField(write_only=True, required=False)
     factory = serializers.BooleanField(write_only=True, required=False)
     device_factory = serializers.BooleanField(write_only=True, required=False)
@@ -149,6 +153,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             "organization_id",
             "firmware_image",
             "firmware_image_is_pending",
+            "firmware_upgrade",
             "location_name",
             "location",
             "location_short_name",
@@ -211,6 +216,10 @@ class DeviceSerializer(serializers.ModelSerializer):
 
         detailed = bool(self.context.get("pending_detail"))
         return pending_settings_for([device], detailed=detailed).get(device.pk)
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_firmware_upgrade(self, device: Device) -> dict | None:
+        return last_upgrade(device.pk)
 
     def validate_organization_id(self, value: int) -> int:
         if not Organization.objects.filter(pk=value).exists():
@@ -281,6 +290,9 @@ class DeviceTypeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 "Must be an object mapping TR-069 parameter paths to scalar values."
             )
+        problems = managed_parameter_problems(list(value))
+        if problems:
+            raise serializers.ValidationError(problems)
         template = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
         # Secrets read back as the marker; writing that back keeps the stored value.
         stored = (self.instance.settings_template or {}) if self.instance is not None else {}
@@ -375,6 +387,17 @@ class FirmwareImageSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("id", "size", "checksum", "created")
 
+    def validate_version(self, value: str) -> str:
+        # Any printable version is accepted (devices report versions like "V1.2 (r5)");
+        # the download URL carries it in a form safe in a path (inventory.firmware).
+        # Control characters cannot be a version a device reports in its Inform.
+        value = value.strip()
+        if not value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise serializers.ValidationError(
+                "A version is printable text (no control characters) and not blank."
+            )
+        return value
+
 
 def _datetime(value, zone) -> str | None:
     """A datetime as DeviceSerializer renders it (ISO 8601 in `zone`, UTC as `Z`)."""
@@ -434,6 +457,7 @@ def _values(device: Device, pending: dict[int, str | None], detail: bool) -> dic
             serial_number_alt=device.serial_number_alt,
             firmware_image=device.firmware_image_id,
             firmware_image_is_pending=device.firmware_image_is_pending,
+            firmware_upgrade=last_upgrade(device.pk),
             username=device.username,
             update_frequency=device.update_frequency,
             last_change=_datetime(device.last_change, zone),

@@ -16,6 +16,7 @@ from linesman.core.errors import Unprocessable
 from linesman.core.redaction import MARKER, is_secret, redact
 from linesman.cwmp import types
 from linesman.inventory.models import Parameter, Setting
+from linesman.inventory.services import managed_parameter_problems
 from linesman.operations.api.views import visible_device
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
@@ -76,7 +77,13 @@ class SettingListView(viewsets.ReadOnlyModelViewSet):
 
 
 class DeviceSettingsView(APIView):
-    """PUT replaces a device's settings, PATCH adds or changes the ones sent."""
+    """PUT replaces a device's settings, PATCH adds or changes the ones sent.
+
+    Settings are desired state: each stays `pending` until the device confirms it, and all
+    of them are re-applied by `reconf` and after a factory reset or bootstrap. (One-shot
+    writes go through the variables endpoints.) The inform interval is not a setting: it
+    is the device's `update_frequency` (400 naming it).
+    """
 
     def _write(self, request, parent_id: int, replace: bool):
         device = visible_device(request, pk=parent_id)
@@ -90,6 +97,9 @@ class DeviceSettingsView(APIView):
             raise ValidationError({"settings": ["Send a list of {variable_name, value}."]})
         body = SettingWriteSerializer(data=data, many=True)
         body.is_valid(raise_exception=True)
+        managed = managed_parameter_problems([i["variable_name"] for i in body.validated_data])
+        if managed:
+            raise ValidationError({"settings": managed})
         problems = {}
         stored = dict(device.settings.values_list("variable_name", "value"))
         kept = set()
