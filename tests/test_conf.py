@@ -173,3 +173,24 @@ def test_serve_with_bad_bind(tmp_path):
     assert "LINESMAN_BIND" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert elapsed < 15
+
+
+def test_serve_refuses_a_port_another_server_listens_on(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result, elapsed = _serve(tmp_path, LINESMAN_BIND=f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "listening" not in result.stdout
+    assert elapsed < 15
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 3), (2, 5), (3, 7), (4, 8), (64, 8)])
+def test_default_threads_never_exceed_what_the_cores_can_run(cores, threads):
+    # granian warns above 2 x cores + 1 blocking threads; the default stays within it.
+    assert conf.default_threads(cores) == threads

@@ -65,10 +65,16 @@ def serve(bind: str | None, no_worker: bool, threads: int | None) -> None:
             raise click.ClickException(str(exc)) from None
         os.environ["LINESMAN_BIND"] = bind
     _setup()
-    _check_database()
-    _migrate()
+    from django.conf import settings
+
     from linesman import server
 
+    try:
+        server.check_address_free(settings.CONFIG.bind_host, settings.CONFIG.bind_port)
+    except server.AddressInUse as exc:
+        raise click.ClickException(str(exc)) from None
+    _check_database()
+    _migrate()
     server.run(worker=not no_worker, threads=threads)
 
 

@@ -85,7 +85,7 @@ VARIABLES: list[tuple[str, str, str]] = [
     ),
     (
         "LINESMAN_THREADS",
-        "8",
+        "8, at most 2 x cores + 1",
         "HTTP worker threads per server process (more threads, more GIL contention)",
     ),
     (
@@ -328,7 +328,7 @@ def load() -> Config:
         ],
         server=_choice("LINESMAN_SERVER", "granian", ("granian", "waitress")),
         processes=_int("LINESMAN_PROCESSES", os.cpu_count() or 1, 1, 256),
-        threads=_int("LINESMAN_THREADS", 8, 1, 512),
+        threads=_int("LINESMAN_THREADS", default_threads(), 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
         last_seen_batch_ms=_int("LINESMAN_LAST_SEEN_BATCH_MS", 250, 0, 10000),
@@ -344,3 +344,11 @@ def load() -> Config:
         connreq_allowed_networks=_networks("LINESMAN_CONNREQ_ALLOWED_NETWORKS", "0.0.0.0/0,::/0"),
         connreq_allow_loopback=_bool("LINESMAN_CONNREQ_ALLOW_LOOPBACK", False),
     )
+
+
+def default_threads(cores: int | None = None) -> int:
+    """8 HTTP threads a process, but no more than 2 x cores + 1: beyond that the threads
+    only queue for the GIL (4 and 8 served the same sessions a second on 2 cores, 16
+    fewer), and granian warns of it at start."""
+    cores = cores or os.cpu_count() or 1
+    return min(8, 2 * cores + 1)

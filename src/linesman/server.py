@@ -55,6 +55,34 @@ def banner(host: str, port: int, worker: bool) -> str:
     )
 
 
+class AddressInUse(Exception):
+    pass
+
+
+def check_address_free(host: str, port: int) -> None:
+    """Refuse to start on an address something already listens on.
+
+    Granian binds with SO_REUSEPORT, so a second server on a busy port would start, print
+    "listening" and share the port with the first, each getting some of the requests.
+    A plain bind (no SO_REUSEPORT; SO_REUSEADDR only passes over TIME_WAIT) fails then.
+    """
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise AddressInUse(
+                    f"{host}:{port} is already in use (another linesman serve?); "
+                    "stop it or choose another address with --bind or LINESMAN_BIND"
+                ) from None
+            raise AddressInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def run(worker: bool = True, threads: int | None = None) -> None:
     """Serve until SIGINT/SIGTERM with the configured HTTP server."""
     if settings.CONFIG.server == "granian":

@@ -100,3 +100,9 @@ def test_hostile_bodies_over_http_leave_the_server_healthy(platform):
     # The 50 MB body was refused without being held in memory.
     assert rss_kb() - before < 30 * 1024
     assert httpx.get(platform["server"].url + "/").status_code == 200
+
+
+def test_a_default_start_prints_the_banner_and_no_server_library_warnings(platform):
+    log = platform["server"].log_path.read_text()
+    assert "Linesman is listening on" in log and "ACS URL" in log
+    assert "[WARNING]" not in log and "Traceback" not in log, log[-2000:]
