@@ -266,9 +266,13 @@ def token_revoke(token_id: int) -> None:
 
 
 def _register_optional_commands() -> None:
+    from linesman.cli_catalog import firmware, locations, types
     from linesman.cli_devices import devices, op
     from linesman.operations.bulk_cli import jobs
 
+    main.add_command(types)
+    main.add_command(locations)
+    main.add_command(firmware)
     main.add_command(devices)
     main.add_command(op)
     main.add_command(jobs)

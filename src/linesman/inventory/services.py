@@ -234,6 +234,19 @@ def firmware_upgrade_finished(device_id: int, *, succeeded: bool, when) -> None:
     Device.objects.filter(pk=device_id).update(**fields)
 
 
+def firmware_image_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A firmware image's fields as stored: it belongs to its device type's organization
+    unless one is given, and its size and checksum are those of the uploaded file."""
+    values = dict(data)
+    device_type = values.get("device_type")
+    if "organization_id" not in values and device_type is not None:
+        values["organization_id"] = device_type.organization_id
+    upload = values.get("file")
+    if upload is not None:
+        values.update(describe_upload(upload))
+    return values
+
+
 def describe_upload(upload) -> dict[str, Any]:
     """Size and SHA-256 of an uploaded file, read in chunks."""
     import hashlib

@@ -391,14 +391,7 @@ class FirmwareImageViewSet(ReferenceViewSet):
     filterset_class = FirmwareImageFilter
 
     def _data(self, serializer) -> dict:
-        data = dict(serializer.validated_data)
-        device_type = data.get("device_type")
-        if "organization_id" not in data and device_type is not None:
-            data["organization_id"] = device_type.organization_id
-        upload = data.get("file")
-        if upload is not None:
-            data.update(services.describe_upload(upload))
-        return data
+        return services.firmware_image_values(serializer.validated_data)
 
 
 class OrganizationViewSet(viewsets.ModelViewSet):
