@@ -27,7 +27,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linesman.core.api import bool_param
+from linesman.core.api import bool_param, path_id
 from linesman.core.errors import Conflict
 from linesman.core.pagination import LimitOffsetPagination
 from linesman.operations import bulk, bulk_spec
@@ -101,13 +101,10 @@ class CSVRenderer(BaseRenderer):
 
 
 def _job_or_404(request, key) -> BulkJob:
-    number = str(key).strip()
-    if not number.isdigit():
-        raise Http404
     job = (
         bulk.visible_jobs(access_for(request))
         .prefetch_related("organizations")
-        .filter(pk=int(number))
+        .filter(pk=path_id(key))
         .first()
     )
     if job is None:
@@ -132,6 +129,13 @@ def _refresh_devices(jobs: list[BulkJob]) -> None:
 
 class _BulkView(APIView):
     addressing = "serial"
+
+    def handle_exception(self, exc):
+        # Errors are JSON bodies even where CSV was negotiated (report.csv, ?format=csv).
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class HeadlessOperationView(_BulkView):
