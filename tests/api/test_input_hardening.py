@@ -174,3 +174,20 @@ def test_a_500_during_a_write_leaves_no_row(superuser, monkeypatch):
     assert response.status_code == 500
     assert not DeviceType.objects.filter(short_name="t").exists()
     assert AuditEntry.objects.count() == before
+
+
+def test_the_cli_refuses_control_characters_in_device_fields(org_a, device_type):
+    """The local CLI feeds the API's device serializer without the API's parsers."""
+    from click.testing import CliRunner
+
+    from linesman.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["devices", "create", "--serial", "NEW1", "--name", BAD, "--type", "enterprise_router"]
+        + ["--org", "Org A"],
+        env={"LINESMAN_URL": "", "LINESMAN_TOKEN": ""},
+    )
+    assert result.exit_code == 1, result.output
+    assert "name" in result.stderr and "U+0001" in result.stderr
+    assert not Device.objects.filter(serial_number="NEW1").exists()

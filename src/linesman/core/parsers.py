@@ -12,16 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import parsers
-from rest_framework.exceptions import ValidationError
 
 from linesman.core import textcheck
-
-
-def _refuse_bad_text(data: Any) -> None:
-    found = textcheck.first_problem(data)
-    if found is not None:
-        where, message = found
-        raise ValidationError({where: [f"The value {message}"]})
 
 
 def _form_fields(query_dict) -> dict[str, Any]:
@@ -37,14 +29,14 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        _refuse_bad_text(data)
+        textcheck.refuse(data)
         return data
 
 
 class FormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        _refuse_bad_text(_form_fields(data))
+        textcheck.refuse(_form_fields(data))
         return data
 
 
@@ -53,9 +45,9 @@ class MultiPartParser(parsers.MultiPartParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         result = super().parse(stream, media_type, parser_context)
-        _refuse_bad_text(_form_fields(result.data))
+        textcheck.refuse(_form_fields(result.data))
         for name in result.files:
             for upload in result.files.getlist(name):
                 if upload.name:
-                    _refuse_bad_text({name: upload.name})
+                    textcheck.refuse({name: upload.name})
         return result

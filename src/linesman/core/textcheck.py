@@ -71,6 +71,17 @@ def first_problem(data: Any) -> tuple[str, str] | None:
     return next(problems_in(data), None)
 
 
+def refuse(data: Any) -> None:
+    """A 400 (DRF ValidationError) naming each field of `data` whose text cannot travel."""
+    from rest_framework.exceptions import ValidationError
+
+    errors: dict[str, list[str]] = {}
+    for where, message in problems_in(data):
+        errors.setdefault(where, []).append(f"The value {message}")
+    if errors:
+        raise ValidationError(errors)
+
+
 def parse_id(raw: Any) -> int | None:
     """A non-negative database id from text or an int, or None if it is not one.
 
