@@ -132,7 +132,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": CONFIG.page_size,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["linesman.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # DRF's, refusing text XML 1.0 cannot carry and lone surrogates (core.textcheck).
         "linesman.core.parsers.JSONParser",

@@ -160,13 +160,16 @@ def test_query_strings_with_control_characters_are_400(viewer_a, query):
 
 
 def test_a_500_during_a_write_leaves_no_row(superuser, monkeypatch):
-    """A write that fails after saving (here: DRF's own JSON parser lets a lone surrogate
-    through, the type is saved, and rendering the answer fails) is rolled back whole."""
+    """The reported path, with DRF's stock parser and renderer put back on the view (the
+    set-up before this change): the type is saved, then rendering the answer fails (500).
+    The write's transaction is rolled back whole: no type, no audit entry."""
     from rest_framework.parsers import JSONParser
+    from rest_framework.renderers import JSONRenderer
 
     from linesman.inventory.api.views import DeviceTypeViewSet
 
     monkeypatch.setattr(DeviceTypeViewSet, "parser_classes", [JSONParser])
+    monkeypatch.setattr(DeviceTypeViewSet, "renderer_classes", [JSONRenderer])
     superuser.client.raise_request_exception = False
     before = AuditEntry.objects.count()
     body = '{"short_name": "t", "name": "T", "settings_template": {"Device.X": "x\\ud800y"}}'
@@ -191,3 +194,19 @@ def test_the_cli_refuses_control_characters_in_device_fields(org_a, device_type)
     assert result.exit_code == 1, result.output
     assert "name" in result.stderr and "U+0001" in result.stderr
     assert not Device.objects.filter(serial_number="NEW1").exists()
+
+
+def test_rows_stored_before_the_check_still_render(superuser, org_a):
+    """A lone surrogate already in a JSON column (escaped there) reads back as U+FFFD."""
+    DeviceType.objects.create(
+        organization=org_a, short_name="old", name="Old", settings_template={"Device.X": "x\ud800y"}
+    )
+    AuditEntry.objects.create(
+        action="update", object_type="devicetype", changes={"Device.X": [None, "x\udfffy"]}
+    )
+    response = superuser.client.get(f"/api/v1/inventory_type/?organization={org_a.pk}")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["settings_template"] == {"Device.X": "x\ufffdy"}
+    response = superuser.client.get("/api/v1/audit_log/")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["changes"] == {"Device.X": [None, "x\ufffdy"]}

@@ -23,13 +23,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from linesman.core.api import bool_param, path_id
 from linesman.core.errors import Conflict
 from linesman.core.pagination import LimitOffsetPagination
+from linesman.core.renderers import JSONRenderer
 from linesman.operations import bulk, bulk_spec
 from linesman.operations.api.bulk_serializers import (
     ENDPOINTS,
