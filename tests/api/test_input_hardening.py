@@ -210,3 +210,26 @@ def test_rows_stored_before_the_check_still_render(superuser, org_a):
     response = superuser.client.get("/api/v1/audit_log/")
     assert response.status_code == 200
     assert response.json()["results"][0]["changes"] == {"Device.X": [None, "x\ufffdy"]}
+
+
+def test_the_admin_refuses_control_characters(db):
+    """The Django admin edits the same rows (a type's template, settings) without the API."""
+    from django.test import Client
+
+    from linesman.tenancy import services as tenancy
+
+    client = Client()
+    client.force_login(tenancy.create_user("staff", superuser=True))
+    response = client.post(
+        "/admin/inventory/devicetype/add/",
+        {"short_name": "t", "name": "T", "settings_template": '{"Device.X": "ab\\u0001cd"}'},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "U+0001" in response.content.decode()
+    assert not DeviceType.objects.filter(short_name="t").exists()
+    response = client.post(
+        "/admin/inventory/devicetype/add/",
+        {"short_name": "t", "name": "T", "settings_template": '{"Device.X": "fine"}'},
+    )
+    assert response.status_code == 302
+    assert DeviceType.objects.get(short_name="t").settings_template == {"Device.X": "fine"}
