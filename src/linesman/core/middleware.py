@@ -10,7 +10,10 @@
   transaction spans rendering too, which Django's ATOMIC_REQUESTS would not (a body that
   cannot be rendered is a 500 after the view returned). Reads are left alone: some wait
   on devices (update_status, WHIP), and a transaction held open meanwhile would hide
-  their work from the ACS process the device talks to.
+  their work from the ACS process the device talks to. Nor are uploads (multipart): on
+  SQLite a transaction takes the database's write lock when it begins, and a firmware
+  image streaming in for minutes would hold it from every device session meanwhile;
+  their services write in one transaction of their own.
 - A 404 that no API view produced (no route matched) is answered in JSON like the rest.
 
 The ACS route (/cwmp/) and the dashboard are not under /api/ and are unaffected.
@@ -56,7 +59,7 @@ class ApiRequestMiddleware:
         refused = _refuse_bad_url(request)
         if refused is not None:
             return refused
-        if request.method in WRITE_METHODS:
+        if request.method in WRITE_METHODS and not request.content_type.startswith("multipart/"):
             with transaction.atomic():
                 response = self.get_response(request)
                 if response.status_code >= 500:
