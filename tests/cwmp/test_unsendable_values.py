@@ -91,3 +91,15 @@ def test_bad_template_and_setting_do_not_break_bootstrap(device, device_type):
 
     # The next session of the device works too (it used to answer 500 every time).
     run_session(ScriptedCpe("cpe", "pw"))
+
+
+def test_reconf_with_a_bad_stored_setting_fails_with_a_reason(device, admin_a):
+    run_session(ScriptedCpe("cpe", "pw"), events=("0 BOOTSTRAP",))  # provisioned first
+    Setting.objects.create(
+        device=device, variable_name="Device.WiFi.SSID.1.SSID", value=BAD, pending=True
+    )
+    op = operations.start_operation(device=device, kind="reconf", user=admin_a.user)
+    run_session(ScriptedCpe("cpe", "pw"), events=("6 CONNECTION REQUEST",))
+    op.refresh_from_db()
+    assert op.state == OperationState.FAILED
+    assert "Device.WiFi.SSID.1.SSID" in op.error and "U+0001" in op.error
