@@ -124,10 +124,19 @@ def _documented_query_parameters() -> dict[str, set[str]]:
     return found
 
 
+_DOCUMENTED: dict[str, set[str]] = {}
+
+
+def _documented_query_parameters_cached() -> dict[str, set[str]]:
+    if not _DOCUMENTED:
+        _DOCUMENTED.update(_documented_query_parameters())
+    return _DOCUMENTED
+
+
 def test_hostile_query_values(superuser, device_a):
     client = _client(superuser)
     failures: list[str] = []
-    documented = _documented_query_parameters()
+    documented = _documented_query_parameters_cached()
     assert "location" in documented["/api/v1/inventory_device/"]
     assert "parent_id" in documented["/api/v1/inventory_device_setting/"]
     walked = set()
@@ -164,3 +173,21 @@ def test_reported_unicode_digit_job_id_is_404(superuser):
     response = superuser.client.get("/api/v1/inventory_device_serial_headless_operation/%C2%B2/")
     assert response.status_code == 404
     assert "detail" in response.json()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["organization=%D9%A3", "location=%C2%B2", "type=1e3", "parent=-1", "device_type=%D9%A3"],
+)
+def test_unicode_digits_and_non_ids_are_not_ids(superuser, query):
+    """int() reads "٣" as 3; an id in the query string is ASCII digits or a 400."""
+    for path in (
+        "/api/v1/inventory_device/",
+        "/api/v1/inventory_location/",
+        "/api/v1/inventory_firmware_image/",
+    ):
+        name = query.split("=")[0]
+        response = _client(superuser).get(f"{path}?{query}")
+        if name in _documented_query_parameters_cached().get(path, set()):
+            assert response.status_code == 400, (path, query, response.content)
+            assert name in response.json()

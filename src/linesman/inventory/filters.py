@@ -101,12 +101,16 @@ class DeviceTypeFilter(OrganizationScopedFilter):
 
 
 class LocationFilter(OrganizationScopedFilter):
+    parent = IdFilter(field_name="parent_id", help_text="Parent location id")
+
     class Meta:
         model = Location
         fields = ["organization", "short_name", "parent"]
 
 
 class FirmwareImageFilter(OrganizationScopedFilter):
+    device_type = IdFilter(field_name="device_type_id", help_text="Device type id")
+
     class Meta:
         model = FirmwareImage
         fields = ["organization", "device_type", "version"]
