@@ -177,7 +177,15 @@ def test_reported_unicode_digit_job_id_is_404(superuser):
 
 @pytest.mark.parametrize(
     "query",
-    ["organization=%D9%A3", "location=%C2%B2", "type=1e3", "parent=-1", "device_type=%D9%A3"],
+    [
+        "organization=%D9%A3",
+        "location=%C2%B2",
+        "type=1e3",
+        "parent=-1",
+        "device_type=%D9%A3",
+        "limit=%D9%A3",
+        "offset=%D9%A3",
+    ],
 )
 def test_unicode_digits_and_non_ids_are_not_ids(superuser, query):
     """int() reads "٣" as 3; an id in the query string is ASCII digits or a 400."""
