@@ -323,7 +323,8 @@ def _next_rpc(session: CwmpSession) -> Reply:
 
 def _unsendable(exc: Exception, task: DeviceTask) -> str:
     """Why a task cannot be sent: the parameter whose value XML cannot carry, if that is it."""
-    for item in task.args.get("parameters") or ():
+    args = task.args if isinstance(task.args, dict) else {}
+    for item in args.get("parameters") or ():
         if not isinstance(item, dict):
             continue
         for key in ("name", "value"):
