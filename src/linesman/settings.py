@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that a write's transaction spans the view and its rendering.
+    "linesman.core.middleware.ApiRequestMiddleware",
 ]
 
 ROOT_URLCONF = "linesman.urls"
@@ -136,11 +138,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": CONFIG.page_size,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["linesman.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        # DRF's, refusing text XML 1.0 cannot carry and lone surrogates (core.textcheck).
+        "linesman.core.parsers.JSONParser",
+        "linesman.core.parsers.MultiPartParser",
+        "linesman.core.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "linesman.core.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

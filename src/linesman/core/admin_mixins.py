@@ -1,13 +1,30 @@
-"""Admin integration: saves and deletes go through the services so they are audited."""
+"""Admin integration: saves and deletes are audited, and text is checked like the API's."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from linesman.audit import services as audit
+from linesman.core import textcheck
+
+
+class _TextCheckedForm:
+    """Refuses text XML 1.0 cannot carry (core.textcheck), as the API does, per field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        found = list(textcheck.problems_in(cleaned))
+        for where, message in found:
+            field = where.split(".")[0].split("[")[0]
+            self.add_error(field if field in self.fields else None, f"The value {message}")
+        return cleaned
 
 
 class AuditedAdmin(admin.ModelAdmin):
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (_TextCheckedForm, form), {})
+
     def save_model(self, request, obj, form, change):
         before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)

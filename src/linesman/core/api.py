@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from linesman.core import textcheck
 from linesman.tenancy.services import access_for
 
 TRUE_VALUES = {"1", "true", "True", "TRUE", "yes", "on"}
@@ -33,9 +35,30 @@ def check_organization_filter(request, name: str = "organization") -> None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return
-    try:
-        org_id = int(raw)
-    except ValueError:
-        raise ValidationError({name: ["A whole number is required."]}) from None
+    org_id = id_param(request, name)
     if not access_for(request).can_see_org(org_id):
         raise PermissionDenied("You do not belong to this organization.")
+
+
+def id_param(request, name: str) -> int | None:
+    """An id in the query string (None if absent or empty); anything else is a 400 naming it.
+
+    ASCII digits within the database's 64-bit range only (`core.textcheck.parse_id`).
+    """
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    number = textcheck.parse_id(raw.strip())
+    if number is None:
+        raise ValidationError(
+            {name: [f"An id is required: digits 0-9, at most {textcheck.MAX_ID}."]}
+        )
+    return number
+
+
+def path_id(raw) -> int:
+    """An id from the URL path; anything that is not one names nothing there (404)."""
+    number = textcheck.parse_id(str(raw).strip())
+    if number is None:
+        raise Http404
+    return number

@@ -12,6 +12,8 @@ from django.conf import settings
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from linesman.core import textcheck
+
 EXACT_COUNT_LIMIT = 10_000
 #: Pages starting further in than this fetch their primary keys first (see _DeepPages).
 DEEP_OFFSET = 1_000
@@ -103,10 +105,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         raw = request.query_params.get(self.limit_query_param)
         if raw is None or raw == "":
             return self.default_limit
-        try:
-            limit = int(raw)
-        except ValueError:
-            raise ValidationError({"limit": ["A whole number is required."]}) from None
+        limit = textcheck.parse_id(raw.strip())  # ASCII digits: int() also reads "٣"
+        if limit is None:
+            raise ValidationError({"limit": ["A whole number is required."]})
         if limit < 1:
             raise ValidationError({"limit": ["Must be at least 1."]})
         return min(limit, self.max_limit)
@@ -115,10 +116,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         raw = request.query_params.get(self.offset_query_param)
         if raw is None or raw == "":
             return 0
-        try:
-            offset = int(raw)
-        except ValueError:
-            raise ValidationError({"offset": ["A whole number is required."]}) from None
-        if offset < 0:
+        if raw.strip().startswith("-"):
             raise ValidationError({"offset": ["Must not be negative."]})
+        offset = textcheck.parse_id(raw.strip())
+        if offset is None:
+            raise ValidationError({"offset": ["A whole number is required."]})
         return offset

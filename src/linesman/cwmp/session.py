@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from linesman.core import crypto, hotsql
+from linesman.core import crypto, hotsql, textcheck
 from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
@@ -71,9 +71,11 @@ class Request:
 
 
 def _soap(envelope: soap.Envelope, cookie: str | None = None) -> Reply:
-    return Reply(
-        200, soap.serialize(envelope), {"Content-Type": "text/xml; charset=utf-8"}, cookie=cookie
-    )
+    return _xml(soap.serialize(envelope), cookie)
+
+
+def _xml(body: bytes, cookie: str | None = None) -> Reply:
+    return Reply(200, body, {"Content-Type": "text/xml; charset=utf-8"}, cookie=cookie)
 
 
 def _end(session: CwmpSession | None) -> Reply:
@@ -376,8 +378,14 @@ def _next_rpc(session: CwmpSession) -> Reply:
             return _out(device, _end(session))
         try:
             message = rpc.build_request(device, task.method, task.args)
+            # Serialized before it is marked sent: a stored value XML cannot carry (one
+            # that reached the database before the API refused such values) fails this
+            # task and its operation, never the session.
+            body = soap.serialize(
+                soap.Envelope(message, cwmp_id=str(task.pk), cwmp_ns=session.cwmp_ns)
+            )
         except (ValueError, TypeError, KeyError) as exc:
-            task.state, task.fault_string = TaskState.FAILED, f"cannot build request: {exc}"
+            task.state, task.fault_string = TaskState.FAILED, f"not sent: {_unsendable(exc, task)}"
             task.save(update_fields=["state", "fault_string"])
             engine.on_task_fault(task, 0, task.fault_string)
             continue
@@ -388,8 +396,21 @@ def _next_rpc(session: CwmpSession) -> Reply:
         task.save(update_fields=["state", "session_key", "sent_at", "attempts"])
         engine.on_task_sent(task)
         _touch(session, stage="acs_requests", current_task=task, rpc_count=session.rpc_count + 1)
-        envelope = soap.Envelope(message, cwmp_id=str(task.pk), cwmp_ns=session.cwmp_ns)
-        return _out(device, _soap(envelope))
+        return _out(device, _xml(body))
+
+
+def _unsendable(exc: Exception, task: DeviceTask) -> str:
+    """Why a task cannot be sent: the parameter whose value XML cannot carry, if that is it."""
+    args = task.args if isinstance(task.args, dict) else {}
+    for item in args.get("parameters") or ():
+        if not isinstance(item, dict):
+            continue
+        for key in ("name", "value"):
+            text = item.get(key)
+            found = textcheck.problem(text) if isinstance(text, str) else None
+            if found:
+                return f"the {key} of {str(item.get('name'))!r} {found}"
+    return f"cannot build request: {exc}"
 
 
 def _unanswered(task: DeviceTask) -> None:

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from lxml import etree
 
+from linesman.core.textcheck import XML_INVALID
 from linesman.cwmp.faults import soap_faultcode
 
 __all__ = [
@@ -1063,7 +1064,8 @@ def parse(
 
 # Characters that need escaping, plus every character XML 1.0 cannot carry at all.
 _SPECIAL_RE = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: The API refuses the same characters where values come in (one rule: core.textcheck).
+_INVALID_RE = XML_INVALID
 
 
 def _esc(text: str) -> str:

@@ -9,6 +9,7 @@ from django import forms
 from django_filters.fields import IsoDateTimeField as _IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
+from linesman.core.filters import IdFilter
 from linesman.inventory.models import Device, DeviceStatus, DeviceType, FirmwareImage, Location
 
 STATUS_VALUES = {
@@ -58,7 +59,7 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class DeviceFilter(django_filters.FilterSet):
-    type = django_filters.NumberFilter(field_name="type_id", help_text="Device type id")
+    type = IdFilter(field_name="type_id", help_text="Device type id")
     status = StatusFilter(
         field_name="status", help_text="0/false/False for Down, 1/true/True for Up"
     )
@@ -67,10 +68,8 @@ class DeviceFilter(django_filters.FilterSet):
         lookup_expr="gte",
         help_text="Status changed at or after this time (ISO 8601)",
     )
-    organization = django_filters.NumberFilter(
-        field_name="organization_id", help_text="Organization id"
-    )
-    location = django_filters.NumberFilter(field_name="location_id", help_text="Location id")
+    organization = IdFilter(field_name="organization_id", help_text="Organization id")
+    location = IdFilter(field_name="location_id", help_text="Location id")
     serial_number = django_filters.CharFilter(field_name="serial_number")
 
     class Meta:
@@ -92,7 +91,7 @@ class DeviceFilter(django_filters.FilterSet):
 
 
 class OrganizationScopedFilter(django_filters.FilterSet):
-    organization = django_filters.NumberFilter(field_name="organization_id")
+    organization = IdFilter(field_name="organization_id")
 
 
 class DeviceTypeFilter(OrganizationScopedFilter):
@@ -102,12 +101,16 @@ class DeviceTypeFilter(OrganizationScopedFilter):
 
 
 class LocationFilter(OrganizationScopedFilter):
+    parent = IdFilter(field_name="parent_id", help_text="Parent location id")
+
     class Meta:
         model = Location
         fields = ["organization", "short_name", "parent"]
 
 
 class FirmwareImageFilter(OrganizationScopedFilter):
+    device_type = IdFilter(field_name="device_type_id", help_text="Device type id")
+
     class Meta:
         model = FirmwareImage
         fields = ["organization", "device_type", "version"]

@@ -22,6 +22,7 @@ their union.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from linesman.core import textcheck
 from linesman.inventory.models import Device, DeviceStatus, DeviceType, FirmwareImage, Location
 from linesman.operations.bulk_models import BulkOperationType, BulkPriority
 from linesman.tenancy.models import Organization, Role
@@ -104,6 +106,7 @@ TYPE_ALIASES = {
     "hexbinary": "xsd:hexBinary",
 }
 INTEGER_TYPES = {"xsd:int", "xsd:long", "xsd:unsignedInt", "xsd:unsignedLong"}
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 class SpecError(Exception):
@@ -190,11 +193,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _int_like(value: Any) -> int | None:
-    if _is_int(value):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    """An id given as a JSON number or as digits ("²" and 2**70 are not ids)."""
+    return textcheck.parse_id(value.strip() if isinstance(value, str) else value)
 
 
 def operation_type_of(body: dict[str, Any]) -> str:
@@ -323,11 +323,11 @@ def _variable(index: int, raw: Any, op_type: str, errors: _Errors) -> dict[str, 
             )
             return None
     if xsd in INTEGER_TYPES:
-        try:
-            number = int(value)
-        except ValueError:
+        # ASCII only: int() also reads "٣" and "1_000", which no device would.
+        if _INTEGER_TEXT.fullmatch(value.strip()) is None:
             errors.add(f"{where}.value", f"{value!r} is not a whole number.")
             return None
+        number = int(value)
         if xsd.startswith("xsd:unsigned") and number < 0:
             errors.add(f"{where}.value", f"{value!r} must not be negative.")
             return None
@@ -531,6 +531,12 @@ def _needed_role(op_type: str) -> str:
 def parse(body: Any, *, access, addressing: str = "serial") -> JobSpec:
     """Validate a request body and resolve its targets (see the module docstring)."""
     body = unwrap(body)
+    # Every string may reach a device (variables) or the database: what XML 1.0 cannot
+    # carry is refused here too, for the dashboard, the CLI and a body sent as `data` text.
+    bad_text = _Errors()
+    for where, message in textcheck.problems_in(body):
+        bad_text.add(where, f"The value {message}")
+    bad_text.raise_if_any(BadRequest)
     op_type = operation_type_of(body)
     errors = _Errors()
     for key in sorted(set(body) - TOP_LEVEL_KEYS):

@@ -7,6 +7,7 @@ from rest_framework import serializers, viewsets
 
 from linesman.audit.models import AuditEntry
 from linesman.core.api import check_organization_filter
+from linesman.core.filters import IdFilter
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
 
@@ -30,8 +31,8 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 class AuditFilter(django_filters.FilterSet):
-    device = django_filters.NumberFilter(field_name="device_id")
-    organization = django_filters.NumberFilter(field_name="organization_id")
+    device = IdFilter(field_name="device_id")
+    organization = IdFilter(field_name="organization_id")
     object_type = django_filters.CharFilter(field_name="object_type")
     action = django_filters.ChoiceFilter(
         field_name="action", choices=AuditEntry._meta.get_field("action").choices

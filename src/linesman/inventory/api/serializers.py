@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from linesman.core import redaction
+from linesman.core import redaction, textcheck
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location
 from linesman.inventory.services import MIN_UPDATE_FREQUENCY, managed_parameter_problems
@@ -227,6 +227,9 @@ class DeviceSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
+        # The API's parsers check bodies already; the CLI's import feeds this serializer
+        # directly, and a device's fields travel to it in SOAP (core.textcheck).
+        textcheck.refuse({k: v for k, v in attrs.items() if isinstance(v, str)})
         attrs = dict(attrs)
         if "effective_location_name" in attrs:
             attrs["location_name"] = attrs.pop("effective_location_name")

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from linesman.audit import services as audit
 from linesman.core.api import require_role
 from linesman.core.errors import Unprocessable
+from linesman.core.filters import IdFilter
 from linesman.core.redaction import MARKER, is_secret, redact
 from linesman.cwmp import types
 from linesman.inventory.models import Parameter, Setting
@@ -53,7 +54,7 @@ class SettingWriteSerializer(serializers.Serializer):
 
 
 class SettingFilter(django_filters.FilterSet):
-    parent_id = django_filters.NumberFilter(field_name="device_id")
+    parent_id = IdFilter(field_name="device_id")
     variable_name = django_filters.CharFilter(field_name="variable_name", lookup_expr="startswith")
     pending = django_filters.BooleanFilter(field_name="pending")
 

@@ -23,13 +23,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linesman.core.api import bool_param
+from linesman.core.api import bool_param, path_id
 from linesman.core.errors import Conflict
 from linesman.core.pagination import LimitOffsetPagination
+from linesman.core.renderers import JSONRenderer
 from linesman.operations import bulk, bulk_spec
 from linesman.operations.api.bulk_serializers import (
     ENDPOINTS,
@@ -101,13 +102,10 @@ class CSVRenderer(BaseRenderer):
 
 
 def _job_or_404(request, key) -> BulkJob:
-    number = str(key).strip()
-    if not number.isdigit():
-        raise Http404
     job = (
         bulk.visible_jobs(access_for(request))
         .prefetch_related("organizations")
-        .filter(pk=int(number))
+        .filter(pk=path_id(key))
         .first()
     )
     if job is None:
@@ -132,6 +130,13 @@ def _refresh_devices(jobs: list[BulkJob]) -> None:
 
 class _BulkView(APIView):
     addressing = "serial"
+
+    def handle_exception(self, exc):
+        # Errors are JSON bodies even where CSV was negotiated (report.csv, ?format=csv).
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class HeadlessOperationView(_BulkView):
