@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from urllib.parse import urlparse
 
 import dj_database_url
 
@@ -30,6 +31,37 @@ LINESMAN_LAST_SEEN_BATCH = (
 )
 LINESMAN_AUTO_REGISTER_ORG = CONFIG.auto_register_org
 LINESMAN_AUTO_REGISTER_TYPE = CONFIG.auto_register_type
+
+# Brute-force limits (`core.throttle`): failures counted per key in fixed windows.
+LINESMAN_THROTTLE_WINDOW = CONFIG.throttle_window
+LINESMAN_ACS_AUTH_FAILURES_PER_IDENTITY = CONFIG.acs_auth_failures_per_identity
+LINESMAN_ACS_AUTH_FAILURES_PER_ADDRESS = CONFIG.acs_auth_failures_per_address
+LINESMAN_API_BAD_TOKENS = CONFIG.api_bad_tokens
+LINESMAN_LOGIN_FAILURES = CONFIG.login_failures
+LINESMAN_LOGIN_FAILURES_PER_ADDRESS = CONFIG.login_failures_per_address
+LINESMAN_LOGIN_WINDOW = CONFIG.login_window
+
+# The throttle's counters, shared by every process: Redis (every node) when configured,
+# else files under LINESMAN_HOME (every process of this node). Files rather than the
+# database cache: on SQLite a brute-force attack would then queue its counting behind the
+# ACS's writes for the one write lock, and files need no table to be created first.
+if CONFIG.redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CONFIG.redis_url,
+            "KEY_PREFIX": CONFIG.queue_name,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CONFIG.home / "cache"),
+            # Culling lists the directory on every write; entries expire with their window.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,7 +93,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "linesman.dashboard.security.LoginLockoutMiddleware",
+    "linesman.dashboard.security.ContentSecurityPolicyMiddleware",
 ]
+
+# HTTPS deployments: cookies only over TLS, and (behind a TLS-terminating proxy that sets
+# the header on every request) requests are known to be secure by that header.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CONFIG.secure_cookies
+SESSION_COOKIE_HTTPONLY = True
+if CONFIG.trusted_proxy_header:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + CONFIG.trusted_proxy_header.upper().replace("-", "_"),
+        "https",
+    )
+_public = urlparse(CONFIG.public_url)
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 ROOT_URLCONF = "linesman.urls"
 WSGI_APPLICATION = "linesman.wsgi.application"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from linesman.cwmp import session, soap
+from linesman.core import throttle
+from linesman.cwmp import digest, session, soap
 
 #: Bodies larger than this are refused before they are read into memory or parsed.
 MAX_BODY = 4 * 1024 * 1024
@@ -59,7 +60,34 @@ def exchange(
     request = session.Request(
         body=body, cookie=cookie, authorization=authorization, address=address
     )
-    return _render(session.handle(request))
+    return _render(_throttled(request))
+
+
+def _throttled(request: session.Request) -> session.Reply:
+    """`session.handle`, refusing credentials beyond the brute-force limits unchecked.
+
+    Only requests with an Authorization header can guess, so only they are looked at, and
+    only their failures (`Reply.auth_failed`) are counted: per username (a low limit) and
+    per source address (a high one: a CGNAT address carries a fleet). A device that
+    authenticates costs no I/O here (see `core.throttle.known_blocked`). Refusals are 503
+    with Retry-After, the answer TR-069 gives CPEs for "try again later".
+    """
+    if not request.authorization:
+        return session.handle(request)
+    parsed = digest.parse_authorization(request.authorization)
+    identity = parsed[1].get("username", "") if parsed else ""
+    limits = throttle.acs_limits(identity, request.address)
+    wait = throttle.known_blocked(limits)
+    if wait is None:
+        reply = session.handle(request)
+        if not reply.auth_failed:
+            return reply
+        wait = throttle.fail(limits)
+        if wait is None:
+            return reply
+    return session.Reply(
+        503, b"too many failed authentications; try again later", {"Retry-After": str(wait)}
+    )
 
 
 def _render(reply: session.Reply) -> HttpReply:

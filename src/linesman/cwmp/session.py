@@ -47,6 +47,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     cookie: str | None = None
     end_cookie: bool = False
+    #: The request presented credentials (an Authorization header) that were wrong, for a
+    #: known or an unknown serial: what brute-force throttling counts.
+    auth_failed: bool = False
 
 
 @dataclass
@@ -182,9 +185,19 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     device = inform.find_device(message) or _auto_register(message)
     if device is None:
         log.info("refused Inform from unknown serial %r", message.device_id.serial_number)
-        return Reply(401, b"unknown device", {"WWW-Authenticate": digest.challenge()})
+        return Reply(
+            401,
+            b"unknown device",
+            {"WWW-Authenticate": digest.challenge()},
+            auth_failed=bool(request.authorization),
+        )
     if not _authenticate(device, request):
-        return Reply(401, b"", {"WWW-Authenticate": digest.challenge()})
+        return Reply(
+            401,
+            b"",
+            {"WWW-Authenticate": digest.challenge()},
+            auth_failed=bool(request.authorization),
+        )
 
     events = [(e.code, e.command_key) for e in message.events]
     codes = {code for code, _ in events}
