@@ -43,6 +43,18 @@ def test_the_failure_that_reaches_the_limit_blocks_until_the_window_ends(clock):
     assert limit.fail("alice") is None
 
 
+def test_knowing_of_no_block_is_a_dict_check_and_ends_with_the_last_window(clock):
+    assert not throttle.any_known_blocked()
+    throttle.Limit("short", 1, 60).fail("a")  # blocked for 20 s
+    throttle.Limit("long", 1, 600).fail("b")  # blocked for 200 s
+    assert throttle.any_known_blocked()
+    clock.now += 20
+    assert throttle.any_known_blocked(), "b is still blocked"
+    clock.now += 180
+    assert not throttle.any_known_blocked()
+    assert throttle.Limit("long", 1, 600).known_blocked("b") is None
+
+
 def test_another_process_sees_the_block_through_the_shared_store(clock):
     limit = throttle.Limit("t", 2, 60)
     for _ in range(2):

@@ -41,6 +41,8 @@ clock = time.time
 _known: dict[tuple[str, str], float] = {}
 #: Bounds `_known` against an attacker who cycles through usernames.
 _KNOWN_MAX = 50_000
+#: When the last block in `_known` ends: after it, nothing is blocked (`any_known_blocked`).
+_known_until = 0.0
 _lock = threading.Lock()
 
 
@@ -86,6 +88,17 @@ class Limit:
         return self._wait(slot, now)
 
 
+def any_known_blocked() -> bool:
+    """Whether this process knows of any block at all: when not (the usual case), callers
+    skip working out their keys."""
+    if not _known:
+        return False
+    if clock() >= _known_until:
+        _known.clear()
+        return False
+    return True
+
+
 def known_blocked(checks: Iterable[tuple[Limit, str]]) -> int | None:
     """Seconds to wait if this process knows any (limit, key) is blocked (no I/O)."""
     waits = [w for limit, key in checks if key and (w := limit.known_blocked(key)) is not None]
@@ -126,6 +139,8 @@ def forget() -> None:
 
 
 def _remember(scope: str, key: str, until: float) -> None:
+    global _known_until
+    _known_until = max(_known_until, until)
     if len(_known) >= _KNOWN_MAX:
         now = clock()
         for stale in [k for k, end in _known.items() if end <= now]:

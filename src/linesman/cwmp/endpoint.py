@@ -69,22 +69,32 @@ def _throttled(request: session.Request) -> session.Reply:
     Only requests with an Authorization header can guess, so only they are looked at, and
     only their failures (`Reply.auth_failed`) are counted: per username (a low limit) and
     per source address (a high one: a CGNAT address carries a fleet). A device that
-    authenticates costs no I/O here (see `core.throttle.known_blocked`). Refusals are 503
+    authenticates costs no I/O here (see `core.throttle.known_blocked`), and while this
+    process knows of no block at all, not even the parsing of its header. Refusals are 503
     with Retry-After, the answer TR-069 gives CPEs for "try again later".
     """
     if not request.authorization:
         return session.handle(request)
+    limits = None
+    if throttle.any_known_blocked():
+        limits = _limits(request)
+        wait = throttle.known_blocked(limits)
+        if wait is not None:
+            return _refused(wait)
+    reply = session.handle(request)
+    if not reply.auth_failed:
+        return reply
+    wait = throttle.fail(limits or _limits(request))
+    return reply if wait is None else _refused(wait)
+
+
+def _limits(request: session.Request) -> list[tuple[throttle.Limit, str]]:
     parsed = digest.parse_authorization(request.authorization)
     identity = parsed[1].get("username", "") if parsed else ""
-    limits = throttle.acs_limits(identity, request.address)
-    wait = throttle.known_blocked(limits)
-    if wait is None:
-        reply = session.handle(request)
-        if not reply.auth_failed:
-            return reply
-        wait = throttle.fail(limits)
-        if wait is None:
-            return reply
+    return throttle.acs_limits(identity, request.address)
+
+
+def _refused(wait: int) -> session.Reply:
     return session.Reply(
         503, b"too many failed authentications; try again later", {"Retry-After": str(wait)}
     )
