@@ -24,6 +24,8 @@ class HttpReply:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     cookie: str | None = None  # the session cookie's value, if one is to be set
+    #: The request presented wrong credentials (see `session.Reply.auth_failed`).
+    auth_failed: bool = False
 
     def header_list(self) -> list[tuple[str, str]]:
         """The headers, with the cookie as a Set-Cookie header."""
@@ -36,7 +38,49 @@ def _plain(status: int, text: str, *extra: tuple[str, str]) -> HttpReply:
     return HttpReply(status, text.encode()[:500], [("Content-Type", "text/plain"), *extra])
 
 
-def exchange(
+def exchange(*, authorization: str, address: str, **rest) -> HttpReply:
+    """Serve one request, refusing credentials beyond the brute-force limits unchecked.
+
+    Only requests with an Authorization header can guess, so only they are looked at, and
+    only their failures (`HttpReply.auth_failed`, wherever the exchange refused them) are
+    counted: per username (a low limit) and per source address (a high one: a CGNAT
+    address carries a fleet). A device that authenticates costs no I/O here (see
+    `core.throttle.known_blocked`), and while this process knows of no block at all, not
+    even the parsing of its header. Refusals are 503 with Retry-After, the answer TR-069
+    gives CPEs for "try again later", sent before the body is read (so the connection is
+    closed).
+    """
+    if not authorization:
+        return _exchange(authorization=authorization, address=address, **rest)
+    limits = None
+    if throttle.any_known_blocked():
+        limits = _limits(authorization, address)
+        wait = throttle.known_blocked(limits)
+        if wait is not None:
+            return _refused(wait)
+    reply = _exchange(authorization=authorization, address=address, **rest)
+    if not reply.auth_failed:
+        return reply
+    wait = throttle.fail(limits or _limits(authorization, address))
+    return reply if wait is None else _refused(wait)
+
+
+def _limits(authorization: str, address: str) -> list[tuple[throttle.Limit, str]]:
+    parsed = digest.parse_authorization(authorization)
+    identity = parsed[1].get("username", "") if parsed else ""
+    return throttle.acs_limits(identity, address)
+
+
+def _refused(wait: int) -> HttpReply:
+    return _plain(
+        503,
+        "too many failed authentications; try again later",
+        ("Retry-After", str(wait)),
+        ("Connection", "close"),
+    )
+
+
+def _exchange(
     *,
     method: str,
     read: Callable[[int], bytes],
@@ -60,44 +104,7 @@ def exchange(
     request = session.Request(
         body=body, cookie=cookie, authorization=authorization, address=address
     )
-    return _render(_throttled(request))
-
-
-def _throttled(request: session.Request) -> session.Reply:
-    """`session.handle`, refusing credentials beyond the brute-force limits unchecked.
-
-    Only requests with an Authorization header can guess, so only they are looked at, and
-    only their failures (`Reply.auth_failed`) are counted: per username (a low limit) and
-    per source address (a high one: a CGNAT address carries a fleet). A device that
-    authenticates costs no I/O here (see `core.throttle.known_blocked`), and while this
-    process knows of no block at all, not even the parsing of its header. Refusals are 503
-    with Retry-After, the answer TR-069 gives CPEs for "try again later".
-    """
-    if not request.authorization:
-        return session.handle(request)
-    limits = None
-    if throttle.any_known_blocked():
-        limits = _limits(request)
-        wait = throttle.known_blocked(limits)
-        if wait is not None:
-            return _refused(wait)
-    reply = session.handle(request)
-    if not reply.auth_failed:
-        return reply
-    wait = throttle.fail(limits or _limits(request))
-    return reply if wait is None else _refused(wait)
-
-
-def _limits(request: session.Request) -> list[tuple[throttle.Limit, str]]:
-    parsed = digest.parse_authorization(request.authorization)
-    identity = parsed[1].get("username", "") if parsed else ""
-    return throttle.acs_limits(identity, request.address)
-
-
-def _refused(wait: int) -> session.Reply:
-    return session.Reply(
-        503, b"too many failed authentications; try again later", {"Retry-After": str(wait)}
-    )
+    return _render(session.handle(request))
 
 
 def _render(reply: session.Reply) -> HttpReply:
@@ -105,4 +112,5 @@ def _render(reply: session.Reply) -> HttpReply:
     if reply.body and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", "text/plain"))
     headers.append(("Content-Length", str(len(reply.body))))
-    return HttpReply(reply.status, reply.body, headers, cookie=reply.cookie or None)
+    failed = reply.auth_failed
+    return HttpReply(reply.status, reply.body, headers, reply.cookie or None, auth_failed=failed)
