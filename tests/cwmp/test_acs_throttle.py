@@ -158,3 +158,17 @@ def test_blocks_are_shared_between_processes(clock, org_a, device_type):
     throttle._known.clear()  # this process saw none of them
     assert digest_inform("CPE1", "cpe1", "wrong").status_code == 503
     assert digest_inform("CPE1", "cpe1", "right").status_code == 503
+
+
+def test_wrong_credentials_on_a_large_body_count_too(clock, org_a, device_type):
+    """However early the exchange refuses a wrong header (a large body may be refused
+    before it is read), the failure is counted."""
+    device_type.allow_basic_auth = True
+    device_type.save()
+    registered(org_a, device_type, "CPE1", "cpe1", "right")
+    padding = {f"Device.X_Pad.{i}": "x" * 1000 for i in range(100)}  # about 100 KiB
+    message = inform_message("CPE1", params=padding)
+    cpe = ScriptedCpe("cpe1", "wrong", basic=True)
+    assert len(soap.serialize(soap.Envelope(message, cwmp_id="1"))) > 100_000
+    assert [cpe.post(message).status_code for _ in range(3)] == [401, 401, 503]
+    assert basic_inform("CPE1", "cpe1", "right").status_code == 503

@@ -134,13 +134,15 @@ def fail(checks: Iterable[tuple[Limit, str]]) -> int | None:
 
 def forget() -> None:
     """Drop what this process knows and the shared counters (tests, and operators' resets)."""
+    global _known_until
+    _known_until = 0.0
     _known.clear()
     cache.clear()
 
 
 def _remember(scope: str, key: str, until: float) -> None:
     global _known_until
-    _known_until = max(_known_until, until)
+    _known_until = max(_known_until, until) if _known else until
     if len(_known) >= _KNOWN_MAX:
         now = clock()
         for stale in [k for k, end in _known.items() if end <= now]:
