@@ -101,7 +101,6 @@ MIDDLEWARE = [
 # HTTPS deployments: cookies only over TLS, and (behind a TLS-terminating proxy that sets
 # the header on every request) requests are known to be secure by that header.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CONFIG.secure_cookies
-SESSION_COOKIE_HTTPONLY = True
 if CONFIG.trusted_proxy_header:
     SECURE_PROXY_SSL_HEADER = (
         "HTTP_" + CONFIG.trusted_proxy_header.upper().replace("-", "_"),
@@ -109,8 +108,7 @@ if CONFIG.trusted_proxy_header:
     )
 _public = urlparse(CONFIG.public_url)
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+
 
 ROOT_URLCONF = "linesman.urls"
 WSGI_APPLICATION = "linesman.wsgi.application"
