@@ -22,6 +22,15 @@ class Actor:
             self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    """Brute-force counters start empty in every test: they live in a cache that outlasts
+    tests, and whole modules' worth of failures from 127.0.0.1 would add up."""
+    from linesman.core import throttle
+
+    throttle.forget()
+
+
 @pytest.fixture
 def org_a(db):
     return tenancy.create_organization("Org A")

@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from linesman.core.textcheck import parse_id
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linesman.settings")
 
 
@@ -126,7 +128,7 @@ def org_create(name: str, description: str, as_json: bool) -> None:
 def _find_org(ref: str):
     from linesman.tenancy.models import Organization
 
-    query = Organization.objects.filter(pk=int(ref)) if ref.isdigit() else None
+    query = Organization.objects.filter(pk=int(ref)) if parse_id(ref) is not None else None
     found = (query.first() if query is not None else None) or Organization.objects.filter(
         name=ref
     ).first()

@@ -24,6 +24,8 @@ from urllib.parse import quote
 
 import click
 
+from linesman.core.textcheck import parse_id
+
 #: Seconds between two looks at a running operation.
 POLL_INTERVAL = 0.5
 #: Exit code when `--timeout` runs out before the operation ends.
@@ -109,7 +111,9 @@ class Local:
     def organization_id(self, ref: str) -> int:
         from linesman.tenancy.models import Organization
 
-        found = Organization.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+        found = (
+            Organization.objects.filter(pk=int(ref)).first() if parse_id(ref) is not None else None
+        )
         found = found or Organization.objects.filter(name=ref).first()
         if found is None:
             raise click.ClickException(f"no organization {ref!r}")
@@ -118,7 +122,9 @@ class Local:
     def type_id(self, ref: str) -> int:
         from linesman.inventory.models import DeviceType
 
-        found = DeviceType.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+        found = (
+            DeviceType.objects.filter(pk=int(ref)).first() if parse_id(ref) is not None else None
+        )
         found = found or DeviceType.objects.filter(short_name=ref).first()
         if found is None:
             raise click.ClickException(f"no device type {ref!r}")
@@ -128,7 +134,7 @@ class Local:
         from linesman.inventory.models import Device
 
         queryset = Device.objects.select_related("type", "location")
-        found = queryset.filter(pk=int(ref)).first() if ref.isdigit() else None
+        found = queryset.filter(pk=int(ref)).first() if parse_id(ref) is not None else None
         found = found or queryset.filter(serial_number=ref).first()
         if found is None:
             named = list(queryset.filter(name=ref)[:2])
@@ -207,7 +213,7 @@ class Local:
         from linesman.inventory.models import FirmwareImage
 
         images = FirmwareImage.objects.filter(device_type_id=device.type_id)
-        found = images.filter(pk=int(ref)).first() if ref and ref.isdigit() else None
+        found = images.filter(pk=int(ref)).first() if ref and (parse_id(ref) is not None) else None
         found = found or images.filter(version=ref).first()
         if found is None:
             raise click.ClickException(
@@ -236,7 +242,7 @@ class Remote:
         self.api = RemoteClient(url, token)
 
     def organization_id(self, ref: str) -> int:
-        if ref.isdigit():
+        if parse_id(ref) is not None:
             return int(ref)
         organizations = self.api.get("/organization/", limit=1000)["results"]
         for organization in organizations:
@@ -245,7 +251,7 @@ class Remote:
         raise click.ClickException(f"no organization {ref!r}")
 
     def type_id(self, ref: str) -> int:
-        if ref.isdigit():
+        if parse_id(ref) is not None:
             return int(ref)
         found = self.api.get("/inventory_type/", short_name=ref)["results"]
         if not found:
@@ -255,7 +261,7 @@ class Remote:
     def _device(self, ref: str) -> dict:
         from linesman.cli_remote import RemoteError
 
-        if ref.isdigit():
+        if parse_id(ref) is not None:
             try:
                 return self.api.get(f"/inventory_device/{ref}/")
             except RemoteError as exc:
@@ -484,7 +490,7 @@ def _row_data(backend, row: dict[str, str]) -> dict[str, Any]:
             data[key] = row[key]
     frequency = (row.get("update_frequency") or "").strip()
     if frequency:
-        if not frequency.isdigit():
+        if parse_id(frequency) is None:
             raise click.ClickException(f"update_frequency {frequency!r} is not a whole number")
         data["update_frequency"] = int(frequency)
     return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,59 @@ VARIABLES: list[tuple[str, str, str]] = [
         "false",
         "allow connection requests to loopback addresses (the simulator on 127.0.0.1)",
     ),
+    (
+        "LINESMAN_THROTTLE_WINDOW",
+        "60",
+        "seconds of the ACS's and the API's failure-counting windows; a key beyond its limit "
+        "is refused until its window ends",
+    ),
+    (
+        "LINESMAN_ACS_AUTH_FAILURES_PER_IDENTITY",
+        "10",
+        "failed device authentications per username a window before the ACS answers that "
+        "username 503 (Retry-After) without checking its credentials",
+    ),
+    (
+        "LINESMAN_ACS_AUTH_FAILURES_PER_ADDRESS",
+        "300",
+        "failed device authentications per source address a window before the ACS answers "
+        "that address 503; high, because a CGNAT address carries many devices",
+    ),
+    (
+        "LINESMAN_API_BAD_TOKENS",
+        "60",
+        "unknown or expired API tokens per source address a window before the API answers "
+        "429; valid tokens are never refused",
+    ),
+    (
+        "LINESMAN_LOGIN_FAILURES",
+        "5",
+        "failed dashboard/admin logins per username within `LINESMAN_LOGIN_WINDOW` before "
+        "that username is locked out (429) until the window ends",
+    ),
+    (
+        "LINESMAN_LOGIN_FAILURES_PER_ADDRESS",
+        "50",
+        "failed dashboard/admin logins per source address within `LINESMAN_LOGIN_WINDOW` "
+        "before that address is locked out",
+    ),
+    (
+        "LINESMAN_LOGIN_WINDOW",
+        "900",
+        "seconds of the login lockout window",
+    ),
+    (
+        "LINESMAN_SECURE_COOKIES",
+        "auto",
+        "`Secure` session and CSRF cookies: `auto` when `LINESMAN_PUBLIC_URL` is https://, "
+        "else `true` or `false`",
+    ),
+    (
+        "LINESMAN_TRUSTED_PROXY_HEADER",
+        "(unset)",
+        "header a TLS-terminating proxy sets to `https` (e.g. `X-Forwarded-Proto`); set it "
+        "only when that proxy overwrites the header on every request",
+    ),
 ]
 
 
@@ -240,6 +294,15 @@ class Config:
     auto_register_type: str | None
     connreq_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     connreq_allow_loopback: bool
+    throttle_window: int = 60
+    acs_auth_failures_per_identity: int = 10
+    acs_auth_failures_per_address: int = 300
+    api_bad_tokens: int = 60
+    login_failures: int = 5
+    login_failures_per_address: int = 50
+    login_window: int = 900
+    secure_cookies: bool = False
+    trusted_proxy_header: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -312,6 +375,14 @@ def load() -> Config:
     if page_size > max_page_size:
         raise ConfigError("LINESMAN_PAGE_SIZE must not exceed LINESMAN_MAX_PAGE_SIZE")
 
+    secure = _choice("LINESMAN_SECURE_COOKIES", "auto", ("auto", "true", "false"))
+    proxy_header = _env("LINESMAN_TRUSTED_PROXY_HEADER")
+    if proxy_header is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", proxy_header):
+        raise ConfigError(
+            f"LINESMAN_TRUSTED_PROXY_HEADER={proxy_header!r} must be a header name, "
+            "e.g. X-Forwarded-Proto"
+        )
+
     return Config(
         home=home,
         database_url=database_url,
@@ -343,6 +414,21 @@ def load() -> Config:
         auto_register_type=_env("LINESMAN_AUTO_REGISTER_TYPE"),
         connreq_allowed_networks=_networks("LINESMAN_CONNREQ_ALLOWED_NETWORKS", "0.0.0.0/0,::/0"),
         connreq_allow_loopback=_bool("LINESMAN_CONNREQ_ALLOW_LOOPBACK", False),
+        throttle_window=_int("LINESMAN_THROTTLE_WINDOW", 60, 1, 86400),
+        acs_auth_failures_per_identity=_int(
+            "LINESMAN_ACS_AUTH_FAILURES_PER_IDENTITY", 10, 1, 1_000_000
+        ),
+        acs_auth_failures_per_address=_int(
+            "LINESMAN_ACS_AUTH_FAILURES_PER_ADDRESS", 300, 1, 1_000_000
+        ),
+        api_bad_tokens=_int("LINESMAN_API_BAD_TOKENS", 60, 1, 1_000_000),
+        login_failures=_int("LINESMAN_LOGIN_FAILURES", 5, 1, 10_000),
+        login_failures_per_address=_int("LINESMAN_LOGIN_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),
+        login_window=_int("LINESMAN_LOGIN_WINDOW", 900, 1, 86400),
+        secure_cookies=(
+            secure == "true" or (secure == "auto" and public_url.startswith("https://"))
+        ),
+        trusted_proxy_header=proxy_header,
     )
 
 

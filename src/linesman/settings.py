@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from urllib.parse import urlparse
 
 import dj_database_url
 
@@ -37,6 +38,38 @@ LINESMAN_CONNREQ_ALLOW_LOOPBACK = CONFIG.connreq_allow_loopback or (
     TESTING and "LINESMAN_CONNREQ_ALLOW_LOOPBACK" not in os.environ
 )
 
+# Brute-force limits (`core.throttle`): failures counted per key in fixed windows.
+LINESMAN_THROTTLE_WINDOW = CONFIG.throttle_window
+LINESMAN_ACS_AUTH_FAILURES_PER_IDENTITY = CONFIG.acs_auth_failures_per_identity
+LINESMAN_ACS_AUTH_FAILURES_PER_ADDRESS = CONFIG.acs_auth_failures_per_address
+LINESMAN_API_BAD_TOKENS = CONFIG.api_bad_tokens
+LINESMAN_LOGIN_FAILURES = CONFIG.login_failures
+LINESMAN_LOGIN_FAILURES_PER_ADDRESS = CONFIG.login_failures_per_address
+LINESMAN_LOGIN_WINDOW = CONFIG.login_window
+
+# The throttle's counters, shared by every process: Redis (every node) when configured,
+# else files under LINESMAN_HOME (every process of this node). Files rather than the
+# database cache: cheaper (measured on SQLite: a counted failure 2.0 ms against 3.2 ms, a
+# shared check 0.15 ms against 0.6 ms), no competition with the ACS's writes for SQLite's
+# one write lock, and no table for `migrate`/`serve` to create first.
+if CONFIG.redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CONFIG.redis_url,
+            "KEY_PREFIX": CONFIG.queue_name,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CONFIG.home / "cache"),
+            # Culling lists the directory on every write; entries expire with their window.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -67,9 +100,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "linesman.dashboard.security.LoginLockoutMiddleware",
+    "linesman.dashboard.security.ContentSecurityPolicyMiddleware",
     # Innermost, so that a write's transaction spans the view and its rendering.
     "linesman.core.middleware.ApiRequestMiddleware",
 ]
+
+# HTTPS deployments: cookies only over TLS, and (behind a TLS-terminating proxy that sets
+# the header on every request) requests are known to be secure by that header.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CONFIG.secure_cookies
+if CONFIG.trusted_proxy_header:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + CONFIG.trusted_proxy_header.upper().replace("-", "_"),
+        "https",
+    )
+_public = urlparse(CONFIG.public_url)
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
+
 
 ROOT_URLCONF = "linesman.urls"
 WSGI_APPLICATION = "linesman.wsgi.application"

@@ -4,13 +4,18 @@ Counting a million rows costs PostgreSQL far more than fetching a page of them, 
 `count` is exact up to EXACT_COUNT_LIMIT and, above it, the query planner's estimate (never
 less than the limit); such answers carry the header `X-Count-Estimated: true`, and `next`
 is then decided by whether the page came back full.
+
+`next` and `previous` are built on LINESMAN_PUBLIC_URL, never on the Host header a client
+sent: a spoofed Host must not end up in links other clients follow.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.encoding import escape_uri_path
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from linesman.core import textcheck
 
@@ -76,17 +81,30 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         self.count_estimated = True
         return max(estimate, bounded)
 
+    def _here(self) -> str:
+        """This page's URL under LINESMAN_PUBLIC_URL, with the client's query string."""
+        query = self.request.META.get("QUERY_STRING", "")
+        path = escape_uri_path(self.request.path_info)
+        return f"{settings.LINESMAN_PUBLIC_URL}{path}" + (f"?{query}" if query else "")
+
     def get_next_link(self):
         if self.count_estimated and len(getattr(self, "page_rows", ())) == self.limit:
             return self._next_url()
-        return super().get_next_link()
+        if self.offset + self.limit >= self.count:
+            return None
+        return self._next_url()
 
     def _next_url(self):
-        from rest_framework.utils.urls import replace_query_param
-
-        url = self.request.build_absolute_uri()
-        url = replace_query_param(url, self.limit_query_param, self.limit)
+        url = replace_query_param(self._here(), self.limit_query_param, self.limit)
         return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_previous_link(self):
+        if self.offset <= 0:
+            return None
+        url = replace_query_param(self._here(), self.limit_query_param, self.limit)
+        if self.offset - self.limit <= 0:
+            return remove_query_param(url, self.offset_query_param)
+        return replace_query_param(url, self.offset_query_param, self.offset - self.limit)
 
     def paginate_queryset(self, queryset, request, view=None):
         if not isinstance(queryset, list):

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from linesman.cwmp import session, soap
+from linesman.core import throttle
+from linesman.cwmp import digest, session, soap
 
 #: Bodies larger than this are refused before they are read into memory or parsed.
 MAX_BODY = 4 * 1024 * 1024
@@ -64,7 +65,7 @@ def read_up_to(read: Callable[[int], bytes], limit: int) -> bytes:
 def drain(read: Callable[[int], bytes], content_length: str, chunked: bool) -> bool:
     """Read and drop a body nobody needs, up to UNAUTHENTICATED_BODY; whether it was all
     read (if not, the answer must close the connection)."""
-    if content_length.isdigit():
+    if content_length.isascii() and content_length.isdigit():
         if int(content_length) > session.UNAUTHENTICATED_BODY:
             return False
         read_up_to(read, int(content_length))
@@ -74,7 +75,49 @@ def drain(read: Callable[[int], bytes], content_length: str, chunked: bool) -> b
     return len(read_up_to(read, session.UNAUTHENTICATED_BODY + 1)) <= session.UNAUTHENTICATED_BODY
 
 
-def exchange(
+def exchange(*, authorization: str, address: str, **rest) -> HttpReply:
+    """Serve one request, refusing credentials beyond the brute-force limits unchecked.
+
+    Only requests with an Authorization header can guess, so only they are looked at, and
+    only their failures (`HttpReply.auth_failed`, wherever the exchange refused them) are
+    counted: per username (a low limit) and per source address (a high one: a CGNAT
+    address carries a fleet). A device that authenticates costs no I/O here (see
+    `core.throttle.known_blocked`), and while this process knows of no block at all, not
+    even the parsing of its header. Refusals are 503 with Retry-After, the answer TR-069
+    gives CPEs for "try again later", sent before the body is read (so the connection is
+    closed).
+    """
+    if not authorization:
+        return _exchange(authorization=authorization, address=address, **rest)
+    limits = None
+    if throttle.any_known_blocked():
+        limits = _limits(authorization, address)
+        wait = throttle.known_blocked(limits)
+        if wait is not None:
+            return _refused(wait)
+    reply = _exchange(authorization=authorization, address=address, **rest)
+    if not reply.auth_failed:
+        return reply
+    wait = throttle.fail(limits or _limits(authorization, address))
+    return reply if wait is None else _refused(wait)
+
+
+def _limits(authorization: str, address: str) -> list[tuple[throttle.Limit, str]]:
+    parsed = digest.parse_authorization(authorization)
+    identity = parsed[1].get("username", "") if parsed else ""
+    return throttle.acs_limits(identity, address)
+
+
+def _refused(wait: int) -> HttpReply:
+    return _plain(
+        503,
+        "too many failed authentications; try again later",
+        ("Retry-After", str(wait)),
+        ("Connection", "close"),
+    )
+
+
+def _exchange(
     *,
     method: str,
     read: Callable[[int], bytes],
@@ -92,7 +135,9 @@ def exchange(
     if method != "POST":
         extra = () if drain(read, content_length, chunked) else (CLOSE,)
         return _plain(405, "CWMP endpoint: POST SOAP envelopes here\n", ("Allow", "POST"), *extra)
-    declared = int(content_length) if content_length.isdigit() else None
+    declared = (
+        int(content_length) if (content_length.isascii() and content_length.isdigit()) else None
+    )
     if declared is not None and declared > MAX_BODY:
         return _plain(413, "request body too large", CLOSE)
     request = session.Request(

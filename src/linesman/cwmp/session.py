@@ -207,10 +207,14 @@ def _auto_register(message: soap.Inform) -> Device | None:
     from linesman.tenancy.models import Organization
 
     org = Organization.objects.filter(
-        **({"pk": int(org_ref)} if org_ref.isdigit() else {"name": org_ref})
+        **({"pk": int(org_ref)} if (org_ref.isascii() and org_ref.isdigit()) else {"name": org_ref})
     ).first()
     dtype = DeviceType.objects.filter(
-        **({"pk": int(type_ref)} if type_ref.isdigit() else {"short_name": type_ref})
+        **(
+            {"pk": int(type_ref)}
+            if (type_ref.isascii() and type_ref.isdigit())
+            else {"short_name": type_ref}
+        )
     ).first()
     serial = message.device_id.serial_number
     if org is None or dtype is None or not serial:

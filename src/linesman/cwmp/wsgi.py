@@ -79,7 +79,7 @@ def _draining(environ: dict, start_response: Callable) -> Callable:
 
     def start(status: str, headers: list, exc_info=None):
         length = environ.get("CONTENT_LENGTH") or ""
-        if (length.isdigit() and int(length) > 0) or _chunked(environ):
+        if ((length.isascii() and length.isdigit()) and int(length) > 0) or _chunked(environ):
             stream = environ["wsgi.input"]
             if not endpoint.drain(stream.read, length, _chunked(environ)):
                 headers = [*headers, endpoint.CLOSE]

@@ -35,7 +35,7 @@ def nest(values: dict[str, list[Any]]) -> dict[str, Any]:
 
 def _key(name: str) -> tuple[int, Any]:
     # Instance numbers sort numerically (1, 2, 10), names alphabetically.
-    return (0, int(name)) if name.isdigit() else (1, name.lower())
+    return (0, int(name)) if (name.isascii() and name.isdigit()) else (1, name.lower())
 
 
 def _render(node: dict[str, Any], prefix: str, depth: int, out: list[str]) -> None:

@@ -18,6 +18,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from linesman.audit.models import AuditEntry
+from linesman.core.textcheck import parse_id
 from linesman.cwmp.models import DeviceParameters
 from linesman.dashboard import access as visible
 from linesman.dashboard import mapping, overview, tree
@@ -234,7 +235,7 @@ def device_map(request: HttpRequest) -> HttpResponse:
         queryset = queryset.filter(status=status)
     org = request.GET.get("organization")
     if org:
-        if not org.isdigit() or not access.can_see_org(int(org)):
+        if parse_id(org) is None or not access.can_see_org(int(org)):
             raise PermissionDenied("You do not belong to this organization.")
         queryset = queryset.filter(organization_id=int(org))
     return render(

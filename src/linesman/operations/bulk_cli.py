@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from linesman.core.textcheck import parse_id
+
 
 def _setup() -> None:
     from linesman.cli import _check_database
@@ -56,7 +58,7 @@ def _variable(text: str) -> dict[str, Any]:
 
 
 def _number_or_text(value: str) -> int | str:
-    return int(value) if value.isdigit() else value
+    return int(value) if parse_id(value) is not None else value
 
 
 @click.group()

@@ -139,7 +139,7 @@ async def _run(
 
 def _id(value: str | None) -> int | str | None:
     """API ids are integers; send them as JSON numbers when they look like one."""
-    return int(value) if value is not None and value.isdigit() else value
+    return int(value) if value is not None and (value.isascii() and value.isdigit()) else value
 
 
 @click.command("simulate")

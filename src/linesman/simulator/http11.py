@@ -141,7 +141,7 @@ async def _read_body(
             raise HttpError(400, "unsupported transfer-encoding")
         if length_text is None:
             return b""
-        if not length_text.isdigit():
+        if not (length_text.isascii() and length_text.isdigit()):
             raise HttpError(400, "bad content-length")
         length = int(length_text)
         if length > max_body:

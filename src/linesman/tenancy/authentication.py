@@ -1,9 +1,15 @@
-"""DRF authentication by API token: `Bearer <t>`, `Token <t>` or a bare token."""
+"""DRF authentication by API token: `Bearer <t>`, `Token <t>` or a bare token.
+
+Unknown and expired tokens are counted per source address (`core.throttle`); beyond the
+limit they are answered 429 with Retry-After instead of 401. A valid token is never
+refused and costs no throttle I/O.
+"""
 
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
+from linesman.core import throttle
 from linesman.tenancy import services
 
 
@@ -25,6 +31,12 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         token = services.authenticate_token(clear)
         if token is None:
+            limits = throttle.api_token_limits(request.META.get("REMOTE_ADDR", ""))
+            wait = throttle.fail(limits)
+            if wait is not None:
+                raise exceptions.Throttled(
+                    wait, "Too many invalid tokens from this address; try again later."
+                )
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         return token.user, token
 

@@ -27,7 +27,7 @@ def health_bar(up: int, down: int) -> SafeString:
     total = up + down
     share = round(100 * up / total) if total else 0
     return format_html(
-        '<span class="health" title="{}% Up"><span class="health-up" style="width:{}%"></span>'
+        '<span class="health" title="{}% Up"><span class="health-up" data-width="{}"></span>'
         "</span>",
         share,
         share,
@@ -73,7 +73,7 @@ def progress_bar(percent: int, failed: int = 0, element_id: str = "") -> SafeStr
     """A progress bar with its percentage; red-tinted once any device failed."""
     return format_html(
         '<div class="progress"{} role="progressbar" aria-valuenow="{}" aria-valuemin="0" '
-        'aria-valuemax="100"><div class="bar{}" style="width:{}%"></div>'
+        'aria-valuemax="100"><div class="bar{}" data-width="{}"></div>'
         '<span class="label">{}%</span></div>',
         format_html(' id="{}"', element_id) if element_id else "",
         percent,

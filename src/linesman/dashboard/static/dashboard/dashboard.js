@@ -4,6 +4,8 @@
  * says when to ask again: data-poll-next="ms" on its root (0 or absent: stop). So the
  * server decides the cadence: fast while an operation runs, slow or never otherwise.
  * Forms with data-confirm="question" ask before submitting and then send confirmed=on.
+ * Bars carry their width as data-width="percent" (the Content-Security-Policy allows no
+ * inline style attributes; styles set from script are allowed).
  */
 (function () {
   "use strict";
@@ -46,6 +48,7 @@
         var keep = el.hasAttribute("data-keep-open") ? openPaths(el) : null;
         el.innerHTML = html;
         if (keep) restoreOpen(el, keep);
+        applyWidths(el);
         applyFilters();
         el.dispatchEvent(new CustomEvent("linesman:refreshed", {bubbles: true}));
         schedule(el);
@@ -64,6 +67,12 @@
       var visible = li.querySelector("li.leaf:not([hidden])");
       li.hidden = term !== "" && !visible;
       if (term !== "" && visible) li.querySelector("details").open = true;
+    });
+  }
+
+  function applyWidths(root) {
+    root.querySelectorAll("[data-width]").forEach(function (bar) {
+      bar.style.width = (parseFloat(bar.getAttribute("data-width")) || 0) + "%";
     });
   }
 
@@ -86,6 +95,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    applyWidths(document);
     document.querySelectorAll("[data-poll]").forEach(schedule);
   });
 })();
