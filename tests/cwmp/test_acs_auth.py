@@ -3,6 +3,7 @@ what an unauthenticated request may cost (issue 12, the CWMP endpoint)."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import types
@@ -299,3 +300,20 @@ def test_a_small_compressed_body_that_expands_needs_credentials(device):
 
     response = post(gzip.compress(NOT_XML), HTTP_CONTENT_ENCODING="gzip")
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("length", ["²", "٣", "1e3", "-5"])
+def test_a_content_length_that_is_no_number_is_not_a_500(db, length):
+    from linesman.cwmp import endpoint
+
+    body = b"<x/>"
+    reply = endpoint.exchange(
+        method="POST",
+        read=io.BytesIO(body).read,
+        content_length=length,
+        content_encoding=None,
+        cookie=None,
+        authorization="",
+        address="127.0.0.1",
+    )
+    assert reply.status in (400, 401, 413)

@@ -331,3 +331,9 @@ def test_map_refuses_a_foreign_organization(login, viewer_a, org_b):
 def test_static_assets_are_served_locally(client):
     page = client.get("/ui/login/").content.decode()
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+
+
+@pytest.mark.parametrize("org", ["²", "٣", "99999999999999999999", "-1", "1e3"])
+def test_map_organization_filter_that_is_no_id_is_refused_not_a_500(login, superuser, org):
+    response = login(superuser).get("/ui/map/", {"organization": org})
+    assert response.status_code == 403
