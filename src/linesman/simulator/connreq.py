@@ -5,7 +5,8 @@ One HTTP server on 127.0.0.1; device N's ConnectionRequestURL is ``http://127.0.
 device's ConnectionRequestUsername/Password (Digest MD5 qop=auth, or Basic if enabled) is
 answered 200 and makes the device open a session with "6 CONNECTION REQUEST". Wrong or missing
 credentials get 401 with a fresh challenge, unknown paths 404. A device that is unreachable,
-switched off or rebooting does not answer at all, so the ACS sees a timeout.
+switched off or rebooting does not answer at all, so the ACS sees a timeout; one whose quirks
+say ``ignore_connreq`` answers 200 and never comes.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class ConnectionRequestServer:
         if agent is None:
             return Response(404, b"", close=True)
         device = agent.device
-        if device.unreachable or not device.online:
+        if device.silent or not device.online:
             return HOLD
         if request.method not in ("GET", "HEAD"):
             return Response(405, b"", [("Allow", "GET")])
@@ -88,5 +89,7 @@ class ConnectionRequestServer:
                 device.counters.connection_requests_rejected += 1
             return self._unauthorized(stale=verdict == "stale" and not device.reject_auth)
         self.accepted += 1
+        if device.quirks.ignore_connreq:
+            return Response(200, b"")  # accepted, and then nothing happens
         agent.kick()
         return Response(200, b"")
