@@ -7,3 +7,7 @@ class OperationsConfig(AppConfig):
     name = "linesman.operations"
     label = "operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Bulk jobs subscribe to the engine's "operation finished" announcements.
+        from linesman.operations import bulk  # noqa: F401

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
-from linesman.operations import bulk_runner
+from linesman.operations import bulk_runner, engine
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
     BulkJob,
@@ -152,10 +152,12 @@ def organization_ids(job: BulkJob) -> list[int]:
 def on_operation_finished(op) -> None:
     """A device operation of a bulk job ended; the job's progress counts it.
 
-    Called on commit of the operation's final state, often inside a device's CWMP session:
-    a failure here must not break that session, and `resume` repeats whatever did not
-    happen.
+    The engine announces every finished operation (`engine.subscribe_finished`), on commit
+    of its final state, often inside a device's CWMP session: a failure here must not break
+    that session, and `resume` repeats whatever did not happen.
     """
+    if op.bulk_job_id is None:
+        return
     try:
         bulk_runner.operation_finished(op.pk, op.bulk_job_id)
     except Exception:
@@ -169,3 +171,11 @@ def resume_jobs(now=None) -> dict[str, int]:
     except Exception:
         log.exception("resuming bulk jobs failed; the next sweep retries")
         return {}
+
+
+def _operation_finished(op) -> None:
+    # Looked up at call time, so the hook is the module's current on_operation_finished.
+    on_operation_finished(op)
+
+
+engine.subscribe_finished(_operation_finished)

@@ -10,6 +10,7 @@ The ACS session engine calls the `on_*` functions; nothing here talks HTTP.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -41,6 +42,25 @@ RESULTS = {
     OperationState.TIMED_OUT: "timeout",
     OperationState.CANCELLED: "cancelled",
 }
+
+
+#: Called on commit with each operation that reached a final state. Subscribers (bulk
+#: jobs) register here, so the engine needs to import none of them.
+_finished_subscribers: list[Callable[[Operation], None]] = []
+
+
+def subscribe_finished(callback: Callable[[Operation], None]) -> None:
+    """Call `callback(op)` after the commit of every operation's final state."""
+    if callback not in _finished_subscribers:
+        _finished_subscribers.append(callback)
+
+
+def _announce_finished(op: Operation) -> None:
+    for callback in list(_finished_subscribers):
+        try:
+            callback(op)
+        except Exception:  # a subscriber's failure must not break a device's session
+            log.exception("operation %s: a finished-subscriber failed", op.operation_id)
 
 
 def current_step(op: Operation) -> str:
@@ -226,10 +246,7 @@ def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=
             changes={"state": ["active", state]},
             message=f"{op.operation_id} {state}" + (f": {error}" if error else ""),
         )
-    if op.bulk_job_id is not None:
-        from linesman.operations import bulk
-
-        transaction.on_commit(lambda: bulk.on_operation_finished(op))
+    transaction.on_commit(lambda: _announce_finished(op))
     return op
 
 
@@ -363,6 +380,32 @@ def on_task_fault(task: DeviceTask, code: int, message: str) -> None:
             error=f"{task.method}: fault {code} {message}",
             cause="device_faults",
         )
+
+
+@transaction.atomic
+def on_task_abandoned(task: DeviceTask, reason: str) -> None:
+    """The device broke the session around `task` as often as allowed: its operation fails
+    with `reason` (e.g. "the device dropped the session 3 times while executing Reboot")."""
+    if task.operation_id is None:
+        return
+    op = task.operation
+    if op.state in ACTIVE_STATES:
+        finish(op, OperationState.FAILED, error=reason, cause="session_dropped")
+
+
+def on_late_answer(task: DeviceTask, answered: bool) -> None:
+    """An answer (or fault) arrived for an RPC withdrawn when its operation ended (e.g. it
+    was cancelled while the RPC was on the wire): the operation's output says so."""
+    if task.operation_id is None:
+        return
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().filter(pk=task.operation_id).first()
+        if op is None or op.state in ACTIVE_STATES:
+            return
+        late = list(op.output.get("answered_after_end", []))
+        late.append({"method": task.method, "result": "answered" if answered else "fault"})
+        op.output = {**op.output, "answered_after_end": late}
+        op.save(update_fields=["output"])
 
 
 def _lost_answer(op: Operation, method: str) -> bool:
