@@ -365,8 +365,9 @@ def _operation_outcome(op: Operation) -> tuple[str, str, str, dict[str, Any]]:
     if op.state == OperationState.COMPLETED:
         return TargetState.SUCCEEDED, "", "", result
     if op.state == OperationState.CANCELLED:
-        cause = "cancelled"
-    elif op.state == OperationState.TIMED_OUT:
+        # Withdrawn (the job or the operation was cancelled), not failed by the device.
+        return TargetState.SKIPPED, "cancelled", op.error or op.state, result
+    if op.state == OperationState.TIMED_OUT:
         # A device never reached is a connectivity problem, not a slow operation.
         cause = (op.dispatched_at is None and _unreached_cause(op)) or "operation_timeouts"
     else:

@@ -182,6 +182,20 @@ def upgrade_firmware(*, device: Device, image, user=None) -> Operation:
 
 
 def cancel_operation(op: Operation, *, user=None, reason: str = "cancelled") -> Operation:
+    """End an active operation `cancelled` at once: RPCs not yet sent are withdrawn. One
+    already on the wire may still be carried out by the device; the result says so."""
+    from linesman.cwmp.models import DeviceTask, TaskState
+
+    on_wire = list(
+        DeviceTask.objects.filter(operation_id=op.pk, state=TaskState.SENT).values_list(
+            "method", flat=True
+        )
+    )
+    if on_wire:
+        reason += (
+            f"; {', '.join(on_wire)} had already been sent to the device, which may still "
+            "carry it out"
+        )
     return engine.finish(op, OperationState.CANCELLED, error=reason, cause="cancelled", user=user)
 
 
