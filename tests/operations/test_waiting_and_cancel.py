@@ -120,3 +120,23 @@ def test_linesman_op_cancel(org_a, device_type):
     assert again.exit_code == 1 and "already ended (cancelled)" in again.stderr
     bad = Run()("op", str(device.pk), "explode")
     assert bad.exit_code == 2 and "'explode' is not one of" in bad.stderr
+
+
+def test_the_dashboard_device_page_says_what_the_operation_waits_for(
+    operator_a, org_a, device_type
+):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator_a.user)
+    never = make_device(org_a, device_type, "D1")
+    services.start_operation(device=never, kind="reboot", connection_request=False)
+    state = client.get(f"/ui/devices/{never.pk}/state/").content.decode()
+    assert "Waiting for the device's first contact (never seen)." in state
+    assert 'id="cancel-operation"' in state
+    seen = make_device(
+        org_a, device_type, "D2", last_connection=SEEN, update_frequency=600, is_active=True
+    )
+    services.start_operation(device=seen, kind="reboot", connection_request=False)
+    state = client.get(f"/ui/devices/{seen.pk}/state/").content.decode()
+    assert "next contact, expected at 2026-03-01 12:10:00 UTC." in state
