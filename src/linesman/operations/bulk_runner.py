@@ -300,10 +300,12 @@ def _kick_after_commit(job_id: int, op_pks: list[int], priority: int) -> None:
 def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
     """Connection requests for operations just started, concurrently.
 
-    With `validate_connectivity`, a device that does not answer (or refuses our
-    credentials) fails at once with that cause; otherwise its operation stays queued for
-    its next inform while the ACS retries the connection request with backoff. A device
-    without a connection request URL is left to its next periodic inform.
+    With `validate_connectivity` ("fail unreachable devices fast"), a device that never
+    contacted the ACS fails at once as `never_connected`, one without a connection request
+    URL as `unreachable`, and one that does not answer (or refuses our credentials) with
+    that cause. Otherwise its operation stays queued for its next inform while the ACS
+    retries the connection request with backoff; a device without a connection request URL
+    is left to its next periodic inform.
     """
     from linesman.cwmp import connreq
     from linesman.cwmp import tasks as cwmp_tasks
@@ -311,18 +313,40 @@ def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
 
     job = hotsql.first(BulkJob.objects.filter(pk=job_id).only("options"))
     validate = bool(job and job.options.get("validate_connectivity"))
-    ops = list(
-        Operation.objects.filter(pk__in=op_pks, state=OperationState.INITIATED)
-        .exclude(device__connection_request_url="")
-        .select_related("device", "device__type")
+    started = list(
+        Operation.objects.filter(pk__in=op_pks, state=OperationState.INITIATED).select_related(
+            "device", "device__type"
+        )
     )
+    ops = []
+    failed = 0
+    for op in started:
+        device = op.device
+        if validate and device.last_connection is None:
+            failed += 1
+            engine.finish(
+                op,
+                OperationState.FAILED,
+                error="The device has never contacted the ACS.",
+                cause="never_connected",
+            )
+        elif validate and not device.connection_request_url:
+            failed += 1
+            engine.finish(
+                op,
+                OperationState.FAILED,
+                error="The device has no connection request URL: it cannot be asked to "
+                "connect, only waited for until its next inform.",
+                cause="unreachable",
+            )
+        elif device.connection_request_url:
+            ops.append(op)
     if not ops:
-        return {"sent": 0, "failed": 0}
+        return {"sent": 0, "failed": failed}
     outcomes = {
         o.device_id: o
         for o in connreq.send_many([op.device for op in ops], concurrency=min(100, len(ops)))
     }
-    failed = 0
     for op in ops:
         outcome = outcomes.get(op.device_id)
         if outcome is None or outcome.ok:
