@@ -65,3 +65,36 @@ def test_without_fail_fast_they_wait_for_their_next_contact(noc, mixed):  # noqa
     job.refresh_from_db()
     assert job.running_devices == 2 and job.failed_devices == 0
     assert Operation.objects.filter(bulk_job_id=job.pk, state__in=ACTIVE_STATES).count() == 2
+
+
+def test_a_device_fault_is_counted_by_code_and_message(noc, seed_orgs, types):  # noqa: F811
+    from linesman.core import crypto
+    from linesman.cwmp import soap
+    from tests.cwmp.acs_client import ScriptedCpe
+
+    device = make_device(
+        seed_orgs[0],
+        types["router"],
+        "CPE0001",
+        username="cpe",
+        password_encrypted=crypto.encrypt("pw"),
+        last_connection=timezone.now(),
+        is_active=True,
+    )
+    job = create(noc, ["CPE0001"])
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("6 CONNECTION REQUEST",))
+    response = cpe.post(None)
+    while response.status_code == 200:
+        request = cpe.parse(response).body
+        if isinstance(request, soap.Reboot):
+            response = cpe.post(soap.Fault(9001, "Request denied"))
+        else:  # provisioning of a device seen for the first time in this test
+            response = cpe.post(soap.SetParameterValuesResponse(0))
+    job.refresh_from_db()
+    assert job.error_summary == {"device_faults: 9001 Request denied": 1}
+    target = job.targets.get()
+    assert target.cause == "device_faults"
+    assert target.error == "Reboot: fault 9001 Request denied"
+    history = noc.client.get(f"/api/v1/inventory_device/{device.pk}/operations/").json()
+    assert history["results"][0]["error"] == "Reboot: fault 9001 Request denied"

@@ -107,8 +107,11 @@ def _save(job: BulkJob) -> None:
     job.save(update_fields=COUNTER_FIELDS)
 
 
-def _transition(job: BulkJob, target_pk: int, old: str, new: str, **fields: Any) -> bool:
-    """Move one target from `old` to `new` (if it still is `old`) and count it on the job."""
+def _transition(
+    job: BulkJob, target_pk: int, old: str, new: str, summary_key: str = "", **fields: Any
+) -> bool:
+    """Move one target from `old` to `new` (if it still is `old`) and count it on the job
+    (a failure in the error summary under `summary_key`, by default its cause)."""
     if not BulkJobTarget.objects.filter(pk=target_pk, state=old).update(state=new, **fields):
         return False
     if old == TargetState.RUNNING:
@@ -120,7 +123,7 @@ def _transition(job: BulkJob, target_pk: int, old: str, new: str, **fields: Any)
         job.succeeded_devices += 1
     elif new == TargetState.FAILED:
         job.failed_devices += 1
-        cause = fields.get("cause") or "other"
+        cause = summary_key or fields.get("cause") or "other"
         job.error_summary = {**job.error_summary, cause: job.error_summary.get(cause, 0) + 1}
     elif new == TargetState.SKIPPED:
         job.skipped_devices += 1
@@ -399,6 +402,16 @@ def _operation_outcome(op: Operation) -> tuple[str, str, str, dict[str, Any]]:
     return TargetState.FAILED, cause, op.error or op.state, result
 
 
+def _summary_key(cause: str, result: dict[str, Any]) -> str:
+    """A device fault is counted by its code and message ("device_faults: 9002 Internal
+    error"), so the job's summary says what the devices answered, not only that they
+    refused."""
+    fault = result.get("fault")
+    if cause != "device_faults" or not isinstance(fault, dict) or not fault.get("code"):
+        return cause
+    return f"device_faults: {fault['code']} {fault.get('message') or ''}".strip()[:120]
+
+
 def _sync_inventory(job: BulkJob, op: Operation) -> dict[str, Any]:
     """bulk_serial_sync: what the device reported goes into the inventory."""
     from linesman.inventory import services as inventory
@@ -453,6 +466,7 @@ def record_operation(op_pk: int) -> bool:
             target.pk,
             TargetState.RUNNING,
             state,
+            summary_key=_summary_key(cause, result),
             cause=cause,
             error=error[:2000],
             result=result,

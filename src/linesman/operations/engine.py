@@ -374,6 +374,13 @@ def on_task_fault(task: DeviceTask, code: int, message: str) -> None:
         return
     op = task.operation
     if op.state in ACTIVE_STATES:
+        if code:
+            # Kept apart from the text so a job can count its failures by fault.
+            op.output = {
+                **op.output,
+                "fault": {"method": task.method, "code": code, "message": message},
+            }
+            op.save(update_fields=["output"])
         finish(
             op,
             OperationState.FAILED,
