@@ -526,11 +526,31 @@ def on_transfer_complete(
 
 
 def expire(op_pk: int) -> None:
-    op = hotsql.first(Operation.objects.filter(pk=op_pk, state__in=ACTIVE_STATES))
-    if op is not None and op.deadline is not None and op.deadline <= timezone.now():
-        finish(
-            op,
-            OperationState.TIMED_OUT,
-            error="The device did not complete the operation in time.",
-            cause="operation_timeouts",
+    """End an operation past its deadline `timed_out`, saying what it was waiting for."""
+    op = hotsql.first(
+        Operation.objects.select_related("device").filter(pk=op_pk, state__in=ACTIVE_STATES)
+    )
+    if op is None or op.deadline is None or op.deadline > timezone.now():
+        return
+    cause = "operation_timeouts"
+    if op.dispatched_at is None and op.device.last_connection is None:
+        error = "The device never contacted the ACS before the operation's deadline."
+        cause = "never_connected"
+    elif op.dispatched_at is None:
+        last = op.device.last_connection.strftime("%Y-%m-%dT%H:%M:%SZ")
+        error = (
+            f"The device did not contact the ACS before the operation's deadline (last "
+            f"contact {last}); nothing was sent to it."
         )
+    elif op.phase:
+        waited = {
+            AWAIT_BOOT: "its reboot",
+            AWAIT_BOOTSTRAP: "its bootstrap after the reset",
+            AWAIT_TRANSFER: "the end of its download",
+            AWAIT_VERSION: "the new firmware version",
+            AWAIT_INFORM: "its next inform",
+        }.get(op.phase, op.phase)
+        error = f"The device did not complete the operation in time (waiting for {waited})."
+    else:
+        error = "The device did not complete the operation in time."
+    finish(op, OperationState.TIMED_OUT, error=error, cause=cause)
