@@ -612,14 +612,14 @@ def _wait(backend, op: dict, timeout: float | None, show: bool) -> dict:
     told = ""
     with _progress(estimate, op["operation"], enabled=show) as update:
         while op["status"] not in FINAL_STATES:
-            elapsed = time.monotonic() - started
-            if timeout is not None and elapsed >= timeout:
-                break
             waiting = waiting_text(op)
             if show and waiting and waiting != told:
                 # Said once, not only in the bar: a person must know why nothing moves.
                 click.echo(f"{op['operation_id']}: {waiting}", err=True)
                 told = waiting
+            elapsed = time.monotonic() - started
+            if timeout is not None and elapsed >= timeout:
+                break
             phase = f" ({op['phase']})" if op.get("phase") else ""
             # The estimate is a guess: the bar stops short of the end until the device says so.
             update(

@@ -140,3 +140,13 @@ def test_the_dashboard_device_page_says_what_the_operation_waits_for(
     services.start_operation(device=seen, kind="reboot", connection_request=False)
     state = client.get(f"/ui/devices/{seen.pk}/state/").content.decode()
     assert "next contact, expected at 2026-03-01 12:10:00 UTC." in state
+
+
+def test_op_wait_says_what_the_operation_waits_for(org_a, device_type):
+    device = make_device(org_a, device_type, "W1")
+    result = Run()("op", str(device.pk), "reboot", "--wait", "--timeout", "0")
+    assert result.exit_code == 3
+    op = Operation.objects.get(device=device)
+    assert f"{op.operation_id}: waiting for the device's first contact (never seen)" in (
+        result.stderr
+    )
