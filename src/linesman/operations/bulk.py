@@ -108,8 +108,6 @@ def cancel_job(job_id: int, *, user=None) -> BulkJob:
         job = bulk_runner._lock(job_id)
         if job is None:
             raise BulkJob.DoesNotExist(job_id)
-        if job.status == BulkJobStatus.CANCELLED and not job.running_devices:
-            return job
         if job.status in FINAL_JOB_STATES and job.status != BulkJobStatus.CANCELLED:
             raise JobFinished(f"Job {job.pk} already ended ({job.status}).")
         from linesman.operations import services
@@ -119,6 +117,8 @@ def cancel_job(job_id: int, *, user=None) -> BulkJob:
                 "device"
             )
         )
+        if job.status == BulkJobStatus.CANCELLED and not running:
+            return job
         for op in running:
             services.cancel_operation(op, user=user, reason=f"bulk job {job.pk} cancelled")
             # Counted now, not on commit: the job answers with nothing running.
