@@ -102,3 +102,14 @@ def test_never_connected_and_down_devices(platform, start_fleet):
     # The local CLI says what an operation on the silent device waits for.
     out = platform["server"].cli("op", silent.serial, "reboot")
     assert out.strip().endswith("waiting for the device's first contact (never seen)")
+    # ...and `op cancel` over the API (the remote CLI) cancels it.
+    from tests.cli.conftest import Run
+
+    op_id = out.split(" as ")[1].split(";")[0]
+    remote = Run({"LINESMAN_URL": platform["server"].url, "LINESMAN_TOKEN": platform["token"]})
+    result = remote("op", "cancel", op_id)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{op_id} cancelled: cancelled by request"
+    assert last_op(api, silent_id)["status"] == "cancelled"
+    again = remote("op", "cancel", op_id)
+    assert again.exit_code == 1 and "already ended (cancelled)" in again.stderr
