@@ -4,7 +4,11 @@ initiated -> dispatched (first RPC sent) -> in_progress (first answer) -> comple
 failed | timed_out | cancelled. An operation runs its steps in order (several PATCH flags
 make several steps); each step queues RPCs (`plan_step`) and some then wait for an event
 from the device (a boot, a bootstrap, a transfer completion) before the next step starts.
-The ACS session engine calls the `on_*` functions; nothing here talks HTTP.
+The ACS session engine calls the `on_*` functions; nothing here talks HTTP. An RPC the
+device never answers (the session broke, as often as LINESMAN_RPC_MAX_ATTEMPTS allows)
+fails its operation with that reason (`on_task_abandoned`). Whoever cares that an
+operation ended (bulk jobs) subscribes with `subscribe_finished`; the engine imports none
+of them.
 """
 
 from __future__ import annotations
