@@ -9,5 +9,6 @@ class OperationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Bulk jobs subscribe to the engine's "operation finished" announcements.
-        from linesman.operations import bulk  # noqa: F401
+        # Bulk jobs subscribe to the engine's "operation finished" announcements, and their
+        # Huey tasks register with the queue in every process (server and worker alike).
+        from linesman.operations import bulk, bulk_tasks  # noqa: F401
