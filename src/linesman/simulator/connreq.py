@@ -5,8 +5,7 @@ One HTTP server on 127.0.0.1; device N's ConnectionRequestURL is ``http://127.0.
 device's ConnectionRequestUsername/Password (Digest MD5 qop=auth, or Basic if enabled) is
 answered 200 and makes the device open a session with "6 CONNECTION REQUEST". Wrong or missing
 credentials get 401 with a fresh challenge, unknown paths 404. A device that is unreachable,
-switched off or rebooting does not answer at all, so the ACS sees a timeout; one whose quirks
-say ``ignore_connreq`` answers 200 and never comes.
+switched off or rebooting does not answer at all, so the ACS sees a timeout.
 """
 
 from __future__ import annotations
