@@ -60,7 +60,7 @@ def test_never_connected_and_down_devices(platform, start_fleet):
     assert parse(waiting["next_contact_expected"]) == last_contact + timedelta(seconds=300)
 
     op = wait_op(api, silent_id, "timed_out", timeout=30)
-    assert op["error_cause"] == "never_connected"
+    assert op["error_cause"] == "operation_timeouts"
     assert op["error"] == "The device never contacted the ACS before the operation's deadline."
     op = wait_op(api, down_id, "timed_out", timeout=30)
     assert op["error_cause"] == "operation_timeouts"

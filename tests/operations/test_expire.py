@@ -28,7 +28,7 @@ def expired(device, **fields) -> Operation:
 def test_a_device_never_seen(org_a, device_type):
     op = expired(make_device(org_a, device_type, "E1"))
     assert op.error == "The device never contacted the ACS before the operation's deadline."
-    assert op.error_cause == "never_connected"
+    assert op.error_cause == "operation_timeouts"
 
 
 def test_a_device_seen_that_did_not_come(org_a, device_type):

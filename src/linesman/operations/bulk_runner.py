@@ -396,11 +396,7 @@ def _operation_outcome(op: Operation) -> tuple[str, str, str, dict[str, Any]]:
         return TargetState.SKIPPED, "cancelled", op.error or op.state, result
     if op.state == OperationState.TIMED_OUT:
         # A device never reached is a connectivity problem, not a slow operation.
-        cause = (
-            (op.dispatched_at is None and _unreached_cause(op))
-            or op.error_cause
-            or "operation_timeouts"
-        )
+        cause = (op.dispatched_at is None and _unreached_cause(op)) or "operation_timeouts"
     else:
         cause = op.error_cause or "device_faults"
     return TargetState.FAILED, cause, op.error or op.state, result

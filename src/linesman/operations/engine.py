@@ -536,10 +536,8 @@ def expire(op_pk: int) -> None:
     )
     if op is None or op.deadline is None or op.deadline > timezone.now():
         return
-    cause = "operation_timeouts"
     if op.dispatched_at is None and op.device.last_connection is None:
         error = "The device never contacted the ACS before the operation's deadline."
-        cause = "never_connected"
     elif op.dispatched_at is None:
         last = op.device.last_connection.strftime("%Y-%m-%dT%H:%M:%SZ")
         error = (
@@ -557,4 +555,5 @@ def expire(op_pk: int) -> None:
         error = f"The device did not complete the operation in time (waiting for {waited})."
     else:
         error = "The device did not complete the operation in time."
-    finish(op, OperationState.TIMED_OUT, error=error, cause=cause)
+    # The cause stays the category (a time-out); the error says what it waited for.
+    finish(op, OperationState.TIMED_OUT, error=error, cause="operation_timeouts")
