@@ -32,6 +32,7 @@ from linesman.operations.api.views import (
     DeviceOperationHistoryView,
     DeviceOperationView,
     DeviceSerialOperationView,
+    OperationCancelView,
     WhipView,
 )
 
@@ -59,6 +60,7 @@ urlpatterns = [
     path("inventory_device_name_operation/<str:key>/", DeviceNameOperationView.as_view()),
     path("inventory_device_whip/<int:pk>/", WhipView.as_view()),
     path("inventory_device/<int:pk>/operations/", DeviceOperationHistoryView.as_view()),
+    path("operations/<str:operation_id>/cancel/", OperationCancelView.as_view()),
     path("inventory_device_variables/<int:key>/", DeviceVariablesView.as_view()),
     path("inventory_device_name_variables/<str:key>/", DeviceNameVariablesView.as_view()),
     path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),

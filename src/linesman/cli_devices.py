@@ -232,6 +232,19 @@ class Local:
 
         return self._render_op(Operation.objects.get(operation_id=operation_id))
 
+    def cancel_operation(self, operation_id: str) -> dict:
+        from linesman.operations import services
+        from linesman.operations.models import Operation
+
+        op = Operation.objects.select_related("device").filter(operation_id=operation_id).first()
+        if op is None:
+            raise click.ClickException(f"no operation {operation_id}")
+        if not op.is_active:
+            raise click.ClickException(f"operation {operation_id} already ended ({op.state})")
+        return self._render_op(
+            services.cancel_operation(op, reason="cancelled with linesman op cancel")
+        )
+
 
 class Remote:
     """A remote Linesman through its REST API."""
@@ -314,6 +327,9 @@ class Remote:
         raise click.ClickException(
             f"no firmware image {ref!r} for device type {device.get('type_short_name')}"
         )
+
+    def cancel_operation(self, operation_id: str) -> dict:
+        return self.api.post(f"/operations/{operation_id}/cancel/", {})
 
     def get_operation(self, device_id: int, operation_id: str) -> dict:
         history = self.api.get(f"/inventory_device/{device_id}/operations/", limit=50)
@@ -602,11 +618,28 @@ def _estimate(op: dict) -> float:
         return 60.0
 
 
+def waiting_text(op: dict) -> str:
+    """What a queued operation waits for, in words ("" when it is not waiting)."""
+    waiting_for = op.get("waiting_for")
+    if waiting_for == "first_contact":
+        return "waiting for the device's first contact (never seen)"
+    if waiting_for == "next_contact":
+        expected = op.get("next_contact_expected") or "unknown"
+        return f"waiting for the device's next contact (expected {expected})"
+    return ""
+
+
 def _wait(backend, op: dict, timeout: float | None, show: bool) -> dict:
     started = time.monotonic()
     estimate = _estimate(op)
+    told = ""
     with _progress(estimate, op["operation"], enabled=show) as update:
         while op["status"] not in FINAL_STATES:
+            waiting = waiting_text(op)
+            if show and waiting and waiting != told:
+                # Said once, not only in the bar: a person must know why nothing moves.
+                click.echo(f"{op['operation_id']}: {waiting}", err=True)
+                told = waiting
             elapsed = time.monotonic() - started
             if timeout is not None and elapsed >= timeout:
                 break
@@ -623,7 +656,7 @@ def _wait(backend, op: dict, timeout: float | None, show: bool) -> dict:
 
 @click.command("op")
 @click.argument("device")
-@click.argument("operation", type=click.Choice(OPERATIONS))
+@click.argument("operation", metavar=f"{{{'|'.join(OPERATIONS)}}}")
 @click.option("--image", metavar="IMAGE", help="Firmware image id or version (for firmware)")
 @click.option("--wait", is_flag=True, help="Wait until the operation ends, with a progress bar")
 @click.option(
@@ -634,12 +667,25 @@ def _wait(backend, op: dict, timeout: float | None, show: bool) -> dict:
 @json_option
 @remote_options
 def op(backend, device: str, operation: str, image, wait: bool, timeout, as_json: bool) -> None:
-    """Run OPERATION on DEVICE (id, serial number or name).
+    """Run OPERATION on DEVICE (id, serial number or name); `op cancel OP_ID` cancels one.
 
     Without --wait it returns once the operation is queued. With --wait it exits 0 when the
     operation completed, 1 when it failed, timed out or was cancelled, and 3 when --timeout
-    ran out first.
+    ran out first. While an operation waits for the device (never seen, or not reachable
+    until its next inform) it says so, with when the device is expected.
     """
+    if device == "cancel" and operation not in OPERATIONS:
+        cancelled = backend.cancel_operation(operation)
+        if as_json:
+            _print_json(cancelled)
+        else:
+            why = f": {cancelled['error']}" if cancelled.get("error") else ""
+            click.echo(f"{cancelled['operation_id']} cancelled{why}")
+        return
+    if operation not in OPERATIONS:
+        raise click.BadParameter(
+            f"{operation!r} is not one of {', '.join(OPERATIONS)}", param_hint="'OPERATION'"
+        )
     if operation == "firmware" and not image:
         raise click.UsageError("firmware needs --image IMAGE (id or version)")
     if operation != "firmware" and image:
@@ -649,9 +695,10 @@ def op(backend, device: str, operation: str, image, wait: bool, timeout, as_json
         if as_json:
             _print_json(started)
         else:
+            waiting = waiting_text(started)
             click.echo(
                 f"Queued {started['operation']} on device {started['device_id']} as "
-                f"{started['operation_id']}"
+                f"{started['operation_id']}" + (f"; {waiting}" if waiting else "")
             )
         return
     final = _wait(backend, started, timeout, show=not as_json)

@@ -116,6 +116,12 @@ VARIABLES: list[tuple[str, str, str]] = [
         "seconds before an operation the device never completes becomes `timed_out`",
     ),
     (
+        "LINESMAN_RPC_MAX_ATTEMPTS",
+        "3",
+        "times an RPC is sent to a device that breaks the session (drops it, crashes, "
+        "informs anew) before its operation fails; nothing more is sent for it",
+    ),
+    (
         "LINESMAN_QUEUE_NAME",
         "linesman",
         "task queue name; installations sharing one Redis need different names",
@@ -290,6 +296,7 @@ class Config:
     sweep_interval: int
     queue_name: str
     operation_timeout: int | None
+    rpc_max_attempts: int
     auto_register_org: str | None
     auto_register_type: str | None
     connreq_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
@@ -410,6 +417,7 @@ def load() -> Config:
             if _env("LINESMAN_OPERATION_TIMEOUT")
             else None
         ),
+        rpc_max_attempts=_int("LINESMAN_RPC_MAX_ATTEMPTS", 3, 1, 100),
         auto_register_org=_env("LINESMAN_AUTO_REGISTER_ORG"),
         auto_register_type=_env("LINESMAN_AUTO_REGISTER_TYPE"),
         connreq_allowed_networks=_networks("LINESMAN_CONNREQ_ALLOWED_NETWORKS", "0.0.0.0/0,::/0"),

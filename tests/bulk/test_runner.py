@@ -164,25 +164,27 @@ def test_nothing_starts_before_execute_at(noc, fleet):
     assert len(active_ops(job)) == 12
 
 
-def test_cancel_lets_running_operations_finish(noc, fleet):
+def test_cancel_ends_running_operations_at_once(noc, fleet):
     job = create(noc, operation_type="reboot", options={"max_concurrency": 4})
     running = active_ops(job)
     response = noc.client.delete(f"{URL}{job.pk}/")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "cancelled"
-    assert body["running_devices"] == 4 and body["skipped_devices"] == 8
-    assert body["completed_at"] is None
+    assert body["running_devices"] == 0 and body["skipped_devices"] == 12
+    assert body["completed_at"] is not None
+    assert body["estimated_completion"] == body["completed_at"]  # not moving any more
     for op in running:
         op.refresh_from_db()
-        assert op.state == "initiated"  # still queued: it finishes on its own
-    engine.finish(running[0], OperationState.COMPLETED)
-    assert len(active_ops(job)) == 3  # the freed slot is not refilled
-    for op in running[1:]:
-        engine.finish(op, OperationState.COMPLETED)
+        assert op.state == "cancelled" and op.error == f"bulk job {job.pk} cancelled"
+        # Their Reboots were never sent, and never will be.
+        assert set(DeviceTask.objects.filter(operation=op).values_list("state", flat=True)) == {
+            "cancelled"
+        }
+    assert not active_ops(job)
     job.refresh_from_db()
-    assert job.status == "cancelled" and job.succeeded_devices == 4
-    assert job.skipped_devices == 8 and job.finished_at is not None
+    assert job.status == "cancelled" and job.succeeded_devices == 0 and job.failed_devices == 0
+    assert job.skipped_devices == 12 and job.finished_at is not None
     assert Operation.objects.filter(bulk_job_id=job.pk).count() == 4
 
 

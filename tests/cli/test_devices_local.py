@@ -253,7 +253,11 @@ def test_op_queues_and_returns(run, device_a):
     assert result.exit_code == 0, result.output
     op = Operation.objects.get()
     assert op.kind == "reboot" and op.state == OperationState.INITIATED
-    assert result.stdout.strip() == f"Queued reboot on device {device_a.pk} as {op.operation_id}"
+    # A device never seen: the operation waits for its first contact, and says so.
+    assert result.stdout.strip() == (
+        f"Queued reboot on device {device_a.pk} as {op.operation_id}; "
+        "waiting for the device's first contact (never seen)"
+    )
     assert op.initiated_by_name == "system"
 
 

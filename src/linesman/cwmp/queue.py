@@ -54,9 +54,20 @@ def next_task(device_id: int) -> DeviceTask | None:
     )
 
 
+#: Why a requeued RPC went back to the queue (its fault_string until it is sent again):
+#: the session broke (the device dropped it, crashed, or informed anew), or the device
+#: went on in the session without answering.
+SESSION_BROKE = "session broke before the answer"
+NOT_ANSWERED = "not answered in the session"
+
+
 @transaction.atomic
 def requeue_unanswered(device_id: int) -> int:
-    """A session ended half-way: its sent-but-unanswered RPCs go back to the queue."""
+    """A session ended half-way: its sent-but-unanswered RPCs go back to the queue.
+
+    Each send counted as an attempt (`DeviceTask.attempts`); the session engine gives up on
+    an RPC at the attempt limit instead of sending it again.
+    """
     return DeviceTask.objects.filter(device_id=device_id, state=TaskState.SENT).update(
-        state=TaskState.QUEUED, session_key=""
+        state=TaskState.QUEUED, session_key="", fault_string=SESSION_BROKE
     )

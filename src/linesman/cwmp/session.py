@@ -34,8 +34,14 @@ SESSION_TIMEOUT = timedelta(seconds=60)
 #: A device opens a session only with an Inform, so an Inform arriving after this much
 #: silence in its previous session (a crash, a dropped link) takes that session over.
 TAKEOVER_AFTER = timedelta(seconds=5)
-#: How often an RPC sent but never answered is sent again before it fails.
-MAX_ATTEMPTS = 3
+
+
+def max_attempts() -> int:
+    """How often an RPC is sent without an answer (in one session or across broken ones)
+    before its operation fails: LINESMAN_RPC_MAX_ATTEMPTS."""
+    return settings.CONFIG.rpc_max_attempts
+
+
 ACS_RPC_METHODS = ["Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete"]
 CWMP_VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
 #: The largest body a request may send before it has shown a live session's cookie or
@@ -380,6 +386,11 @@ def _next_rpc(session: CwmpSession) -> Reply:
         task = queue.next_task(device.pk)
         if task is None:
             return _out(device, _end(session))
+        if task.attempts >= max_attempts():
+            # Sent that often and every time the session broke before the answer: the
+            # device cannot do it, and sending it again would only break it once more.
+            _give_up(task)
+            continue
         try:
             message = rpc.build_request(device, task.method, task.args)
             # Serialized before it is marked sent: a stored value XML cannot carry (one
@@ -417,15 +428,24 @@ def _unsendable(exc: Exception, task: DeviceTask) -> str:
     return f"cannot build request: {exc}"
 
 
+def _give_up(task: DeviceTask) -> None:
+    """A requeued RPC reached the attempt limit: it fails, and its operation with it."""
+    how = "did not answer" if task.fault_string == queue.NOT_ANSWERED else "dropped the session"
+    task.state = TaskState.FAILED
+    task.fault_string = f"the device {how} {task.attempts} times while executing {task.method}"
+    task.finished_at = timezone.now()
+    task.save(update_fields=["state", "fault_string", "finished_at"])
+    engine.on_task_abandoned(task, task.fault_string)
+
+
 def _unanswered(task: DeviceTask) -> None:
     """The device moved on without answering the RPC we sent: resend later, or give up."""
-    if task.attempts >= MAX_ATTEMPTS:
-        task.state, task.fault_string = TaskState.FAILED, "the device never answered"
-        task.save(update_fields=["state", "fault_string"])
-        engine.on_task_fault(task, 0, task.fault_string)
+    if task.attempts >= max_attempts():
+        task.fault_string = queue.NOT_ANSWERED
+        _give_up(task)
     else:
         DeviceTask.objects.filter(pk=task.pk, state=TaskState.SENT).update(
-            state=TaskState.QUEUED, session_key=""
+            state=TaskState.QUEUED, session_key="", fault_string=queue.NOT_ANSWERED
         )
 
 
@@ -496,6 +516,15 @@ def _continue_session(
                 "device %s answered %s to %s", session.device_id, message.METHOD, task.method
             )
             _unanswered(task)
+    elif (
+        task is not None
+        and task.state == TaskState.CANCELLED
+        and message is not None
+        and (isinstance(message, soap.Fault) or rpc.response_matches(task.method, message))
+    ):
+        # Withdrawn while on the wire (its operation was cancelled or ended): the answer
+        # changes nothing, but the operation's record says it came.
+        engine.on_late_answer(task, answered=not isinstance(message, soap.Fault))
     return _next_rpc(session)
 
 

@@ -181,8 +181,8 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Job {job.pk} cancelled: {job.skipped_devices} devices skipped; "
-            f"{job.running_devices} running will finish.",
+            f"Job {job.pk} cancelled: {job.skipped_devices} devices skipped (running "
+            "operations included: what was not yet sent to them never will be).",
         )
     return redirect("dashboard:job", pk=job.pk)
 

@@ -111,6 +111,9 @@ def _state_context(request: HttpRequest, device: Device) -> dict:
     return {
         "device": device,
         "active": active,
+        # Why a queued operation does not move: the device was never seen, or cannot be
+        # asked to connect until its next inform.
+        "waiting": operations.waiting(active) if active else None,
         "history": list(device.operations.order_by("-id")[:25]),
         "pending": _pending_items(device),
         "can_operate": visible.can_operate(request, device),

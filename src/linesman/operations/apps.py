@@ -7,3 +7,8 @@ class OperationsConfig(AppConfig):
     name = "linesman.operations"
     label = "operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Bulk jobs subscribe to the engine's "operation finished" announcements, and their
+        # Huey tasks register with the queue in every process (server and worker alike).
+        from linesman.operations import bulk, bulk_tasks  # noqa: F401

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
-from linesman.operations import bulk_runner
+from linesman.operations import bulk_runner, engine
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
     BulkJob,
@@ -24,6 +24,7 @@ from linesman.operations.bulk_models import (
     TargetState,
 )
 from linesman.operations.bulk_spec import JobSpec
+from linesman.operations.models import ACTIVE_STATES, Operation
 from linesman.tenancy.models import Organization, Role
 
 log = logging.getLogger(__name__)
@@ -100,22 +101,36 @@ def create_job(spec: JobSpec, *, user=None) -> BulkJob:
 
 
 def cancel_job(job_id: int, *, user=None) -> BulkJob:
-    """Nothing new starts; running device operations finish and are still recorded."""
+    """Cancel a job: nothing new starts, and its running device operations end `cancelled`
+    at once, their RPCs not yet sent withdrawn (an RPC already on the wire may still be
+    answered; the operation's record then says so). The job has nothing running after."""
     with transaction.atomic():
         job = bulk_runner._lock(job_id)
         if job is None:
             raise BulkJob.DoesNotExist(job_id)
-        if job.status == BulkJobStatus.CANCELLED:
-            return job
-        if job.status in FINAL_JOB_STATES:
+        if job.status in FINAL_JOB_STATES and job.status != BulkJobStatus.CANCELLED:
             raise JobFinished(f"Job {job.pk} already ended ({job.status}).")
+        from linesman.operations import services
+
+        running = list(
+            Operation.objects.filter(bulk_job_id=job.pk, state__in=ACTIVE_STATES).select_related(
+                "device"
+            )
+        )
+        if job.status == BulkJobStatus.CANCELLED and not running:
+            return job
+        for op in running:
+            services.cancel_operation(op, user=user, reason=f"bulk job {job.pk} cancelled")
+            # Counted now, not on commit: the job answers with nothing running.
+            bulk_runner.record_operation(op.pk)
+        job = bulk_runner._lock(job_id)
         now = timezone.now()
         skipped = job.targets.filter(state=TargetState.PENDING).update(
             state=TargetState.SKIPPED, cause="cancelled", finished_at=now
         )
         job.skipped_devices += skipped
         job.status = BulkJobStatus.CANCELLED
-        job.cancelled_at = now
+        job.cancelled_at = job.cancelled_at or now
         bulk_runner._settle(job)
         job.save(update_fields=[*bulk_runner.COUNTER_FIELDS, "cancelled_at"])
         audit.record(
@@ -124,7 +139,7 @@ def cancel_job(job_id: int, *, user=None) -> BulkJob:
             instance=job,
             changes={"status": ["active", "cancelled"]},
             message=f"bulk job {job.pk} cancelled; {skipped} devices skipped, "
-            f"{job.running_devices} still running",
+            f"{len(running)} running operations cancelled",
         )
     return job
 
@@ -152,10 +167,12 @@ def organization_ids(job: BulkJob) -> list[int]:
 def on_operation_finished(op) -> None:
     """A device operation of a bulk job ended; the job's progress counts it.
 
-    Called on commit of the operation's final state, often inside a device's CWMP session:
-    a failure here must not break that session, and `resume` repeats whatever did not
-    happen.
+    The engine announces every finished operation (`engine.subscribe_finished`), on commit
+    of its final state, often inside a device's CWMP session: a failure here must not break
+    that session, and `resume` repeats whatever did not happen.
     """
+    if op.bulk_job_id is None:
+        return
     try:
         bulk_runner.operation_finished(op.pk, op.bulk_job_id)
     except Exception:
@@ -169,3 +186,11 @@ def resume_jobs(now=None, *, after_restart: bool = False) -> dict[str, int]:
     except Exception:
         log.exception("resuming bulk jobs failed; the next sweep retries")
         return {}
+
+
+def _operation_finished(op) -> None:
+    # Looked up at call time, so the hook is the module's current on_operation_finished.
+    on_operation_finished(op)
+
+
+engine.subscribe_finished(_operation_finished)

@@ -291,7 +291,7 @@ def show(
 @click.option("--user", "username", help="As this user")
 @click.option("--json", "as_json", is_flag=True)
 def cancel(job_id: int, username: str | None, as_json: bool) -> None:
-    """Cancel a job: nothing new starts; running device operations finish."""
+    """Cancel a job: nothing new starts; its running device operations end cancelled."""
     _setup()
     from linesman.operations import bulk
     from linesman.operations.api.bulk_serializers import job_item
@@ -310,5 +310,5 @@ def cancel(job_id: int, username: str | None, as_json: bool) -> None:
         return
     click.echo(
         f"Cancelled job {job_id}: {item['skipped_devices']} devices skipped, "
-        f"{item['running_devices']} still running will finish."
+        f"{item['running_devices']} still running."
     )

@@ -104,8 +104,11 @@ def _save(job: BulkJob) -> None:
     job.save(update_fields=COUNTER_FIELDS)
 
 
-def _transition(job: BulkJob, target_pk: int, old: str, new: str, **fields: Any) -> bool:
-    """Move one target from `old` to `new` (if it still is `old`) and count it on the job."""
+def _transition(
+    job: BulkJob, target_pk: int, old: str, new: str, summary_key: str = "", **fields: Any
+) -> bool:
+    """Move one target from `old` to `new` (if it still is `old`) and count it on the job
+    (a failure in the error summary under `summary_key`, by default its cause)."""
     if not BulkJobTarget.objects.filter(pk=target_pk, state=old).update(state=new, **fields):
         return False
     if old == TargetState.RUNNING:
@@ -117,7 +120,7 @@ def _transition(job: BulkJob, target_pk: int, old: str, new: str, **fields: Any)
         job.succeeded_devices += 1
     elif new == TargetState.FAILED:
         job.failed_devices += 1
-        cause = fields.get("cause") or "other"
+        cause = summary_key or fields.get("cause") or "other"
         job.error_summary = {**job.error_summary, cause: job.error_summary.get(cause, 0) + 1}
     elif new == TargetState.SKIPPED:
         job.skipped_devices += 1
@@ -297,10 +300,12 @@ def _kick_after_commit(job_id: int, op_pks: list[int], priority: int) -> None:
 def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
     """Connection requests for operations just started, concurrently.
 
-    With `validate_connectivity`, a device that does not answer (or refuses our
-    credentials) fails at once with that cause; otherwise its operation stays queued for
-    its next inform while the ACS retries the connection request with backoff. A device
-    without a connection request URL is left to its next periodic inform.
+    With `validate_connectivity` ("fail unreachable devices fast"), a device that never
+    contacted the ACS fails at once as `never_connected`, one without a connection request
+    URL as `unreachable`, and one that does not answer (or refuses our credentials) with
+    that cause. Otherwise its operation stays queued for its next inform while the ACS
+    retries the connection request with backoff; a device without a connection request URL
+    is left to its next periodic inform.
     """
     from linesman.cwmp import connreq
     from linesman.cwmp import tasks as cwmp_tasks
@@ -308,18 +313,40 @@ def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
 
     job = hotsql.first(BulkJob.objects.filter(pk=job_id).only("options"))
     validate = bool(job and job.options.get("validate_connectivity"))
-    ops = list(
-        Operation.objects.filter(pk__in=op_pks, state=OperationState.INITIATED)
-        .exclude(device__connection_request_url="")
-        .select_related("device", "device__type")
+    started = list(
+        Operation.objects.filter(pk__in=op_pks, state=OperationState.INITIATED).select_related(
+            "device", "device__type"
+        )
     )
+    ops = []
+    failed = 0
+    for op in started:
+        device = op.device
+        if validate and device.last_connection is None:
+            failed += 1
+            engine.finish(
+                op,
+                OperationState.FAILED,
+                error="The device has never contacted the ACS.",
+                cause="never_connected",
+            )
+        elif validate and not device.connection_request_url:
+            failed += 1
+            engine.finish(
+                op,
+                OperationState.FAILED,
+                error="The device has no connection request URL: it cannot be asked to "
+                "connect, only waited for until its next inform.",
+                cause="unreachable",
+            )
+        elif device.connection_request_url:
+            ops.append(op)
     if not ops:
-        return {"sent": 0, "failed": 0}
+        return {"sent": 0, "failed": failed}
     outcomes = {
         o.device_id: o
         for o in connreq.send_many([op.device for op in ops], concurrency=min(100, len(ops)))
     }
-    failed = 0
     for op in ops:
         outcome = outcomes.get(op.device_id)
         if outcome is None or outcome.ok:
@@ -362,13 +389,24 @@ def _operation_outcome(op: Operation) -> tuple[str, str, str, dict[str, Any]]:
     if op.state == OperationState.COMPLETED:
         return TargetState.SUCCEEDED, "", "", result
     if op.state == OperationState.CANCELLED:
-        cause = "cancelled"
-    elif op.state == OperationState.TIMED_OUT:
+        # Withdrawn (the job or the operation was cancelled), not failed by the device.
+        return TargetState.SKIPPED, "cancelled", op.error or op.state, result
+    if op.state == OperationState.TIMED_OUT:
         # A device never reached is a connectivity problem, not a slow operation.
         cause = (op.dispatched_at is None and _unreached_cause(op)) or "operation_timeouts"
     else:
         cause = op.error_cause or "device_faults"
     return TargetState.FAILED, cause, op.error or op.state, result
+
+
+def _summary_key(cause: str, result: dict[str, Any]) -> str:
+    """A device fault is counted by its code and message ("device_faults: 9002 Internal
+    error"), so the job's summary says what the devices answered, not only that they
+    refused."""
+    fault = result.get("fault")
+    if cause != "device_faults" or not isinstance(fault, dict) or not fault.get("code"):
+        return cause
+    return f"device_faults: {fault['code']} {fault.get('message') or ''}".strip()[:120]
 
 
 def _sync_inventory(job: BulkJob, op: Operation) -> dict[str, Any]:
@@ -425,6 +463,7 @@ def record_operation(op_pk: int) -> bool:
             target.pk,
             TargetState.RUNNING,
             state,
+            summary_key=_summary_key(cause, result),
             cause=cause,
             error=error[:2000],
             result=result,

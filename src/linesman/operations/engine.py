@@ -4,12 +4,17 @@ initiated -> dispatched (first RPC sent) -> in_progress (first answer) -> comple
 failed | timed_out | cancelled. An operation runs its steps in order (several PATCH flags
 make several steps); each step queues RPCs (`plan_step`) and some then wait for an event
 from the device (a boot, a bootstrap, a transfer completion) before the next step starts.
-The ACS session engine calls the `on_*` functions; nothing here talks HTTP.
+The ACS session engine calls the `on_*` functions; nothing here talks HTTP. An RPC the
+device never answers (the session broke, as often as LINESMAN_RPC_MAX_ATTEMPTS allows)
+fails its operation with that reason (`on_task_abandoned`). Whoever cares that an
+operation ended (bulk jobs) subscribes with `subscribe_finished`; the engine imports none
+of them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -41,6 +46,25 @@ RESULTS = {
     OperationState.TIMED_OUT: "timeout",
     OperationState.CANCELLED: "cancelled",
 }
+
+
+#: Called on commit with each operation that reached a final state. Subscribers (bulk
+#: jobs) register here, so the engine needs to import none of them.
+_finished_subscribers: list[Callable[[Operation], None]] = []
+
+
+def subscribe_finished(callback: Callable[[Operation], None]) -> None:
+    """Call `callback(op)` after the commit of every operation's final state."""
+    if callback not in _finished_subscribers:
+        _finished_subscribers.append(callback)
+
+
+def _announce_finished(op: Operation) -> None:
+    for callback in list(_finished_subscribers):
+        try:
+            callback(op)
+        except Exception:  # a subscriber's failure must not break a device's session
+            log.exception("operation %s: a finished-subscriber failed", op.operation_id)
 
 
 def current_step(op: Operation) -> str:
@@ -219,10 +243,7 @@ def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=
             changes={"state": ["active", state]},
             message=f"{op.operation_id} {state}" + (f": {error}" if error else ""),
         )
-    if op.bulk_job_id is not None:
-        from linesman.operations import bulk
-
-        transaction.on_commit(lambda: bulk.on_operation_finished(op))
+    transaction.on_commit(lambda: _announce_finished(op))
     return op
 
 
@@ -415,12 +436,45 @@ def on_task_fault(task: DeviceTask, code: int, message: str) -> None:
         return
     op = task.operation
     if op.state in ACTIVE_STATES:
+        if code:
+            # Kept apart from the text so a job can count its failures by fault.
+            op.output = {
+                **op.output,
+                "fault": {"method": task.method, "code": code, "message": message},
+            }
+            op.save(update_fields=["output"])
         finish(
             op,
             OperationState.FAILED,
             error=f"{task.method}: fault {code} {message}",
             cause="device_faults",
         )
+
+
+@transaction.atomic
+def on_task_abandoned(task: DeviceTask, reason: str) -> None:
+    """The device broke the session around `task` as often as allowed: its operation fails
+    with `reason` (e.g. "the device dropped the session 3 times while executing Reboot")."""
+    if task.operation_id is None:
+        return
+    op = task.operation
+    if op.state in ACTIVE_STATES:
+        finish(op, OperationState.FAILED, error=reason, cause="session_dropped")
+
+
+def on_late_answer(task: DeviceTask, answered: bool) -> None:
+    """An answer (or fault) arrived for an RPC withdrawn when its operation ended (e.g. it
+    was cancelled while the RPC was on the wire): the operation's output says so."""
+    if task.operation_id is None:
+        return
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().filter(pk=task.operation_id).first()
+        if op is None or op.state in ACTIVE_STATES:
+            return
+        late = list(op.output.get("answered_after_end", []))
+        late.append({"method": task.method, "result": "answered" if answered else "fault"})
+        op.output = {**op.output, "answered_after_end": late}
+        op.save(update_fields=["output"])
 
 
 def _lost_answer(op: Operation, method: str) -> bool:
@@ -560,11 +614,30 @@ def on_transfer_complete(
 
 
 def expire(op_pk: int) -> None:
-    op = hotsql.first(Operation.objects.filter(pk=op_pk, state__in=ACTIVE_STATES))
-    if op is not None and op.deadline is not None and op.deadline <= timezone.now():
-        finish(
-            op,
-            OperationState.TIMED_OUT,
-            error="The device did not complete the operation in time.",
-            cause="operation_timeouts",
+    """End an operation past its deadline `timed_out`, saying what it was waiting for."""
+    op = hotsql.first(
+        Operation.objects.select_related("device").filter(pk=op_pk, state__in=ACTIVE_STATES)
+    )
+    if op is None or op.deadline is None or op.deadline > timezone.now():
+        return
+    if op.dispatched_at is None and op.device.last_connection is None:
+        error = "The device never contacted the ACS before the operation's deadline."
+    elif op.dispatched_at is None:
+        last = op.device.last_connection.strftime("%Y-%m-%dT%H:%M:%SZ")
+        error = (
+            f"The device did not contact the ACS before the operation's deadline (last "
+            f"contact {last}); nothing was sent to it."
         )
+    elif op.phase:
+        waited = {
+            AWAIT_BOOT: "its reboot",
+            AWAIT_BOOTSTRAP: "its bootstrap after the reset",
+            AWAIT_TRANSFER: "the end of its download",
+            AWAIT_VERSION: "the new firmware version",
+            AWAIT_INFORM: "its next inform",
+        }.get(op.phase, op.phase)
+        error = f"The device did not complete the operation in time (waiting for {waited})."
+    else:
+        error = "The device did not complete the operation in time."
+    # The cause stays the category (a time-out); the error says what it waited for.
+    finish(op, OperationState.TIMED_OUT, error=error, cause="operation_timeouts")

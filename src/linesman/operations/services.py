@@ -182,8 +182,59 @@ def upgrade_firmware(*, device: Device, image, user=None) -> Operation:
 
 
 def cancel_operation(op: Operation, *, user=None, reason: str = "cancelled") -> Operation:
+    """End an active operation `cancelled` at once: RPCs not yet sent are withdrawn. One
+    already on the wire may still be carried out by the device; the result says so."""
+    from linesman.cwmp.models import DeviceTask, TaskState
+
+    on_wire = list(
+        DeviceTask.objects.filter(operation_id=op.pk, state=TaskState.SENT).values_list(
+            "method", flat=True
+        )
+    )
+    if on_wire:
+        reason += (
+            f"; {', '.join(on_wire)} had already been sent to the device, which may still "
+            "carry it out"
+        )
     return engine.finish(op, OperationState.CANCELLED, error=reason, cause="cancelled", user=user)
 
 
 def last_operation(device: Device) -> Operation | None:
     return device.operations.order_by("-id").first()
+
+
+#: What an operation that has sent nothing yet waits for.
+FIRST_CONTACT = "first_contact"
+NEXT_CONTACT = "next_contact"
+
+
+def waiting(op: Operation) -> dict[str, Any]:
+    """What an operation is waiting for before it can start, for people to read.
+
+    {"waiting_for": "first_contact" | "next_contact" | None, "next_contact_expected":
+    datetime | None}. An operation that has sent nothing yet waits for the device's first
+    contact when it never contacted the ACS, or for its next contact (last contact + its
+    inform interval) when it cannot be asked to connect now: it has no connection-request
+    URL, or the connection requests since the operation started failed.
+    """
+    none: dict[str, Any] = {"waiting_for": None, "next_contact_expected": None}
+    if op.state != OperationState.INITIATED:
+        return none
+    device = op.device
+    if device.last_connection is None:
+        return {"waiting_for": FIRST_CONTACT, "next_contact_expected": None}
+    expected = device.last_connection + timedelta(seconds=device.update_frequency)
+    if not device.connection_request_url or _connection_requests_failed(op):
+        return {"waiting_for": NEXT_CONTACT, "next_contact_expected": expected}
+    return none
+
+
+def _connection_requests_failed(op: Operation) -> bool:
+    from linesman.cwmp.models import ConnectionRequestLog
+
+    last = hotsql.first(
+        ConnectionRequestLog.objects.filter(
+            device_id=op.device_id, time__gte=op.initiated_at
+        ).order_by("-id")
+    )
+    return last is not None and not last.ok

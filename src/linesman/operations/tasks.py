@@ -10,6 +10,3 @@ from linesman.operations import engine
 @db_task()
 def expire_operation(op_pk: int) -> None:
     engine.expire(op_pk)
-
-
-from linesman.operations import bulk_tasks  # noqa: E402,F401  (bulk job tasks register here)

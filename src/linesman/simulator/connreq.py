@@ -92,7 +92,7 @@ class ConnectionRequestServer:
         if agent is None:
             return Response(404, b"", close=True)
         device = agent.device
-        if device.unreachable or not device.online:
+        if device.silent or not device.online:
             return HOLD
         if request.method not in ("GET", "HEAD"):
             return Response(405, b"", [("Allow", "GET")])
@@ -111,5 +111,7 @@ class ConnectionRequestServer:
                 device.counters.connection_requests_rejected += 1
             return self._unauthorized(stale=verdict == "stale" and not device.reject_auth)
         self.accepted += 1
+        if device.quirks.ignore_connreq:
+            return Response(200, b"")  # accepted, and then nothing happens
         agent.kick()
         return Response(200, b"")

@@ -131,6 +131,48 @@ class InformRecord:
     retry_count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Quirks:
+    """How a device misbehaves, for tests of what the ACS does about it (all off by default).
+
+    - ``crash_on``: RPC names on which the device drops the session without answering
+      (nothing applied, the connection closed); it comes back with a new session later.
+    - ``drop_on_reboot``: the device reboots on a Reboot but never sends the answer.
+    - ``hang_on``: RPC names the device never answers; it sits silent in the session for
+      ``hang_seconds`` (until the ACS gives up), then abandons it.
+    - ``answer_delay``: seconds the device waits before answering ``delay_on`` RPCs (every
+      RPC if ``delay_on`` is empty).
+    - ``wrong_id_on``: RPC names answered with another cwmp:ID than the request's.
+    - ``fault_on``: RPC name -> fault code the device answers instead of acting.
+    - ``version_after_transfer``: the SoftwareVersion reported after a firmware download that
+      succeeded (e.g. the old one: "TransferComplete but still the old version"); None is
+      the downloaded image's version.
+    - ``ignore_connreq``: connection requests are answered 200 but no session follows.
+    - ``never_connect``: registered but silent: never informs, connection requests unanswered.
+    """
+
+    crash_on: frozenset[str] = frozenset()
+    drop_on_reboot: bool = False
+    hang_on: frozenset[str] = frozenset()
+    hang_seconds: float = 3600.0
+    answer_delay: float = 0.0
+    delay_on: frozenset[str] = frozenset()
+    wrong_id_on: frozenset[str] = frozenset()
+    fault_on: dict[str, int] = field(default_factory=dict)
+    version_after_transfer: str | None = None
+    ignore_connreq: bool = False
+    never_connect: bool = False
+
+    def delay_for(self, method: str) -> float:
+        if self.answer_delay <= 0 or (self.delay_on and method not in self.delay_on):
+            return 0.0
+        return self.answer_delay
+
+
+#: The well-behaved device's quirks, shared by every device that has none.
+NO_QUIRKS = Quirks()
+
+
 @dataclass(slots=True)
 class _Pending:
     """Post-session work. Kept apart so a device with nothing pending costs one pointer."""
@@ -148,7 +190,8 @@ class SimulatedDevice:
 
     Misbehaviour for tests, changeable at any time: ``unreachable`` (never contacts the ACS
     and leaves connection requests unanswered), ``fail_methods`` (RPC names answered with
-    fault 9000), ``reject_auth`` (connection requests always get 401, whatever credentials).
+    fault 9000), ``reject_auth`` (connection requests always get 401, whatever credentials),
+    and ``quirks`` (a `Quirks`: crashes, dropped sessions, late or wrong answers, ...).
     """
 
     __slots__ = (
@@ -168,6 +211,7 @@ class SimulatedDevice:
         "unreachable",
         "fail_methods",
         "reject_auth",
+        "quirks",
         "wake",
         "_journal",
         "_journal_size",
@@ -203,6 +247,7 @@ class SimulatedDevice:
         self.unreachable = False
         self.fail_methods: frozenset[str] = frozenset()
         self.reject_auth = False
+        self.quirks: Quirks = NO_QUIRKS
         self.wake: Callable[[], None] | None = None  # set by the agent: "something to do"
         # Created on first use: an empty deque is ~600 bytes, 6 MB over 10,000 devices.
         self._journal: deque[JournalEntry] | None = None
@@ -446,10 +491,17 @@ class SimulatedDevice:
         self._record(method, _journal_args(request))
         if handler is None or method in self.fail_methods:
             return self._fault(METHOD_NOT_SUPPORTED)
+        code = self.quirks.fault_on.get(method)
+        if code is not None:
+            return self._fault(code)
         try:
             return handler(self, request)
         except ModelFault as exc:
             return self._fault(exc.code, exc.message)
+
+    def note(self, request: soap.Message) -> None:
+        """Journal a request the device received but will not act on (it crashes, hangs)."""
+        self._record(request.METHOD, _journal_args(request))
 
     def handle_unknown(self, method: str) -> soap.Fault:
         """Answer a request the codec could not parse because the method is unknown."""
@@ -642,7 +694,14 @@ class SimulatedDevice:
         return True
 
     def apply_firmware(self, version: str) -> None:
-        self.firmware = version
+        """Boot into a downloaded image (or report what the quirks say it reports)."""
+        reported = self.quirks.version_after_transfer
+        self.firmware = version if reported is None else reported
+
+    @property
+    def silent(self) -> bool:
+        """Neither informs nor answers connection requests (unreachable, or never connects)."""
+        return self.unreachable or self.quirks.never_connect
 
     def periodic_settings(self) -> tuple[bool, int]:
         """(PeriodicInformEnable, PeriodicInformInterval) as currently configured."""

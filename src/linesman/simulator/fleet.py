@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,7 +28,7 @@ import httpx
 from linesman.simulator import tr098, tr181
 from linesman.simulator.connreq import ConnectionRequestServer
 from linesman.simulator.datamodel import Tree
-from linesman.simulator.device import SimulatedDevice
+from linesman.simulator.device import Quirks, SimulatedDevice
 from linesman.simulator.identity import Profile
 from linesman.simulator.runner import AgentSettings, DeviceAgent, FleetContext, HttpShard
 from linesman.simulator.session import AUTH_MODES, SessionError, SessionOptions
@@ -91,6 +91,8 @@ class Fleet:
     ``start_bootstrapped`` makes devices skip "0 BOOTSTRAP" (an ACS that already knows them).
     ``journal_size`` bounds each device's journal and inform history: full ones cost about
     25 KB per device at the default of 32, so keep it modest for large fleets.
+    ``quirks`` maps serial numbers to how those devices misbehave (see `Quirks`); a device's
+    ``quirks`` attribute may also be changed while the fleet runs.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class Fleet:
         start_bootstrapped: bool = False,
         journal_size: int = 32,
         seed: int | None = None,
+        quirks: Mapping[str, Quirks] | None = None,
     ) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}")
@@ -187,6 +190,8 @@ class Fleet:
             self._by_serial[serial] = device
         if len(self._by_serial) != len(self.devices):
             raise ValueError("serial numbers collide; use a shorter prefix or fewer devices")
+        for serial, device_quirks in (quirks or {}).items():
+            self.device(serial).quirks = device_quirks
         self.agents: list[DeviceAgent] = []
         self.connreq: ConnectionRequestServer | None = None
         self._ctx: FleetContext | None = None

@@ -180,7 +180,7 @@ class DeviceAgent:
             device.boot()
             self._plan_periodic(after_boot=True)
             while not self.ctx.stopping:
-                if device.unreachable:
+                if device.silent:
                     # Gone dark: no sessions, but timers keep queueing events as on a CPE
                     # that lost its uplink.
                     self._collect_events()
@@ -205,7 +205,7 @@ class DeviceAgent:
     def _collect_events(self) -> None:
         device = self.device
         now = time.monotonic()
-        if self._kicked and not device.unreachable:
+        if self._kicked and not device.silent:
             self._kicked = False
             device.add_event("6 CONNECTION REQUEST")
         if self._next_periodic is not None and now >= self._next_periodic:
@@ -249,7 +249,7 @@ class DeviceAgent:
             if error is None or device.has_pending_work():
                 return
             await self._sleep_until(time.monotonic() + self._retry_delay(error))
-            if device.unreachable:
+            if device.silent:
                 return
             self._collect_events()
 

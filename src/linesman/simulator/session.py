@@ -8,6 +8,7 @@ session only; authentication answers the ACS's Digest or Basic challenge.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ AUTH_MODES = ("auto", "basic_preemptive", "none")
 
 class SessionError(Exception):
     """A session that did not complete; ``kind`` is one of connect, timeout, http, auth,
-    protocol, fault or internal (a simulator bug). ``retry_after`` is the server's Retry-After
+    protocol, fault, internal (a simulator bug), or crash, dropped or hung (the device's
+    quirks: it broke the session on purpose). ``retry_after`` is the server's Retry-After
     in seconds, if any."""
 
     def __init__(self, kind: str, message: str, *, retry_after: float | None = None) -> None:
@@ -237,7 +239,32 @@ class CwmpSession:
                 return self.rpcs
             if isinstance(env.body, soap.Fault):
                 raise SessionError("fault", f"ACS sent a fault: {env.body.fault_code}")
-            reply = device.handle(env.body)
+            reply = await self._answer(env.body)
             self.rpcs += 1
-            body = soap.serialize(soap.Envelope(reply, cwmp_id=env.cwmp_id, cwmp_ns=env.cwmp_ns))
+            cwmp_id = env.cwmp_id
+            if env.body.METHOD in device.quirks.wrong_id_on:
+                cwmp_id = f"not-{cwmp_id}"
+            body = soap.serialize(soap.Envelope(reply, cwmp_id=cwmp_id, cwmp_ns=env.cwmp_ns))
         raise SessionError("protocol", f"ACS sent more than {self.options.max_rpcs} requests")
+
+    async def _answer(self, request: soap.Message) -> soap.Message:
+        """The device's answer to an ACS request, misbehaving as its quirks say: it may
+        crash (the session is abandoned with nothing done), reboot without answering, sit
+        silent, or answer late."""
+        device = self.device
+        quirks = device.quirks
+        method = request.METHOD
+        if method in quirks.crash_on:
+            device.note(request)
+            raise SessionError("crash", f"crashed on {method}")
+        if method in quirks.hang_on:
+            device.note(request)
+            await asyncio.sleep(quirks.hang_seconds)
+            raise SessionError("hung", f"never answered {method}")
+        reply = device.handle(request)
+        if method == "Reboot" and quirks.drop_on_reboot:
+            raise SessionError("dropped", "dropped the session on Reboot")
+        delay = quirks.delay_for(method)
+        if delay:
+            await asyncio.sleep(delay)
+        return reply

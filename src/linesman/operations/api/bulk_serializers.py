@@ -52,6 +52,9 @@ def estimated_completion(job: BulkJob, now: datetime | None = None) -> datetime 
     planned = timedelta(minutes=job.estimated_duration_minutes)
     if job.finished_at is not None:
         return job.finished_at
+    if job.status == BulkJobStatus.CANCELLED:
+        # Cancelled with batch targets still settling: no moving guess, the cancel time.
+        return job.cancelled_at
     if job.status == BulkJobStatus.SCHEDULED:
         return max(job.execute_at, now) + planned
     if job.started_at is None:

@@ -7,7 +7,7 @@ a job created through one is visible through all three. Each offers
 - `GET  ./`                  the caller's jobs (paginated), or one with `?id=`
 - `POST ./`                  a new job (201), see `linesman.operations.bulk_spec`
 - `GET  ./{id}/`             one job
-- `DELETE ./{id}/`, `POST ./{id}/cancel/`   cancel: nothing new starts
+- `DELETE ./{id}/`, `POST ./{id}/cancel/`   cancel: nothing new starts, running ones end
 - `GET  ./{id}/devices/`     per-device results (`?state=failed`, `?cause=`, `?format=csv`)
 - `GET  ./{id}/report.csv`   the same as CSV (an inventory_audit's snapshot)
 """
@@ -207,7 +207,7 @@ def _cancel(view: _BulkView, request, key) -> Response:
 
 
 class HeadlessOperationDetailView(_BulkView):
-    """One job; DELETE cancels it (running device operations finish)."""
+    """One job; DELETE cancels it (its running device operations end `cancelled`)."""
 
     @extend_schema(responses={200: BulkJobSerializer, **ERRORS})
     def get(self, request, key):

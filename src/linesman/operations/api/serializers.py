@@ -6,7 +6,18 @@ from rest_framework import serializers
 
 from linesman.core.redaction import redact_output
 from linesman.core.times import iso_z as stamp
+from linesman.operations import services
 from linesman.operations.models import SEED_OPERATIONS, Operation
+
+WAITING_HELP = (
+    "What the operation waits for before anything is sent: first_contact (the device never "
+    "contacted the ACS), next_contact (it cannot be reached now; it runs at the device's next "
+    "inform), or null"
+)
+EXPECTED_HELP = (
+    "When the device's next contact is expected (last contact + inform interval); null when "
+    "not waiting, or when the device was never seen"
+)
 
 
 class OperationRequestSerializer(serializers.Serializer):
@@ -26,10 +37,13 @@ class OperationStartedSerializer(serializers.Serializer):
     estimated_completion = serializers.DateTimeField()
     initiated_by = serializers.CharField()
     operation_id = serializers.CharField()
+    waiting_for = serializers.CharField(allow_null=True, help_text=WAITING_HELP)
+    next_contact_expected = serializers.DateTimeField(allow_null=True, help_text=EXPECTED_HELP)
 
     @staticmethod
     def of(op: Operation, requested: str) -> dict:
         device = op.device
+        waiting = services.waiting(op)
         return {
             "id": device.pk,
             "operation": requested,
@@ -41,6 +55,8 @@ class OperationStartedSerializer(serializers.Serializer):
             "estimated_completion": stamp(op.estimated_completion),
             "initiated_by": op.initiated_by_name,
             "operation_id": op.operation_id,
+            "waiting_for": waiting["waiting_for"],
+            "next_contact_expected": stamp(waiting["next_contact_expected"]),
         }
 
 
@@ -52,6 +68,8 @@ class OperationSerializer(serializers.ModelSerializer):
     steps = serializers.SerializerMethodField()
     device_id = serializers.IntegerField()
     initiated_by = serializers.CharField(source="initiated_by_name")
+    waiting_for = serializers.SerializerMethodField(help_text=WAITING_HELP)
+    next_contact_expected = serializers.SerializerMethodField(help_text=EXPECTED_HELP)
 
     class Meta:
         model = Operation
@@ -73,7 +91,15 @@ class OperationSerializer(serializers.ModelSerializer):
             "estimated_completion",
             "output",
             "bulk_job_id",
+            "waiting_for",
+            "next_contact_expected",
         )
+
+    def get_waiting_for(self, op: Operation) -> str | None:
+        return services.waiting(op)["waiting_for"]
+
+    def get_next_contact_expected(self, op: Operation) -> str | None:
+        return stamp(services.waiting(op)["next_contact_expected"])
 
     def get_steps(self, op: Operation) -> list[str]:
         return list(op.params.get("steps") or [op.kind])

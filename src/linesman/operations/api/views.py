@@ -20,7 +20,7 @@ from linesman.operations.api.serializers import (
     OperationStartedSerializer,
     stamp,
 )
-from linesman.operations.models import SEED_OPERATIONS, OperationState
+from linesman.operations.models import SEED_OPERATIONS, Operation, OperationState
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
 
@@ -214,3 +214,31 @@ class DeviceOperationHistoryView(APIView):
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(device.operations.order_by("-id"), request, view=self)
         return paginator.get_paginated_response(OperationSerializer(page, many=True).data)
+
+
+class OperationCancelView(APIView):
+    """POST: cancel one operation by its id (what `linesman op cancel OP_ID` calls).
+
+    RPCs not yet sent are withdrawn and the operation ends `cancelled` at once; an RPC
+    already on the wire may still be carried out, which its error then says.
+    """
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OperationSerializer,
+            403: OpenApiResponse(description="Your role may not cancel operations here"),
+            404: OpenApiResponse(description="No such operation, or not visible to you"),
+            409: OpenApiResponse(description="The operation already ended"),
+        },
+    )
+    def post(self, request, operation_id: str):
+        op = Operation.objects.select_related("device").filter(operation_id=operation_id).first()
+        if op is None:
+            raise Http404
+        visible_device(request, pk=op.device_id)
+        require_role(request, op.device.organization_id, Role.OPERATOR)
+        if not op.is_active:
+            raise Conflict(f"Operation {op.operation_id} already ended ({op.state}).")
+        op = services.cancel_operation(op, user=request.user, reason="cancelled by request")
+        return Response(OperationSerializer(op).data)
