@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from linesman.core import hotsql
+from linesman.core.events import announce
 from linesman.cwmp import lastseen, soap
 from linesman.inventory import device_types
 from linesman.inventory.models import Device, DeviceStatus
@@ -127,6 +128,15 @@ def apply(
         lastseen.stamp(device.pk, now)  # a plain periodic inform: batched with others
     else:
         hotsql.update_fields(Device, device.pk, changed)
+    previous = device.status
     for key, value in changed.items():
         setattr(device, key, value)
+    if "status" in changed:
+        announce(
+            "device.up",
+            device_id=device.pk,
+            organization_id=device.organization_id,
+            previous=previous,
+            reason="inform",
+        )
     return changed

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from linesman.core import crypto, hotsql, textcheck
+from linesman.core.events import announce, wanted
 from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
@@ -284,6 +285,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     )
     if not (provision or busy or queued or open_session):
         inform.apply(device, message, envelope, request.address, params)
+        _announce_inform(device, events, request.address, params)
         _debug(device, "in", request.body)
         return _out(device, _soap(reply, cookie=stateless_cookie(device.pk, envelope.cwmp_ns)))
 
@@ -303,8 +305,24 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
             provisioning.provision(device, waiting.pk if bootstrap else None)
         if busy:
             engine.on_inform(device, events)
+        _announce_inform(device, events, request.address, params)
     _debug(device, "in", request.body)
     return _out(device, _soap(reply, cookie=session.key))
+
+
+def _announce_inform(
+    device: Device, events: list[tuple[str, str]], address: str, params: dict[str, str]
+) -> None:
+    """Tell subscribers (device log, webhooks, metrics) what this Inform said."""
+    where = {"device_id": device.pk, "organization_id": device.organization_id}
+    codes = {code for code, _ in events}
+    announce("session.inform", events=[list(e) for e in events], address=address, **where)
+    if "0 BOOTSTRAP" in codes:
+        announce("device.bootstrapped", events=[list(e) for e in events], **where)
+    if "1 BOOT" in codes:
+        announce("device.booted", events=[list(e) for e in events], **where)
+    if "4 VALUE CHANGE" in codes and wanted("parameter.changed"):
+        announce("parameter.changed", values=dict(params), **where)
 
 
 def _fresh_sessions():
@@ -371,12 +389,28 @@ def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
         )
         task.finished_at = now
         task.save(update_fields=["state", "fault_code", "fault_string", "finished_at"])
+        announce(
+            "rpc.fault",
+            device_id=task.device_id,
+            method=task.method,
+            code=task.fault_code,
+            message=task.fault_string,
+            task_id=task.pk,
+            operation_pk=task.operation_id,
+        )
         engine.on_task_fault(task, message.fault_code, task.fault_string)
         return
     task.state = TaskState.DONE
     task.response = rpc.flatten(message)
     task.finished_at = now
     task.save(update_fields=["state", "response", "finished_at"])
+    announce(
+        "rpc.answered",
+        device_id=task.device_id,
+        method=task.method,
+        task_id=task.pk,
+        operation_pk=task.operation_id,
+    )
     engine.on_task_response(task, task.response)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
 from linesman.core import crypto
+from linesman.core.events import announce
 from linesman.inventory.models import Device, DeviceStatus
 
 #: The shortest periodic inform interval a device may be given, in seconds.
@@ -77,6 +78,12 @@ def create_device(*, user, data: dict[str, Any]) -> Device:
         device.location_name = device.location.name
     device.save()
     audit.record_create(user, device, device_id=device.pk)
+    announce(
+        "device.registered",
+        device_id=device.pk,
+        organization_id=device.organization_id,
+        serial_number=device.serial_number,
+    )
     return device
 
 
@@ -160,6 +167,13 @@ def set_status(device: Device, up: bool, now=None) -> bool:
         instance=device,
         changes={"status": [DeviceStatus.UP if not up else DeviceStatus.DOWN, wanted]},
         device_id=device.pk,
+    )
+    announce(
+        "device.up" if up else "device.down",
+        device_id=device.pk,
+        organization_id=device.organization_id,
+        previous=DeviceStatus.DOWN if up else DeviceStatus.UP,
+        reason="inform" if up else "silent",
     )
     return True
 

@@ -27,7 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from linesman.core import hotsql
+from linesman.core import events, hotsql
 from linesman.core.times import iso_z as _stamp
 from linesman.operations.bulk_models import (
     FINAL_JOB_STATES,
@@ -140,6 +140,14 @@ def _settle(job: BulkJob) -> None:
             job.status = BulkJobStatus.COMPLETED_WITH_ERRORS
     if job.status in FINAL_JOB_STATES and job.finished_at is None:
         job.finished_at = timezone.now()
+        events.announce(
+            "bulk_job.finished",
+            job_id=job.pk,
+            status=job.status,
+            succeeded=job.succeeded_devices,
+            failed=job.failed_devices,
+            skipped=job.skipped_devices,
+        )
 
 
 # --- starting ----------------------------------------------------------------------------

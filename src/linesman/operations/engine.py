@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
-from linesman.core import hotsql
+from linesman.core import events, hotsql
 from linesman.cwmp import provisioning, queue
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.inventory.models import Device, Setting
@@ -60,6 +60,18 @@ def subscribe_finished(callback: Callable[[Operation], None]) -> None:
 
 
 def _announce_finished(op: Operation) -> None:
+    events.announce(
+        "operation.finished",
+        device_id=op.device_id,
+        organization_id=op.device.organization_id,
+        operation_id=op.operation_id,
+        kind=op.kind,
+        state=op.state,
+        result=op.result,
+        error=op.error,
+        cause=op.error_cause,
+        bulk_job_id=op.bulk_job_id,
+    )
     for callback in list(_finished_subscribers):
         try:
             callback(op)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
-from linesman.core import hotsql
+from linesman.core import events, hotsql
 from linesman.inventory.models import Device
 from linesman.operations import engine
 from linesman.operations.models import (
@@ -130,6 +130,15 @@ def start_operation(
     except IntegrityError:
         # The partial unique index caught a concurrent request that won the race.
         raise OperationConflict("Another operation is already active on this device.") from None
+    events.announce(
+        "operation.started",
+        device_id=device.pk,
+        organization_id=device.organization_id,
+        operation_id=op.operation_id,
+        kind=op.kind,
+        steps=steps,
+        bulk_job_id=bulk_job_id,
+    )
     if op.state in ACTIVE_STATES:
         _after_commit(op, connection_request)
     return op
