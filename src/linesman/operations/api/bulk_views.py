@@ -132,6 +132,7 @@ def _refresh_devices(jobs: list[BulkJob]) -> None:
 
 class _BulkView(APIView):
     addressing = "serial"
+    pagination_class = LimitOffsetPagination  # also documents the pages in the schema
 
 
 class HeadlessOperationView(_BulkView):
@@ -154,7 +155,7 @@ class HeadlessOperationView(_BulkView):
                     {"status": [f"Use one of: {', '.join(BulkJobStatus.values)}."]}
                 )
             jobs = jobs.filter(status=wanted)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs.order_by("-id"), request, view=self)
         if update_status and page:
             try:
@@ -205,8 +206,8 @@ class HeadlessOperationDetailView(_BulkView):
     """One job; DELETE cancels it (running device operations finish)."""
 
     @extend_schema(responses={200: BulkJobSerializer, **ERRORS})
-    def get(self, request, key):
-        return Response(job_item(_job_or_404(request, key), self.addressing))
+    def get(self, request, id: str):
+        return Response(job_item(_job_or_404(request, id), self.addressing))
 
     @extend_schema(
         responses={
@@ -216,8 +217,8 @@ class HeadlessOperationDetailView(_BulkView):
             409: OpenApiResponse(description="The job already ended"),
         }
     )
-    def delete(self, request, key):
-        return _cancel(self, request, key)
+    def delete(self, request, id: str):
+        return _cancel(self, request, id)
 
 
 class HeadlessOperationCancelView(_BulkView):
@@ -232,8 +233,8 @@ class HeadlessOperationCancelView(_BulkView):
             409: OpenApiResponse(description="The job already ended"),
         },
     )
-    def post(self, request, key):
-        return _cancel(self, request, key)
+    def post(self, request, id: str):
+        return _cancel(self, request, id)
 
 
 def _csv_response(job: BulkJob, targets) -> StreamingHttpResponse:
@@ -251,10 +252,14 @@ class HeadlessOperationDevicesView(_BulkView):
 
     @extend_schema(
         parameters=[STATE_PARAM, CAUSE_PARAM, FORMAT_PARAM],
-        responses={200: BulkJobTargetSerializer(many=True), **ERRORS},
+        responses={
+            (200, "application/json"): BulkJobTargetSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            **ERRORS,
+        },
     )
-    def get(self, request, key):
-        job = _job_or_404(request, key)
+    def get(self, request, id: str):
+        job = _job_or_404(request, id)
         targets = job.targets.select_related("operation").order_by("id")
         raw = request.query_params.get("state") or request.query_params.get("outcome")
         if raw:
@@ -276,7 +281,7 @@ class HeadlessOperationDevicesView(_BulkView):
             targets = targets.filter(cause=cause)
         if request.accepted_renderer.format == "csv":
             return _csv_response(job, targets)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(targets, request, view=self)
         return paginator.get_paginated_response([target_item(t) for t in page])
 
@@ -287,8 +292,8 @@ class HeadlessOperationReportView(_BulkView):
     renderer_classes = [CSVRenderer, JSONRenderer]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS})
-    def get(self, request, key):
-        job = _job_or_404(request, key)
+    def get(self, request, id: str):
+        job = _job_or_404(request, id)
         return _csv_response(job, job.targets.select_related("operation").order_by("id"))
 
 
@@ -299,9 +304,9 @@ def bulk_urlpatterns() -> list:
         kw = {"addressing": addressing}
         patterns += [
             path(f"{endpoint}/", HeadlessOperationView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/", HeadlessOperationDetailView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/cancel/", HeadlessOperationCancelView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/devices/", HeadlessOperationDevicesView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/report.csv", HeadlessOperationReportView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/", HeadlessOperationDetailView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/cancel/", HeadlessOperationCancelView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/devices/", HeadlessOperationDevicesView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/report.csv", HeadlessOperationReportView.as_view(**kw)),
         ]
     return patterns
