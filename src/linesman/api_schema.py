@@ -3,7 +3,8 @@
 drf-spectacular documents each view from its annotations; this module adds what no single
 view states: the API token as the security scheme, and the error answers any operation can
 give (a bad or missing token, a role that does not allow it, a bad query parameter, an
-object that does not exist or is not visible), each a JSON object naming the problem.
+object that does not exist or is not visible, a write that conflicts), each a JSON object
+naming the problem.
 `api_urls` imports it, so it is loaded before any schema is generated.
 """
 
@@ -20,6 +21,10 @@ COMMON_ERRORS = {
     "403": "Your role does not allow this in the organization",
 }
 OBJECT_ERRORS = {"404": "No such object, or not visible to you"}
+#: Any write may conflict: objects still referring to the one deleted, a unique value taken
+#: (the API's exception handler answers every integrity error with 409), a busy device.
+WRITE_ERRORS = {"409": "The change conflicts with the current state or existing data"}
+WRITES = {"post", "put", "patch", "delete"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -27,7 +32,7 @@ ERROR_SCHEMA = {
         "`detail` for a general problem, or one entry per bad field or parameter "
         "(a list of messages, or an object of them for nested input)."
     ),
-    "properties": {"detail": {"type": "string"}},
+    "properties": {"detail": {"description": "A message, or a list of messages"}},
     "additionalProperties": True,
 }
 
@@ -48,12 +53,14 @@ def add_common_errors(result: dict, generator, request, public) -> dict:
     components.setdefault("Error", ERROR_SCHEMA)
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             errors = dict(COMMON_ERRORS)
             if "{" in path:
                 errors.update(OBJECT_ERRORS)
+            if method in WRITES:
+                errors.update(WRITE_ERRORS)
             responses = operation["responses"]
             for code, description in errors.items():
                 responses.setdefault(code, {"description": description})

@@ -228,3 +228,75 @@ def test_every_get_answers_its_documented_shape(strict_schema, tokens):
         checked += 1
     assert failures == []
     assert checked > 30
+
+
+def _validated(strict_schema, path: str, method: str, token: str, **case_fields):
+    """Send one request built from the schema's operation and check its answer against it."""
+    case = strict_schema[PREFIX + path][method].Case(**case_fields)
+    response = case.call(app=application, headers={"Authorization": f"Bearer {token}"})
+    case.validate_response(
+        response,
+        checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
+    return response
+
+
+def test_a_path_no_route_matches_answers_a_json_404(strict_schema, tokens):
+    # `{id}` is an integer: 0.5 matches no route. The answer is the documented JSON error.
+    response = _validated(
+        strict_schema,
+        "/inventory_device/{id}/",
+        "GET",
+        tokens["superuser"],
+        path_parameters={"id": "0.5"},
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"][0].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/inventory_device_headless_operation/{id}/report.csv", {}),
+        ("/inventory_device_headless_operation/{id}/report.csv", {"format": "nonsense"}),
+        ("/inventory_device_headless_operation/{id}/devices/", {"format": "csv"}),
+    ],
+)
+def test_views_that_answer_csv_give_errors_as_json(strict_schema, tokens, path, query):
+    response = _validated(
+        strict_schema,
+        path,
+        "GET",
+        tokens["superuser"],
+        path_parameters={"id": "999"},
+        query=query,
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"][0].startswith("application/json")
+    assert "detail" in response.json()
+
+
+def test_an_error_detail_may_be_a_list(strict_schema, tokens):
+    # The body of a bulk job must be an object: DRF's answer puts the message in a list.
+    response = _validated(
+        strict_schema,
+        "/inventory_device_headless_operation/",
+        "POST",
+        tokens["superuser"],
+        body=[None, None],
+        media_type="application/json",
+    )
+    assert response.status_code == 400
+    assert isinstance(response.json()["detail"], list)
+
+
+def test_deleting_an_organization_with_devices_is_a_documented_conflict(strict_schema, tokens):
+    response = _validated(
+        strict_schema,
+        "/organization/{id}/",
+        "DELETE",
+        tokens["superuser"],
+        path_parameters={"id": "1"},
+    )
+    assert response.status_code == 409

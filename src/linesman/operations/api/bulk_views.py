@@ -237,6 +237,17 @@ class HeadlessOperationCancelView(_BulkView):
         return _cancel(self, request, id)
 
 
+class _JsonErrors:
+    """Errors of the views that can answer CSV are JSON objects, as everywhere in the API,
+    not JSON labelled text/csv."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 def _csv_response(job: BulkJob, targets) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_rows(job, targets.iterator(chunk_size=1000)), content_type="text/csv; charset=utf-8"
@@ -245,7 +256,7 @@ def _csv_response(job: BulkJob, targets) -> StreamingHttpResponse:
     return response
 
 
-class HeadlessOperationDevicesView(_BulkView):
+class HeadlessOperationDevicesView(_JsonErrors, _BulkView):
     """Per-device results of a job, to retry just the failures."""
 
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -286,7 +297,7 @@ class HeadlessOperationDevicesView(_BulkView):
         return paginator.get_paginated_response([target_item(t) for t in page])
 
 
-class HeadlessOperationReportView(_BulkView):
+class HeadlessOperationReportView(_JsonErrors, _BulkView):
     """Every device's result as CSV (an inventory_audit's snapshot)."""
 
     renderer_classes = [CSVRenderer, JSONRenderer]
