@@ -25,6 +25,8 @@ OBJECT_ERRORS = {"404": "No such object, or not visible to you"}
 #: (the API's exception handler answers every integrity error with 409), a busy device.
 WRITE_ERRORS = {"409": "The change conflicts with the current state or existing data"}
 WRITES = {"post", "put", "patch", "delete"}
+#: Any operation taking a body answers a body it cannot parse in the declared type so.
+BODY_ERRORS = {"415": "Unsupported media type, or a body that cannot be parsed as it"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -61,6 +63,8 @@ def add_common_errors(result: dict, generator, request, public) -> dict:
                 errors.update(OBJECT_ERRORS)
             if method in WRITES:
                 errors.update(WRITE_ERRORS)
+            if "requestBody" in operation:
+                errors.update(BODY_ERRORS)
             responses = operation["responses"]
             for code, description in errors.items():
                 responses.setdefault(code, {"description": description})

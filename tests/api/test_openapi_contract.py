@@ -300,3 +300,23 @@ def test_deleting_an_organization_with_devices_is_a_documented_conflict(strict_s
         path_parameters={"id": "1"},
     )
     assert response.status_code == 409
+
+
+def test_a_body_in_an_unparseable_form_is_a_documented_415(strict_schema, tokens):
+    # A body in a media type the API does not read.
+    case = strict_schema[f"{PREFIX}/organization/"]["POST"].Case(
+        body={"name": "x"}, media_type="application/json"
+    )
+    response = case.call(
+        app=application,
+        headers={
+            "Authorization": f"Bearer {tokens['superuser']}",
+            "Content-Type": "text/plain",
+        },
+        data=b"name=x",
+    )
+    assert response.status_code == 415
+    case.validate_response(
+        response,
+        checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
