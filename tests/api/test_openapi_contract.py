@@ -238,6 +238,9 @@ def _validated(strict_schema, path: str, method: str, token: str, **case_fields)
         response,
         checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
     )
+    documented = strict_schema.raw_schema["paths"][PREFIX + path][method.lower()]["responses"]
+    if response.content:  # a body the schema does not describe is not documented either
+        assert "content" in documented[str(response.status_code)], f"{method} {path}"
     return response
 
 
@@ -320,3 +323,91 @@ def test_a_body_in_an_unparseable_form_is_a_documented_415(strict_schema, tokens
         response,
         checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
     )
+
+
+#: Writes that succeed over the fleet, each answered in its documented shape (read strictly).
+WRITES = [
+    ("/inventory_device_operation/{id}/", "PUT", {"id": "2"}, {"operation": "sync"}, 200),
+    (
+        "/inventory_device_serial_operation/{serial_number}/",
+        "PUT",
+        {"serial_number": "SN2"},
+        {"operation": "reboot"},
+        200,
+    ),
+    (
+        "/inventory_device_headless_operation/",
+        "POST",
+        {},
+        {"operation": "inventory_audit", "device_ids": [2]},
+        201,
+    ),
+    (
+        "/inventory_device_variables/{id}/",
+        "PUT",
+        {"id": "3"},
+        [{"variable_name": "Device.WiFi.SSID.1.SSID", "value": "guest"}],
+        200,
+    ),
+    (
+        "/inventory_device_setting/{parent_id}/",
+        "PATCH",
+        {"parent_id": "1"},
+        [{"variable_name": "Device.WiFi.SSID.1.SSID", "value": "y"}],
+        200,
+    ),
+    (
+        "/inventory_device/",
+        "POST",
+        {},
+        {"name": "new", "serial_number": "SN9", "type": 1, "organization_id": 1},
+        201,
+    ),
+    ("/inventory_device/{id}/", "PATCH", {"id": "2"}, {"description": "spare"}, 200),
+    ("/inventory_type/", "POST", {}, {"short_name": "ap", "name": "AP"}, 201),
+    (
+        "/inventory_location/",
+        "POST",
+        {},
+        {"name": "Depot", "short_name": "depot", "organization_id": 1},
+        201,
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "values", "body", "status"), WRITES)
+def test_writes_answer_their_documented_shape(
+    strict_schema, tokens, path, method, values, body, status
+):
+    response = _validated(
+        strict_schema,
+        path,
+        method,
+        tokens["superuser"],
+        path_parameters=values,
+        body=body,
+        media_type="application/json",
+    )
+    assert response.status_code == status, response.text
+
+
+def test_an_inventory_audit_job_reads_in_its_documented_shape(strict_schema, tokens):
+    created = _validated(
+        strict_schema,
+        "/inventory_device_headless_operation/",
+        "POST",
+        tokens["superuser"],
+        body={"operation": "inventory_audit", "device_ids": [1, 2]},
+        media_type="application/json",
+    )
+    assert created.status_code == 201
+    job = created.json()["id"]
+    assert created.json()["report_url"].endswith(f"/{job}/report.csv")
+    for path in (
+        "/inventory_device_headless_operation/{id}/",
+        "/inventory_device_headless_operation/{id}/devices/",
+    ):
+        response = _validated(
+            strict_schema, path, "GET", tokens["superuser"], path_parameters={"id": job}
+        )
+        assert response.status_code == 200

@@ -37,6 +37,20 @@ class VariableWriteSerializer(serializers.Serializer):
     type = serializers.CharField(required=False, max_length=32)
 
 
+class QueuedVariableSerializer(serializers.Serializer):
+    variable_name = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    type = serializers.CharField()
+
+
+class VariableQueuedSerializer(serializers.Serializer):
+    """Documents the answer to PUT: the SetParameterValues operation and what it sets."""
+
+    operation_id = serializers.CharField()
+    status = serializers.CharField()
+    variables = QueuedVariableSerializer(many=True)
+
+
 def _as_list(data: Any) -> list:
     if isinstance(data, list):
         return data
@@ -148,7 +162,9 @@ class DeviceVariablesView(APIView):
     @extend_schema(
         request=VariableWriteSerializer(many=True),
         responses={
-            200: OpenApiResponse(description="Settings recorded, SetParameterValues queued"),
+            200: OpenApiResponse(
+                VariableQueuedSerializer, description="Settings recorded, SetParameterValues queued"
+            ),
             400: OpenApiResponse(description="Malformed body"),
             404: OpenApiResponse(description="No such device"),
             409: OpenApiResponse(description="Another operation is active"),
