@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from linesman import api_schema  # noqa: F401  (registers the schema's token scheme)
 from linesman.audit.api.views import AuditEntryViewSet
 from linesman.cwmp.api.views import (
     DeviceNameVariablesView,
@@ -55,15 +56,21 @@ router.register("inventory_device_setting", SettingListView, basename="inventory
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("inventory_device_operation/<int:key>/", DeviceOperationView.as_view()),
-    path("inventory_device_serial_operation/<str:key>/", DeviceSerialOperationView.as_view()),
-    path("inventory_device_name_operation/<str:key>/", DeviceNameOperationView.as_view()),
+    path("inventory_device_operation/<int:id>/", DeviceOperationView.as_view()),
+    path(
+        "inventory_device_serial_operation/<str:serial_number>/",
+        DeviceSerialOperationView.as_view(),
+    ),
+    path("inventory_device_name_operation/<str:name>/", DeviceNameOperationView.as_view()),
     path("inventory_device_whip/<int:pk>/", WhipView.as_view()),
     path("inventory_device/<int:pk>/operations/", DeviceOperationHistoryView.as_view()),
     path("operations/<str:operation_id>/cancel/", OperationCancelView.as_view()),
-    path("inventory_device_variables/<int:key>/", DeviceVariablesView.as_view()),
-    path("inventory_device_name_variables/<str:key>/", DeviceNameVariablesView.as_view()),
-    path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
+    path("inventory_device_variables/<int:id>/", DeviceVariablesView.as_view()),
+    path("inventory_device_name_variables/<str:name>/", DeviceNameVariablesView.as_view()),
+    path(
+        "inventory_device_serial_variables/<str:serial_number>/",
+        DeviceSerialVariablesView.as_view(),
+    ),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
     *bulk_urlpatterns(),
     path("", include(router.urls)),

@@ -210,12 +210,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"},
-        }
-    },
+    # The bearerAuth scheme comes from linesman.api_schema.ApiTokenScheme.
     "SECURITY": [{"bearerAuth": []}],
+    # Several choice sets are called `status`: each gets its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceStatusEnum": "linesman.inventory.models.DeviceStatus",
+        "BulkJobStatusEnum": "linesman.operations.bulk_models.BulkJobStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "linesman.api_schema.add_common_errors",
+    ],
 }
 
 if CONFIG.redis_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.views import defaults
 
 from linesman.cwmp.views import acs
 from linesman.inventory import firmware
@@ -21,6 +22,16 @@ def root(request):
         }
     )
 
+
+def not_found(request, exception=None):
+    """404 for a path no route matches: under /api/ a JSON body as every API error has (the
+    OpenAPI schema documents it), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found
 
 urlpatterns = [
     path("", root, name="root"),

@@ -39,6 +39,20 @@ class VariableWriteSerializer(serializers.Serializer):
     type = serializers.CharField(required=False, max_length=32)
 
 
+class QueuedVariableSerializer(serializers.Serializer):
+    variable_name = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    type = serializers.CharField()
+
+
+class VariableQueuedSerializer(serializers.Serializer):
+    """Documents the answer to PUT: the SetParameterValues operation and what it sets."""
+
+    operation_id = serializers.CharField()
+    status = serializers.CharField()
+    variables = QueuedVariableSerializer(many=True)
+
+
 def _as_list(data: Any) -> list:
     if isinstance(data, list):
         return data
@@ -87,8 +101,23 @@ def validate_variables(device: Device, items: list[dict]) -> list[dict]:
     return out
 
 
+class VariablePagination(LimitOffsetPagination):
+    """The page of variables, with the id of the refresh operation `?refresh=true` queued."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["refresh_operation_id"] = {
+            "type": "string",
+            "description": "With refresh=true: the operation fetching fresh values",
+        }
+        return page
+
+
 class DeviceVariablesView(APIView):
-    lookup = "pk"
+    """A device's reported parameters; `lookup` is the device field and the path parameter."""
+
+    lookup = "id"
+    pagination_class = VariablePagination  # also documents the page in the schema
 
     @extend_schema(
         parameters=[
@@ -98,16 +127,14 @@ class DeviceVariablesView(APIView):
             OpenApiParameter(
                 "refresh", OpenApiTypes.BOOL, description="Queue a fetch from the device"
             ),
-            OpenApiParameter("limit", OpenApiTypes.INT),
-            OpenApiParameter("offset", OpenApiTypes.INT),
         ],
         responses={
             200: VariableSerializer(many=True),
             404: OpenApiResponse(description="No such device"),
         },
     )
-    def get(self, request, key):
-        device = visible_device(request, **{self.lookup: key})
+    def get(self, request, **kwargs):
+        device = visible_device(request, **{self.lookup: kwargs[self.lookup]})
         refresh = bool_param(request, "refresh")
         prefix = request.query_params.get("prefix") or request.query_params.get("variable_name")
         row = DeviceParameters.objects.filter(device=device).first()
@@ -124,7 +151,7 @@ class DeviceVariablesView(APIView):
             }
             for n in names
         ]
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(items, request, view=self)
         response = paginator.get_paginated_response(page)
         if refresh:
@@ -142,7 +169,8 @@ class DeviceVariablesView(APIView):
         request=VariableWriteSerializer(many=True),
         responses={
             200: OpenApiResponse(
-                description="SetParameterValues queued (one-shot; not stored as a setting)"
+                VariableQueuedSerializer,
+                description="SetParameterValues queued (one-shot; not stored as a setting)",
             ),
             400: OpenApiResponse(description="Malformed body, or the inform interval"),
             404: OpenApiResponse(description="No such device"),
@@ -150,8 +178,8 @@ class DeviceVariablesView(APIView):
             422: OpenApiResponse(description="A value does not fit its parameter"),
         },
     )
-    def put(self, request, key):
-        device = visible_device(request, **{self.lookup: key})
+    def put(self, request, **kwargs):
+        device = visible_device(request, **{self.lookup: kwargs[self.lookup]})
         require_role(request, device.organization_id, Role.OPERATOR)
         body = VariableWriteSerializer(data=_as_list(request.data), many=True)
         body.is_valid(raise_exception=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -203,7 +202,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             for name in set(self.fields) - set(LIST_FIELDS):
                 self.fields.pop(name)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_location_short_name(self, device: Device) -> str | None:
         return device.location.short_name if device.location_id else None
 
@@ -259,6 +258,13 @@ class DeviceSerializer(serializers.ModelSerializer):
             and image.device_type_id != device_type.pk
         )
         return attrs
+
+
+class DeviceListItemSerializer(DeviceSerializer):
+    """A device as the lists show it (`list_item`): documents that shape in the schema."""
+
+    class Meta(DeviceSerializer.Meta):
+        fields = LIST_FIELDS
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,8 @@ from linesman.inventory.services import managed_parameter_problems
 from linesman.operations.api.views import visible_device
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
+
+NOT_FOUND = OpenApiResponse(description="No such device, or not visible to you")
 
 
 class SettingSerializer(serializers.ModelSerializer):
@@ -63,8 +65,12 @@ class SettingFilter(django_filters.FilterSet):
         fields = ["parent_id", "variable_name", "pending"]
 
 
-class SettingListView(viewsets.ReadOnlyModelViewSet):
-    """Desired settings; `?parent_id=N` selects one device's."""
+class SettingListView(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Desired settings; `?parent_id=N` selects one device's.
+
+    A list only: `inventory_device_setting/{parent_id}/` is the device's settings (as in
+    the public API), so a setting has no detail route of its own here.
+    """
 
     serializer_class = SettingSerializer
     filterset_class = SettingFilter
@@ -165,7 +171,10 @@ class DeviceSettingsView(APIView):
     def patch(self, request, parent_id: int):
         return self._write(request, parent_id, replace=False)
 
-    @extend_schema(responses={200: SettingSerializer(many=True)})
+    @extend_schema(
+        operation_id="inventory_device_setting_device_list",
+        responses={200: SettingSerializer(many=True), 404: NOT_FOUND},
+    )
     def get(self, request, parent_id: int):
         device = visible_device(request, pk=parent_id)
         return Response(SettingSerializer(device.settings.order_by("id"), many=True).data)

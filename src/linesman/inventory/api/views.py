@@ -22,6 +22,7 @@ from linesman.core.api import bool_param, check_organization_filter, require_rol
 from linesman.core.errors import Conflict, Unprocessable
 from linesman.inventory import services
 from linesman.inventory.api.serializers import (
+    DeviceListItemSerializer,
     DeviceSerializer,
     DeviceTypeSerializer,
     FirmwareImageSerializer,
@@ -83,7 +84,7 @@ def _require_admin_somewhere(request) -> None:
 @extend_schema_view(
     list=extend_schema(
         parameters=[PENDING_PARAM, UPDATE_STATUS_PARAM],
-        responses={200: DeviceSerializer(many=True), **ERRORS},
+        responses={200: DeviceListItemSerializer(many=True), **ERRORS},
     ),
     retrieve=extend_schema(
         parameters=[PENDING_PARAM, UPDATE_STATUS_PARAM],

@@ -264,8 +264,10 @@ class BulkJobCreatedSerializer(serializers.Serializer):
     estimated_duration_minutes = serializers.IntegerField()
     target_device_count = serializers.IntegerField()
     operation_config = serializers.DictField()
+    priority = serializers.CharField()
     monitoring_url = serializers.CharField()
     devices_url = serializers.CharField()
+    report_url = serializers.CharField(required=False, help_text="inventory_audit jobs only")
 
 
 class BulkJobSerializer(serializers.Serializer):
@@ -294,6 +296,7 @@ class BulkJobSerializer(serializers.Serializer):
     operation_config = serializers.DictField()
     monitoring_url = serializers.CharField()
     devices_url = serializers.CharField()
+    report_url = serializers.CharField(required=False, help_text="inventory_audit jobs only")
 
 
 class BulkJobTargetSerializer(serializers.Serializer):

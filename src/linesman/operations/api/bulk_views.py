@@ -130,6 +130,7 @@ def _refresh_devices(jobs: list[BulkJob]) -> None:
 
 class _BulkView(APIView):
     addressing = "serial"
+    pagination_class = LimitOffsetPagination  # also documents the pages in the schema
 
     def handle_exception(self, exc):
         # Errors are JSON bodies even where CSV was negotiated (report.csv, ?format=csv).
@@ -159,7 +160,7 @@ class HeadlessOperationView(_BulkView):
                     {"status": [f"Use one of: {', '.join(BulkJobStatus.values)}."]}
                 )
             jobs = jobs.filter(status=wanted)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs.order_by("-id"), request, view=self)
         if update_status and page:
             try:
@@ -210,8 +211,8 @@ class HeadlessOperationDetailView(_BulkView):
     """One job; DELETE cancels it (its running device operations end `cancelled`)."""
 
     @extend_schema(responses={200: BulkJobSerializer, **ERRORS})
-    def get(self, request, key):
-        return Response(job_item(_job_or_404(request, key), self.addressing))
+    def get(self, request, id: str):
+        return Response(job_item(_job_or_404(request, id), self.addressing))
 
     @extend_schema(
         responses={
@@ -221,8 +222,8 @@ class HeadlessOperationDetailView(_BulkView):
             409: OpenApiResponse(description="The job already ended"),
         }
     )
-    def delete(self, request, key):
-        return _cancel(self, request, key)
+    def delete(self, request, id: str):
+        return _cancel(self, request, id)
 
 
 class HeadlessOperationCancelView(_BulkView):
@@ -237,8 +238,19 @@ class HeadlessOperationCancelView(_BulkView):
             409: OpenApiResponse(description="The job already ended"),
         },
     )
-    def post(self, request, key):
-        return _cancel(self, request, key)
+    def post(self, request, id: str):
+        return _cancel(self, request, id)
+
+
+class _JsonErrors:
+    """Errors of the views that can answer CSV are JSON objects, as everywhere in the API,
+    not JSON labelled text/csv."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def _csv_response(job: BulkJob, targets) -> StreamingHttpResponse:
@@ -249,17 +261,21 @@ def _csv_response(job: BulkJob, targets) -> StreamingHttpResponse:
     return response
 
 
-class HeadlessOperationDevicesView(_BulkView):
+class HeadlessOperationDevicesView(_JsonErrors, _BulkView):
     """Per-device results of a job, to retry just the failures."""
 
     renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(
         parameters=[STATE_PARAM, CAUSE_PARAM, FORMAT_PARAM],
-        responses={200: BulkJobTargetSerializer(many=True), **ERRORS},
+        responses={
+            (200, "application/json"): BulkJobTargetSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            **ERRORS,
+        },
     )
-    def get(self, request, key):
-        job = _job_or_404(request, key)
+    def get(self, request, id: str):
+        job = _job_or_404(request, id)
         targets = job.targets.select_related("operation").order_by("id")
         raw = request.query_params.get("state") or request.query_params.get("outcome")
         if raw:
@@ -281,19 +297,19 @@ class HeadlessOperationDevicesView(_BulkView):
             targets = targets.filter(cause=cause)
         if request.accepted_renderer.format == "csv":
             return _csv_response(job, targets)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(targets, request, view=self)
         return paginator.get_paginated_response([target_item(t) for t in page])
 
 
-class HeadlessOperationReportView(_BulkView):
+class HeadlessOperationReportView(_JsonErrors, _BulkView):
     """Every device's result as CSV (an inventory_audit's snapshot)."""
 
     renderer_classes = [CSVRenderer, JSONRenderer]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS})
-    def get(self, request, key):
-        job = _job_or_404(request, key)
+    def get(self, request, id: str):
+        job = _job_or_404(request, id)
         return _csv_response(job, job.targets.select_related("operation").order_by("id"))
 
 
@@ -304,9 +320,9 @@ def bulk_urlpatterns() -> list:
         kw = {"addressing": addressing}
         patterns += [
             path(f"{endpoint}/", HeadlessOperationView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/", HeadlessOperationDetailView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/cancel/", HeadlessOperationCancelView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/devices/", HeadlessOperationDevicesView.as_view(**kw)),
-            path(f"{endpoint}/<str:key>/report.csv", HeadlessOperationReportView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/", HeadlessOperationDetailView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/cancel/", HeadlessOperationCancelView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/devices/", HeadlessOperationDevicesView.as_view(**kw)),
+            path(f"{endpoint}/<str:id>/report.csv", HeadlessOperationReportView.as_view(**kw)),
         ]
     return patterns

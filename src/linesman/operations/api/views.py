@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from linesman.core.api import require_role
 from linesman.core.errors import Conflict, ServiceUnavailable, Unprocessable
+from linesman.core.pagination import LimitOffsetPagination
 from linesman.inventory.models import Device
 from linesman.operations import services
 from linesman.operations.api.serializers import (
@@ -62,9 +63,12 @@ def run(request, device: Device, name, *, connection_request: bool = True):
 
 
 class _OperationView(APIView):
-    """PUT (or POST, as existing clients send) {"operation": ...} on one device."""
+    """PUT (or POST, as existing clients send) {"operation": ...} on one device.
 
-    lookup = "pk"
+    `lookup` is both the device field and the name of the path parameter (the seeds' `id`,
+    `serial_number`, `name`)."""
+
+    lookup = "id"
 
     def _device(self, request, key) -> Device:
         return visible_device(request, **{self.lookup: key})
@@ -79,16 +83,16 @@ class _OperationView(APIView):
         return Response(OperationStartedSerializer.of(op, body.validated_data["operation"]))
 
     @extend_schema(request=OperationRequestSerializer, responses=RESPONSES)
-    def put(self, request, key):
-        return self._start(request, key)
+    def put(self, request, **kwargs):
+        return self._start(request, kwargs[self.lookup])
 
     @extend_schema(request=OperationRequestSerializer, responses=RESPONSES)
-    def post(self, request, key):
-        return self._start(request, key)
+    def post(self, request, **kwargs):
+        return self._start(request, kwargs[self.lookup])
 
 
 class DeviceOperationView(_OperationView):
-    lookup = "pk"
+    lookup = "id"
 
 
 class DeviceSerialOperationView(_OperationView):
@@ -206,12 +210,12 @@ class WhipView(APIView):
 class DeviceOperationHistoryView(APIView):
     """A device's operations, newest first, paginated."""
 
+    pagination_class = LimitOffsetPagination  # also documents the page in the schema
+
     @extend_schema(responses={200: OperationSerializer(many=True)})
     def get(self, request, pk: int):
-        from linesman.core.pagination import LimitOffsetPagination
-
         device = visible_device(request, pk=pk)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(device.operations.order_by("-id"), request, view=self)
         return paginator.get_paginated_response(OperationSerializer(page, many=True).data)
 
