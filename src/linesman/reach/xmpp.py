@@ -20,6 +20,8 @@ sessions, and a client held open would have to live in every worker process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -54,11 +56,29 @@ def credentials_of(element: ET.Element) -> tuple[str, str]:
     )
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 async def login(jid: str, password: str, server: tuple[str, int], timeout: float):
-    """A connected, authenticated slixmpp client; raises TimeoutError or PermissionError."""
+    """A connected, authenticated slixmpp client; raises TimeoutError or PermissionError.
+
+    TLS is required (direct TLS or STARTTLS, certificates verified), except towards an XMPP
+    server on a loopback address, where nothing crosses a network: there a server without
+    TLS is accepted (the tests' Prosody), and SCRAM keeps the password off the stream."""
     import slixmpp
 
-    client = slixmpp.ClientXMPP(jid, password)
+    local = _loopback(server[0])
+    plugin_config = {"feature_mechanisms": {"unencrypted_scram": True}} if local else None
+    client = slixmpp.ClientXMPP(jid, password, plugin_config=plugin_config)
+    if local:
+        client.enable_direct_tls = False
+        client.enable_plaintext = True
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[None] = loop.create_future()
 
@@ -80,9 +100,21 @@ async def login(jid: str, password: str, server: tuple[str, int], timeout: float
     try:
         await asyncio.wait_for(ready, timeout)
     except BaseException:
-        client.disconnect(wait=0)
+        await logout(client)
         raise
     return client
+
+
+async def logout(client, timeout: float = 2.0) -> None:
+    """Close the stream and wait (bounded) until slixmpp has let go of the connection, so no
+    task of it outlives its event loop."""
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+        await asyncio.wait_for(asyncio.ensure_future(client.disconnect(wait=0)), timeout)
+    # slixmpp cancels its outgoing-filter task on disconnect: let that cancellation finish.
+    filters = getattr(client, "_run_out_filters", None)
+    if filters is not None:
+        filters.cancel()
+        await asyncio.gather(filters, return_exceptions=True)
 
 
 async def request(
@@ -117,7 +149,7 @@ async def request(
             return Result(False, cause, f"IQ error {condition}")
         return Result(True, "")
     finally:
-        client.disconnect(wait=0)
+        await logout(client)
 
 
 def send(
