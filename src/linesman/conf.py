@@ -200,6 +200,34 @@ VARIABLES: list[tuple[str, str, str]] = [
         "header a TLS-terminating proxy sets to `https` (e.g. `X-Forwarded-Proto`); set it "
         "only when that proxy overwrites the header on every request",
     ),
+    (
+        "LINESMAN_STUN_BIND",
+        "0.0.0.0:3478",
+        "host:port (UDP) of the STUN server `linesman serve` runs for devices behind NAT "
+        "(TR-111); `off` runs none",
+    ),
+    (
+        "LINESMAN_STUN_SERVER_ADDRESS",
+        "the host of `LINESMAN_PUBLIC_URL`",
+        "host name or address devices are given as their STUN server (the port is "
+        "`LINESMAN_STUN_BIND`'s)",
+    ),
+    (
+        "LINESMAN_XMPP_JID",
+        "(unset)",
+        "the ACS's XMPP account (`acs@example.net`) for XMPP connection requests; unset "
+        "disables them",
+    ),
+    (
+        "LINESMAN_XMPP_PASSWORD",
+        "(unset)",
+        "the password of `LINESMAN_XMPP_JID`",
+    ),
+    (
+        "LINESMAN_XMPP_SERVER",
+        "the JID's domain, port 5222",
+        "host:port of the XMPP server, when it is not the JID's domain",
+    ),
 ]
 
 
@@ -310,6 +338,11 @@ class Config:
     login_window: int = 900
     secure_cookies: bool = False
     trusted_proxy_header: str | None = None
+    stun_bind: tuple[str, int] | None = None
+    stun_server_address: str = ""
+    xmpp_jid: str | None = None
+    xmpp_password: str = ""
+    xmpp_server: tuple[str, int] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -390,6 +423,26 @@ def load() -> Config:
             "e.g. X-Forwarded-Proto"
         )
 
+    stun_raw = _env("LINESMAN_STUN_BIND", "0.0.0.0:3478")
+    stun_bind = None if stun_raw.lower() == "off" else parse_bind(stun_raw, "LINESMAN_STUN_BIND")
+    stun_address = _env("LINESMAN_STUN_SERVER_ADDRESS") or urlparse(public_url).hostname or ""
+    xmpp_jid = _env("LINESMAN_XMPP_JID")
+    xmpp_password = _env("LINESMAN_XMPP_PASSWORD", "")
+    xmpp_server = None
+    if xmpp_jid is not None:
+        if not re.fullmatch(r"[^@/\s]+@[^@/\s]+", xmpp_jid):
+            raise ConfigError(
+                f"LINESMAN_XMPP_JID={xmpp_jid!r} must be a bare JID, e.g. acs@xmpp.example.net"
+            )
+        if not xmpp_password:
+            raise ConfigError("LINESMAN_XMPP_JID is set: LINESMAN_XMPP_PASSWORD is needed too")
+        server_raw = _env("LINESMAN_XMPP_SERVER")
+        xmpp_server = (
+            parse_bind(server_raw, "LINESMAN_XMPP_SERVER")
+            if server_raw
+            else (xmpp_jid.split("@", 1)[1], 5222)
+        )
+
     return Config(
         home=home,
         database_url=database_url,
@@ -437,6 +490,11 @@ def load() -> Config:
             secure == "true" or (secure == "auto" and public_url.startswith("https://"))
         ),
         trusted_proxy_header=proxy_header,
+        stun_bind=stun_bind,
+        stun_server_address=stun_address,
+        xmpp_jid=xmpp_jid,
+        xmpp_password=xmpp_password,
+        xmpp_server=xmpp_server,
     )
 
 

@@ -1,5 +1,10 @@
 """Running Linesman: the HTTP server (granian, or waitress) with an optional in-process task
-worker."""
+worker, and the STUN server for devices behind NAT.
+
+The STUN server (UDP, `LINESMAN_STUN_BIND`) runs in the process `linesman serve` starts
+with: exactly one per node, beside however many HTTP processes granian forks, and never in
+`linesman worker` (a node runs both, and the port can have one owner only).
+"""
 
 from __future__ import annotations
 
@@ -83,12 +88,36 @@ def check_address_free(host: str, port: int) -> None:
             raise AddressInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def start_stun():
+    """The STUN server on LINESMAN_STUN_BIND, started (None when it is `off`)."""
+    from linesman.reach.stunserver import StunServer
+
+    bind = settings.CONFIG.stun_bind
+    if bind is None:
+        return None
+    try:
+        stun = StunServer(*bind).start()
+    except OSError as exc:
+        raise SystemExit(
+            f"cannot run the STUN server on UDP {bind[0]}:{bind[1]}: {exc.strerror}; choose "
+            "another address with LINESMAN_STUN_BIND, or `off`"
+        ) from None
+    host, port = stun.address
+    print(f"STUN server (UDP) on {host}:{port} for devices behind NAT", flush=True)
+    return stun
+
+
 def run(worker: bool = True, threads: int | None = None) -> None:
-    """Serve until SIGINT/SIGTERM with the configured HTTP server."""
-    if settings.CONFIG.server == "granian":
-        run_granian(worker=worker, threads=threads)
-    else:
-        run_waitress(worker=worker, threads=threads)
+    """Serve until SIGINT/SIGTERM with the configured HTTP server (and the STUN server)."""
+    stun = start_stun()
+    try:
+        if settings.CONFIG.server == "granian":
+            run_granian(worker=worker, threads=threads)
+        else:
+            run_waitress(worker=worker, threads=threads)
+    finally:
+        if stun is not None:
+            stun.stop()
 
 
 def run_granian(worker: bool = True, threads: int | None = None) -> None:

@@ -90,6 +90,8 @@ class LiveServer:
             LINESMAN_LOG_LEVEL="WARNING",
             # Simulated devices listen for connection requests on 127.0.0.1.
             LINESMAN_CONNREQ_ALLOW_LOOPBACK="true",
+            # No STUN server unless a test asks for one: UDP 3478 can have one owner only.
+            LINESMAN_STUN_BIND="off",
         )
         self.env.update(extra_env or {})
         self.worker = worker

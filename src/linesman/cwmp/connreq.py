@@ -10,6 +10,11 @@ Every attempt ends in an `Outcome` whose `cause` classifies a failure for API us
 job error summaries, the WHIP endpoint's 503); the raw upstream error stays in
 ConnectionRequestLog for operators. One at a time from tasks, or many at once with bounded
 concurrency.
+
+A device behind NAT cannot be reached by HTTP: `send` tries the methods of its type in
+order (`DeviceType.connection_request_methods`: "http", "udp" for TR-069 Annex G through
+the address the STUN server recorded, "xmpp" for Annex K), stops at the first that works,
+and logs each attempt with its method. The many-at-once fan-out (bulk jobs) is HTTP only.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from django.utils import timezone
 
 from linesman.cwmp import netpolicy
 from linesman.cwmp.models import ConnectionRequestLog
-from linesman.inventory.models import Device
+from linesman.inventory.models import CONNECTION_REQUEST_METHODS, Device
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +65,27 @@ CAUSES: dict[str, str] = {
     "connection_failures": "the connection to the device failed",
     "authentication_failures": "the device did not accept the connection request credentials",
     "http_error": "the device answered with an HTTP error status",
+    "no_udp_address": "the device has not registered a UDP address with the STUN server",
+    "no_xmpp_jid": "the device has not reported an XMPP address (ConnReqJabberID)",
+    "xmpp_not_configured": "this server has no XMPP account (LINESMAN_XMPP_JID)",
+    "xmpp_unavailable": "this server cannot log in to its XMPP server",
+    "not_confirmed": "the device did not open a session after the UDP connection request",
 }
+
+METHODS = CONNECTION_REQUEST_METHODS
 
 
 #: Causes a retry cannot change: the URL stays refused until the device reports another.
-PERMANENT_CAUSES = frozenset({"no_connection_url", "bad_url", "address_not_allowed"})
+PERMANENT_CAUSES = frozenset(
+    {
+        "no_connection_url",
+        "bad_url",
+        "address_not_allowed",
+        "no_udp_address",
+        "no_xmpp_jid",
+        "xmpp_not_configured",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,8 @@ class Outcome:
     cause: str  # "" when ok, else a key of CAUSES
     elapsed_ms: int
     detail: str = ""  # the raw upstream error, for ConnectionRequestLog only
+    method: str = "http"
+    target: str = ""  # what was contacted, for ConnectionRequestLog (URL, UDP address, JID)
 
     @property
     def error(self) -> str:
@@ -198,7 +221,8 @@ def _refusal(device: Device, started: float, exc: netpolicy.NotAllowed) -> Outco
 def _log_row(device: Device, outcome: Outcome) -> ConnectionRequestLog:
     return ConnectionRequestLog(
         device=device,
-        url=device.connection_request_url[:500],
+        method=outcome.method,
+        url=(outcome.target or device.connection_request_url)[:500],
         ok=outcome.ok,
         status_code=outcome.status_code,
         error=outcome.detail[:300],
@@ -211,8 +235,63 @@ def _record(device: Device, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def send(device: Device) -> Outcome:
-    """One connection request, synchronously; the outcome is recorded."""
+def methods_of(device: Device) -> list[str]:
+    """The connection request methods of the device's type, in order (unknown ones
+    dropped; "http" when none is left)."""
+    raw = device.type.connection_request_methods if device.type_id else "http"
+    methods = [m for m in dict.fromkeys(p.strip() for p in (raw or "").split(",")) if m in METHODS]
+    return methods or ["http"]
+
+
+def reachable(device: Device) -> bool:
+    """Whether any of the device's methods has somewhere to send a request to."""
+    targets = {
+        "http": bool(device.connection_request_url),
+        "udp": bool(device.udp_connection_request_address),
+        "xmpp": bool(device.xmpp_jid),
+    }
+    return any(targets[m] for m in methods_of(device))
+
+
+def send(device: Device, confirm_timeout: float = 5.0) -> Outcome:
+    """One connection request, synchronously, by each method of the device's type in turn
+    until one works; every attempt is recorded, the last is returned.
+
+    A UDP request has no answer: when another method follows, it counts only once the
+    device opened a session (within `confirm_timeout`); as the last method it counts as
+    sent."""
+    from linesman.reach import methods as reach
+
+    chosen = methods_of(device)
+    outcomes: list[Outcome] = []
+    for index, method in enumerate(chosen):
+        if method == "http":
+            outcome = _send_http(device)
+        else:
+            more = index < len(chosen) - 1
+            started = time.monotonic()
+            attempt = reach.send(device, method, confirm_timeout if more else 0.0)
+            outcome = Outcome(
+                device.pk,
+                attempt.ok,
+                None,
+                attempt.cause,
+                _elapsed(started),
+                attempt.detail,
+                method=method,
+                target=attempt.target,
+            )
+            _record(device, outcome)
+        outcomes.append(outcome)
+        if outcome.ok:
+            return outcome
+    # The cause that decides about retries: a transient one wins over "nowhere to send".
+    transient = [o for o in outcomes if o.cause not in PERMANENT_CAUSES]
+    return (transient or outcomes)[-1]
+
+
+def _send_http(device: Device) -> Outcome:
+    """One HTTP connection request; the outcome is recorded."""
     if not device.connection_request_url:
         return _record(
             device, Outcome(device.pk, False, None, "no_connection_url", 0, "no URL reported")

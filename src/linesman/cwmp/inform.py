@@ -15,6 +15,7 @@ _FIELD_SUFFIXES = {
     "DeviceInfo.SoftwareVersion": "software_version",
     "DeviceInfo.HardwareVersion": "hardware_version",
     "ManagementServer.ConnectionRequestURL": "connection_request_url",
+    "ManagementServer.ConnReqJabberID": "xmpp_jid",
 }
 
 VERSION_FOR_NS = {ns: version for version, ns in soap.NS_CWMP.items()}

@@ -96,6 +96,8 @@ class ConnectionRequestLog(models.Model):
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="connection_requests")
     time = models.DateTimeField(auto_now_add=True)
+    #: "http", "udp" or "xmpp" (linesman.reach.methods).
+    method = models.CharField(max_length=8, default="http")
     url = models.CharField(max_length=500)
     ok = models.BooleanField()
     status_code = models.IntegerField(null=True, blank=True)

@@ -2,7 +2,13 @@
 
 The periodic inform interval (the device's `update_frequency`), connection request
 credentials of its own (random, stored encrypted), and its desired configuration (the
-type's template plus its own settings).
+type's template plus its own settings). A type whose connection request methods include
+"udp" also gets STUN switched on towards this server (TR-111 Part 2: STUNUsername and
+STUNPassword are the connection request credentials, which the STUN server checks), and
+one with "xmpp" gets the ACS's JID as the only one allowed to send connection requests
+over its XMPP connection 1 (TR-069 Annex K; the XMPP account itself, Device.XMPP.
+Connection.1.Username/Password/Domain, comes from the type's template or the device's
+settings, as it is the XMPP operator's and not the ACS's).
 
 The management parameters have one source of truth each: the inform interval is the
 device's `update_frequency`, the connection request credentials are the ACS's. A template
@@ -14,6 +20,8 @@ endpoints refuse them; see `inventory.services.managed_parameter_problems`).
 from __future__ import annotations
 
 import secrets
+
+from django.conf import settings
 
 from linesman.core import crypto
 from linesman.cwmp import queue
@@ -55,7 +63,60 @@ def management_parameters(device: Device) -> list[dict[str, str]]:
             "type": "xsd:string",
         },
         {"name": base + "ConnectionRequestPassword", "value": SECRET_REF, "type": "xsd:string"},
+        *_nat_parameters(device, base),
     ]
+
+
+STUN_KEEPALIVE = 30  # seconds: below the UDP timeout of most NATs (RFC 4787 asks >= 120)
+
+
+def _nat_parameters(device: Device, base: str) -> list[dict[str, str]]:
+    """STUN and XMPP connection request parameters, for types that use those methods."""
+    from linesman.cwmp.connreq import methods_of
+
+    methods = methods_of(device)
+    config = settings.CONFIG
+    params: list[dict[str, str]] = []
+    if "udp" in methods and config.stun_bind is not None:
+        params += [
+            {"name": base + "STUNEnable", "value": "true", "type": "xsd:boolean"},
+            {
+                "name": base + "STUNServerAddress",
+                "value": config.stun_server_address,
+                "type": "xsd:string",
+            },
+            {
+                "name": base + "STUNServerPort",
+                "value": str(config.stun_bind[1]),
+                "type": "xsd:unsignedInt",
+            },
+            {
+                "name": base + "STUNUsername",
+                "value": device.connection_request_username,
+                "type": "xsd:string",
+            },
+            {"name": base + "STUNPassword", "value": SECRET_REF, "type": "xsd:string"},
+            {
+                "name": base + "STUNMinimumKeepAlivePeriod",
+                "value": str(STUN_KEEPALIVE),
+                "type": "xsd:unsignedInt",
+            },
+        ]
+    if "xmpp" in methods and config.xmpp_jid and (device.data_model_root or "Device.") == "Device.":
+        params += [
+            {"name": "Device.XMPP.Connection.1.Enable", "value": "true", "type": "xsd:boolean"},
+            {
+                "name": base + "ConnReqXMPPConnection",
+                "value": "Device.XMPP.Connection.1",
+                "type": "xsd:string",
+            },
+            {
+                "name": base + "ConnReqAllowedJabberIDs",
+                "value": config.xmpp_jid,
+                "type": "xsd:string",
+            },
+        ]
+    return params
 
 
 def ensure_connection_request_credentials(device: Device) -> None:

@@ -10,6 +10,10 @@ from django.db.models.functions import Now
 from linesman.core import redaction
 from linesman.tenancy.models import Organization
 
+#: Ways of asking a device for a session: TR-069's HTTP GET, Annex G's UDP datagram (to the
+#: address STUN recorded) and Annex K's XMPP IQ.
+CONNECTION_REQUEST_METHODS = ("http", "udp", "xmpp")
+
 
 class DeviceType(models.Model):
     """A device profile: what kind of device it is and the settings template it gets.
@@ -29,6 +33,10 @@ class DeviceType(models.Model):
     settings_template = models.JSONField(default=dict, blank=True)
     #: Many CPEs only speak Basic auth; Digest stays the default.
     allow_basic_auth = models.BooleanField(default=False)
+    #: The connection request methods tried, in this order, comma-separated: "http", "udp"
+    #: (TR-069 Annex G, with STUN provisioned) and "xmpp" (Annex K, with the XMPP connection
+    #: provisioned). See linesman.reach.methods.
+    connection_request_methods = models.CharField(max_length=32, default="http")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -137,6 +145,11 @@ class Device(models.Model):
     connection_request_url = models.CharField(max_length=500, blank=True, default="")
     connection_request_username = models.CharField(max_length=200, blank=True, default="")
     connection_request_password_encrypted = models.TextField(blank=True, default="")
+    # Behind NAT: the public UDP address:port the STUN server saw (TR-111 Part 2), and the
+    # full JID the device reported for XMPP connection requests (ConnReqJabberID).
+    udp_connection_request_address = models.CharField(max_length=64, blank=True, default="")
+    udp_address_updated = models.DateTimeField(null=True, blank=True)
+    xmpp_jid = models.CharField(max_length=300, blank=True, default="")
     cwmp_version = models.CharField(max_length=8, blank=True, default="")
     data_model_root = models.CharField(max_length=32, blank=True, default="")
     update_frequency = models.PositiveIntegerField(default=300)
@@ -160,6 +173,8 @@ class Device(models.Model):
             models.Index(fields=["type", "status"], name="device_type_status"),
             models.Index(fields=["name"], name="device_name"),
             models.Index(fields=["customer_id"], name="device_customer"),
+            # The STUN server finds a device by its STUNUsername on every keep-alive.
+            models.Index(fields=["connection_request_username"], name="device_cr_username"),
         ]
 
     def __str__(self) -> str:

@@ -206,6 +206,8 @@ class SimulatedDevice:
         "in_session",
         "connreq_url",
         "connreq_path",
+        "udp_address",
+        "xmpp_jid",
         "events",
         "counters",
         "unreachable",
@@ -242,6 +244,8 @@ class SimulatedDevice:
         self.in_session = False
         self.connreq_url = ""
         self.connreq_path = serial
+        self.udp_address = ""  # behind NAT: the public binding STUN reported (host:port)
+        self.xmpp_jid = ""  # behind NAT: the full JID of its XMPP connection
         self.events: list[tuple[str, str]] = []  # pending Inform events (code, command key)
         self.counters = Counters()
         self.unreachable = False
@@ -338,6 +342,10 @@ class SimulatedDevice:
             return self.firmware
         if key == "connreq_url":
             return self.connreq_url
+        if key == "udp_address":
+            return self.udp_address
+        if key == "xmpp_jid":
+            return self.xmpp_jid
         if key == "localtime":
             return now_iso()
         if key == "boot_count":

@@ -16,15 +16,17 @@ import io
 import logging
 import random
 import secrets
+import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
+from linesman.simulator import nat as nat_reach
 from linesman.simulator import tr098, tr181
 from linesman.simulator.connreq import ConnectionRequestServer
 from linesman.simulator.datamodel import Tree
@@ -93,6 +95,9 @@ class Fleet:
     25 KB per device at the default of 32, so keep it modest for large fleets.
     ``quirks`` maps serial numbers to how those devices misbehave (see `Quirks`); a device's
     ``quirks`` attribute may also be changed while the fleet runs.
+    ``nat="udp"`` or ``"xmpp"`` puts every device behind NAT (see `simulator.nat`): HTTP
+    connection requests are refused, UDP ones (after STUN) or XMPP ones (device N logs in
+    with ``xmpp_accounts[N - first_index]``, a (JID, password) pair, at ``xmpp_server``) work.
     """
 
     def __init__(
@@ -126,6 +131,9 @@ class Fleet:
         journal_size: int = 32,
         seed: int | None = None,
         quirks: Mapping[str, Quirks] | None = None,
+        nat: str | None = None,
+        xmpp_accounts: Sequence[tuple[str, str]] = (),
+        xmpp_server: tuple[str, int] | None = None,
     ) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}")
@@ -135,6 +143,16 @@ class Fleet:
             raise ValueError("connreq_path must be 'serial' or 'token'")
         if count < 0:
             raise ValueError("count must not be negative")
+        if nat is not None and nat not in nat_reach.MODES:
+            raise ValueError(f"nat must be one of {', '.join(nat_reach.MODES)}")
+        if nat == "xmpp" and (xmpp_server is None or len(xmpp_accounts) < count):
+            raise ValueError("nat='xmpp' needs xmpp_server and an XMPP account per device")
+        self.nat = nat
+        self.xmpp_accounts = list(xmpp_accounts)
+        self.xmpp_server = xmpp_server
+        #: serial -> the device's UdpReach or XmppReach, once started
+        self.reach: dict[str, nat_reach.UdpReach | nat_reach.XmppReach] = {}
+        self._refusing: socket.socket | None = None
         self.acs_url = acs_url
         self.flavour = flavour
         self.periodic_interval = periodic_interval
@@ -237,9 +255,28 @@ class Fleet:
         await self.connreq.start()
         for device in self.devices:
             device.connreq_url = self.connreq.url_for(device.connreq_path)
+        if self.nat is not None:
+            await self._start_nat()
         self.started_at = time.monotonic()
         for agent in self.agents:
             agent.start()
+
+    async def _start_nat(self) -> None:
+        self._refusing = nat_reach.refusing_port(self._connreq_options["host"])
+        port = self._refusing.getsockname()[1]
+        for n, agent in enumerate(self.agents):
+            device = agent.device
+            device.connreq_url = (
+                f"http://{self._connreq_options['host']}:{port}/{device.connreq_path}"
+            )
+            if self.nat == "udp":
+                reach = nat_reach.UdpReach(agent)
+                await reach.start(self._connreq_options["host"])
+            else:
+                jid, password = self.xmpp_accounts[n]
+                reach = nat_reach.XmppReach(agent, jid, password, self.xmpp_server)
+                await reach.start()
+            self.reach[device.serial] = reach
 
     def _new_client(self, connections: int) -> httpx.AsyncClient:
         # Cookies belong to one device's session, never to a shared client: a jar that
@@ -279,6 +316,12 @@ class Fleet:
             await asyncio.gather(*pending, return_exceptions=True)
         if self.connreq is not None:
             await self.connreq.stop()
+        for reach in self.reach.values():
+            await reach.stop()
+        self.reach.clear()
+        if self._refusing is not None:
+            self._refusing.close()
+            self._refusing = None
         for shard in ctx.shards:
             await shard.client.aclose()
         self._ctx = None

@@ -147,10 +147,17 @@ def _declaration() -> Decl:
         P("CWMPRetryMinimumWaitInterval", "5", UINT, w=True, min=1, max=65535),
         P("CWMPRetryIntervalMultiplier", "2000", UINT, w=True, min=1000, max=65535),
         P("HTTPConnectionRequestEnable", "true", BOOL, w=True),
-        P("UDPConnectionRequestAddress"),
+        P("UDPConnectionRequestAddress", dynamic="udp_address"),
         P("STUNEnable", "false", BOOL, w=True),
         P("STUNServerAddress", w=True),
         P("STUNServerPort", "3478", UINT, w=True, max=65535),
+        P("STUNUsername", w=True, max_len=256),
+        P("STUNPassword", w=True, secret=True, max_len=256),
+        P("STUNMinimumKeepAlivePeriod", "0", UINT, w=True),
+        P("STUNMaximumKeepAlivePeriod", "-1", INT, w=True),
+        P("ConnReqXMPPConnection", w=True, max_len=256),
+        P("ConnReqAllowedJabberIDs", w=True, max_len=32768),
+        P("ConnReqJabberID", dynamic="xmpp_jid"),
         P("NATDetected", "false", BOOL),
         P("AliasBasedAddressing", "false", BOOL),
         P("InstanceMode", "InstanceNumber", w=True, enum=("InstanceNumber", "InstanceAlias")),
@@ -704,6 +711,22 @@ def _declaration() -> Decl:
         hosts,
         firewall,
         O("LANConfigSecurity", P("ConfigPassword", w=True, secret=True, max_len=64)),
+        O(
+            "XMPP",
+            T(
+                "Connection",
+                [
+                    P("Enable", "false", BOOL, w=True),
+                    P("Username", w=True, max_len=256),
+                    P("Password", w=True, secret=True, max_len=256),
+                    P("Domain", w=True, max_len=64),
+                    P("Resource", w=True, max_len=64),
+                    P("JabberID", dynamic="xmpp_jid"),
+                    P("Status", "Disabled"),
+                ],
+                1,
+            ),
+        ),
     )
 
 
@@ -714,6 +737,7 @@ INFORM_PARAMS = (
     "Device.DeviceInfo.ProvisioningCode",
     "Device.ManagementServer.ConnectionRequestURL",
     "Device.ManagementServer.ParameterKey",
+    "Device.ManagementServer.ConnReqJabberID",
     "Device.IP.Interface.1.IPv4Address.1.IPAddress",
 )
 

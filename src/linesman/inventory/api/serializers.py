@@ -10,7 +10,13 @@ from rest_framework import serializers
 
 from linesman.core import redaction, textcheck
 from linesman.inventory.firmware import last_upgrade
-from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location
+from linesman.inventory.models import (
+    CONNECTION_REQUEST_METHODS,
+    Device,
+    DeviceType,
+    FirmwareImage,
+    Location,
+)
 from linesman.inventory.services import MIN_UPDATE_FREQUENCY, managed_parameter_problems
 from linesman.operations.models import SEED_OPERATIONS
 from linesman.tenancy.models import Organization
@@ -288,9 +294,22 @@ class DeviceTypeSerializer(serializers.ModelSerializer):
             "organization_id",
             "settings_template",
             "allow_basic_auth",
+            "connection_request_methods",
             "created",
         )
         read_only_fields = ("id", "created")
+
+    def validate_connection_request_methods(self, value: str) -> str:
+        methods = [m.strip() for m in value.split(",")]
+        unknown = [m for m in methods if m not in CONNECTION_REQUEST_METHODS]
+        if unknown or not methods:
+            raise serializers.ValidationError(
+                f"A comma-separated list of {', '.join(CONNECTION_REQUEST_METHODS)}, "
+                "in the order to try them."
+            )
+        if len(set(methods)) != len(methods):
+            raise serializers.ValidationError("A method is listed twice.")
+        return ",".join(methods)
 
     def validate_settings_template(self, value):
         if not isinstance(value, dict) or not all(
