@@ -27,7 +27,6 @@ from linesman.inventory.api.views import (
     LocationViewSet,
     OrganizationViewSet,
 )
-from linesman.operations.api.bulk_views import bulk_urlpatterns
 from linesman.operations.api.views import (
     DeviceNameOperationView,
     DeviceOperationHistoryView,
@@ -36,6 +35,7 @@ from linesman.operations.api.views import (
     OperationCancelView,
     WhipView,
 )
+from linesman.operations.bulk.api.views import bulk_urlpatterns
 
 router = SimpleRouter(trailing_slash=True)
 router.register("inventory_device", DeviceViewSet, basename="inventory_device")

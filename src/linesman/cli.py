@@ -270,7 +270,7 @@ def token_revoke(token_id: int) -> None:
 def _register_optional_commands() -> None:
     from linesman.cli_catalog import firmware, locations, types
     from linesman.cli_devices import devices, op
-    from linesman.operations.bulk_cli import jobs
+    from linesman.operations.bulk.cli import jobs
 
     main.add_command(types)
     main.add_command(locations)

@@ -42,7 +42,7 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
     for pk, device_id in stale:
         requeue_unanswered(device_id)
         CwmpSession.objects.filter(pk=pk).delete()
-    from linesman.operations.bulk import resume_jobs
+    from linesman.operations.bulk.services import resume_jobs
 
     # Bulk jobs: top up, record lost outcomes, restart lost starts.
     resume_jobs(now, after_restart=after_restart)

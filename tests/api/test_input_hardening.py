@@ -9,7 +9,7 @@ import pytest
 
 from linesman.audit.models import AuditEntry
 from linesman.inventory.models import Device, DeviceType, Setting
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk.models import BulkJob
 from linesman.operations.models import Operation
 
 pytestmark = pytest.mark.django_db

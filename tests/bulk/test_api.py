@@ -9,7 +9,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from linesman.operations.bulk_models import BulkJob, BulkJobTarget
+from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from tests.bulk.conftest import ID_URL, NAME_URL, URL
 from tests.conftest import make_actor
 

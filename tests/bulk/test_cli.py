@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from linesman.inventory.models import DeviceStatus
 from linesman.operations import engine
-from linesman.operations.bulk_cli import jobs
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk.cli import jobs
+from linesman.operations.bulk.models import BulkJob
 from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
 from tests.conftest import make_device
 
@@ -128,7 +128,7 @@ def test_show_follow_ends_with_the_job(devices, monkeypatch):
     created = json.loads(run("create", "--type", "reboot", "--serial", "CLI0", "--json"))
     job = BulkJob.objects.get(pk=int(created["id"]))
     assert job.status == "in_progress"
-    import linesman.operations.bulk_cli as cli
+    import linesman.operations.bulk.cli as cli
 
     def finish_then_sleep(seconds):
         for op in Operation.objects.filter(bulk_job_id=job.pk, state__in=ACTIVE_STATES):

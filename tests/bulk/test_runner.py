@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from linesman.cwmp.models import DeviceTask
 from linesman.inventory.models import Device, DeviceStatus
-from linesman.operations import bulk, bulk_runner, engine
-from linesman.operations.bulk_models import BulkJob, BulkJobTarget
+from linesman.operations import engine
+from linesman.operations.bulk import runner as bulk_runner
+from linesman.operations.bulk import services as bulk
+from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
 from tests.bulk.conftest import URL
 from tests.conftest import make_device

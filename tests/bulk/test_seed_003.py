@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from linesman.operations.bulk_models import BulkJob, BulkJobTarget
+from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from tests.bulk.conftest import URL
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk.models import BulkJob
 from linesman.tenancy import services as tenancy
 from linesman.tenancy.models import Role
 from tests.bulk.conftest import URL

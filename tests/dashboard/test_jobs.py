@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from linesman.operations.bulk_models import BulkJob, BulkJobStatus, TargetState
+from linesman.operations.bulk.models import BulkJob, BulkJobStatus, TargetState
 from tests.conftest import make_device
 
 pytestmark = pytest.mark.django_db

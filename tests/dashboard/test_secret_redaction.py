@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk.models import BulkJob
 from tests.api.test_secret_redaction import (
     EMPTY_SECRET,
     MARKER,

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from linesman import conf
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk.models import BulkJob
 from tests.conftest import make_device
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.inventory.models import DeviceStatus
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk.models import BulkJob
 from linesman.operations.models import ACTIVE_STATES, Operation
 from tests.bulk.conftest import URL, noc, seed_orgs, types  # noqa: F401 (fixtures)
 from tests.conftest import make_device

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from linesman.operations.api.bulk_serializers import estimated_completion
-from linesman.operations.bulk_models import BulkJob, BulkJobStatus
+from linesman.operations.bulk.api.serializers import estimated_completion
+from linesman.operations.bulk.models import BulkJob, BulkJobStatus
 
 
 def test_a_cancelled_job_still_settling_is_expected_at_its_cancel_time():

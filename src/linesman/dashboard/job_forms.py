@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from linesman.operations.bulk_models import BulkOperationType, BulkPriority
+from linesman.operations.bulk.models import BulkOperationType, BulkPriority
 
 #: Job types that change devices: the form shows what will be hit and asks before creating.
 ASK_FIRST = {

@@ -21,9 +21,10 @@ from linesman.dashboard import access as visible
 from linesman.dashboard.job_forms import BulkJobForm, retry_body
 from linesman.dashboard.views import POLL_ACTIVE, POLL_IDLE, login_required
 from linesman.inventory.models import FirmwareImage
-from linesman.operations import bulk, bulk_spec
-from linesman.operations.api.bulk_serializers import estimated_completion, progress
-from linesman.operations.bulk_models import FINAL_JOB_STATES, BulkJob, TargetState
+from linesman.operations.bulk import services as bulk
+from linesman.operations.bulk import spec as bulk_spec
+from linesman.operations.bulk.api.serializers import estimated_completion, progress
+from linesman.operations.bulk.models import FINAL_JOB_STATES, BulkJob, TargetState
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
 

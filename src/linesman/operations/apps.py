@@ -11,4 +11,4 @@ class OperationsConfig(AppConfig):
     def ready(self) -> None:
         # Bulk jobs subscribe to the engine's "operation finished" announcements, and their
         # Huey tasks register with the queue in every process (server and worker alike).
-        from linesman.operations import bulk, bulk_tasks  # noqa: F401
+        from linesman.operations.bulk import services, tasks  # noqa: F401

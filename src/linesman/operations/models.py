@@ -101,4 +101,4 @@ class Operation(models.Model):
         return self.state in ACTIVE_STATES
 
 
-from linesman.operations.bulk_models import BulkJob, BulkJobTarget  # noqa: E402,F401
+from linesman.operations.bulk.models import BulkJob, BulkJobTarget  # noqa: E402,F401

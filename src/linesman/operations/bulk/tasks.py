@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
-from linesman.operations import bulk_runner
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.bulk import runner as bulk_runner
+from linesman.operations.bulk.models import BulkJob
 
 
 @db_task()
@@ -35,3 +35,22 @@ def schedule_start(job: BulkJob) -> None:
         start_bulk_job.schedule(args=(job.pk,), eta=job.execute_at, priority=priority)
     else:
         start_bulk_job(job.pk, priority=priority)
+
+
+class HueyQueue:
+    """The runner's next steps as Huey tasks, with the job's priority."""
+
+    def schedule_start(self, job: BulkJob) -> None:
+        schedule_start(job)
+
+    def start(self, job_id: int, priority: int) -> None:
+        start_bulk_job(job_id, priority=priority)
+
+    def kick(self, job_id: int, op_pks: list[int], priority: int) -> None:
+        kick_bulk_operations(job_id, op_pks, priority=priority)
+
+    def run_batches(self, job_id: int, priority: int) -> None:
+        run_bulk_batches(job_id, priority=priority)
+
+
+bulk_runner.use_queue(HueyQueue())

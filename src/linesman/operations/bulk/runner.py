@@ -22,14 +22,14 @@ from __future__ import annotations
 import logging
 import math
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
 
 from linesman.core import events, hotsql
 from linesman.core.times import iso_z as _stamp
-from linesman.operations.bulk_models import (
+from linesman.operations.bulk.models import (
     FINAL_JOB_STATES,
     BulkJob,
     BulkJobStatus,
@@ -90,6 +90,33 @@ COUNTER_FIELDS = [
     "heartbeat_at",
     "updated_at",
 ]
+
+
+class TaskQueue(Protocol):
+    """Where the runner hands its next steps: `bulk.tasks` (Huey) registers itself here at
+    import, so the runner needs no import of the tasks that call it."""
+
+    def schedule_start(self, job: BulkJob) -> None: ...
+
+    def start(self, job_id: int, priority: int) -> None: ...
+
+    def kick(self, job_id: int, op_pks: list[int], priority: int) -> None: ...
+
+    def run_batches(self, job_id: int, priority: int) -> None: ...
+
+
+_task_queue: TaskQueue | None = None
+
+
+def use_queue(queue: TaskQueue) -> None:
+    global _task_queue
+    _task_queue = queue
+
+
+def _queue() -> TaskQueue:
+    if _task_queue is None:
+        raise RuntimeError("no task queue: linesman.operations.bulk.tasks was never imported")
+    return _task_queue
 
 
 def huey_priority(job: BulkJob) -> int:
@@ -162,9 +189,8 @@ def start(job_id: int) -> bool:
             return False
         if job.execute_at > now:
             # Woken early (the job was rescheduled, or a clock differs): wait again.
-            from linesman.operations import bulk_tasks
 
-            transaction.on_commit(lambda: bulk_tasks.schedule_start(job))
+            transaction.on_commit(lambda: _queue().schedule_start(job))
             return False
         job.status = BulkJobStatus.IN_PROGRESS
         job.started_at = job.heartbeat_at = now
@@ -298,11 +324,8 @@ def fill(job_id: int) -> int:
 
 
 def _kick_after_commit(job_id: int, op_pks: list[int], priority: int) -> None:
-    from linesman.operations import bulk_tasks
 
-    transaction.on_commit(
-        lambda: bulk_tasks.kick_bulk_operations(job_id, op_pks, priority=priority)
-    )
+    transaction.on_commit(lambda: _queue().kick(job_id, op_pks, priority))
 
 
 def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
@@ -664,9 +687,8 @@ def _rekick(job: BulkJob, now) -> int:
     op_pks = list(targets.values_list("operation_id", flat=True))
     if op_pks:
         BulkJobTarget.objects.filter(operation_id__in=op_pks).update(kicked_at=now)
-        from linesman.operations import bulk_tasks
 
-        bulk_tasks.kick_bulk_operations(job.pk, op_pks, priority=huey_priority(job))
+        _queue().kick(job.pk, op_pks, huey_priority(job))
     return len(op_pks)
 
 
@@ -704,7 +726,6 @@ def resume(now=None, *, after_restart: bool = False) -> dict[str, int]:
     crashed process had queued (in memory, or in a queue that lost them) are sent again
     for operations the devices have not picked up yet.
     """
-    from linesman.operations import bulk_tasks
 
     now = now or timezone.now()
     report = {"started": 0, "recorded": 0, "filled": 0, "restarted": 0, "kicked": 0}
@@ -712,7 +733,7 @@ def resume(now=None, *, after_restart: bool = False) -> dict[str, int]:
         status=BulkJobStatus.SCHEDULED, execute_at__lte=now - START_GRACE
     )
     for job in overdue.only("pk", "priority"):
-        bulk_tasks.start_bulk_job(job.pk, priority=huey_priority(job))
+        _queue().start(job.pk, huey_priority(job))
         report["started"] += 1
     lost = (
         Operation.objects.filter(bulk_targets__state=TargetState.RUNNING)
@@ -726,7 +747,7 @@ def resume(now=None, *, after_restart: bool = False) -> dict[str, int]:
         if job.operation_type in BATCH_TYPES:
             if job.heartbeat_at is None or job.heartbeat_at < now - LEASE:
                 _release_stale(job.pk, now)
-                bulk_tasks.run_bulk_batches(job.pk, priority=huey_priority(job))
+                _queue().run_batches(job.pk, huey_priority(job))
                 report["restarted"] += 1
             continue
         report["filled"] += fill(job.pk)

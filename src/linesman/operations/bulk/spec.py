@@ -33,7 +33,7 @@ from django.utils.dateparse import parse_datetime
 
 from linesman.core import textcheck
 from linesman.inventory.models import Device, DeviceStatus, DeviceType, FirmwareImage, Location
-from linesman.operations.bulk_models import BulkOperationType, BulkPriority
+from linesman.operations.bulk.models import BulkOperationType, BulkPriority
 from linesman.tenancy.models import Organization, Role
 
 DEFAULT_MAX_CONCURRENCY = 50

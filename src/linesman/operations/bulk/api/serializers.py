@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from linesman.core.redaction import redact_items, redact_output
 from linesman.core.times import iso_z as stamp
-from linesman.operations.bulk_models import (
+from linesman.operations.bulk.models import (
     FINAL_JOB_STATES,
     BulkJob,
     BulkJobStatus,

@@ -15,15 +15,16 @@ from django.utils import timezone
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
-from linesman.operations import bulk_runner, engine
-from linesman.operations.bulk_models import (
+from linesman.operations import engine
+from linesman.operations.bulk import runner as bulk_runner
+from linesman.operations.bulk.models import (
     FINAL_JOB_STATES,
     BulkJob,
     BulkJobStatus,
     BulkJobTarget,
     TargetState,
 )
-from linesman.operations.bulk_spec import JobSpec
+from linesman.operations.bulk.spec import JobSpec
 from linesman.operations.models import ACTIVE_STATES, Operation
 from linesman.tenancy.models import Organization, Role
 
@@ -94,7 +95,7 @@ def create_job(spec: JobSpec, *, user=None) -> BulkJob:
             message=f"bulk job {job.pk}: {spec.operation_type} on {total} devices at "
             f"{spec.execute_at.isoformat()}",
         )
-        from linesman.operations import bulk_tasks
+        from linesman.operations.bulk import tasks as bulk_tasks
 
         transaction.on_commit(lambda: bulk_tasks.schedule_start(job))
     return job

@@ -27,7 +27,7 @@ def _setup() -> None:
 
 def _actor(username: str | None):
     """(access, user) to act with: a named user's, or the local system's."""
-    from linesman.operations.bulk import SystemAccess
+    from linesman.operations.bulk.services import SystemAccess
 
     if not username:
         return SystemAccess(), None
@@ -89,8 +89,9 @@ def jobs() -> None:
 def create(**kw) -> None:
     """Create a job, as POST inventory_device_serial_headless_operation/ would."""
     _setup()
-    from linesman.operations import bulk, bulk_spec
-    from linesman.operations.api.bulk_serializers import created
+    from linesman.operations.bulk import services as bulk
+    from linesman.operations.bulk import spec as bulk_spec
+    from linesman.operations.bulk.api.serializers import created
 
     body: dict[str, Any] = json.load(kw["body"]) if kw["body"] else {}
     if kw["operation_type"]:
@@ -152,7 +153,7 @@ def create(**kw) -> None:
 
 
 def _visible(username: str | None):
-    from linesman.operations import bulk
+    from linesman.operations.bulk import services as bulk
 
     access, _user = _actor(username)
     return bulk.visible_jobs(access).prefetch_related("organizations")
@@ -173,7 +174,7 @@ def _find(job_id: int, username: str | None):
 def list_jobs(status: str | None, limit: int, username: str | None, as_json: bool) -> None:
     """The most recent jobs, newest first."""
     _setup()
-    from linesman.operations.api.bulk_serializers import job_item
+    from linesman.operations.bulk.api.serializers import job_item
 
     found = _visible(username).order_by("-id")
     if status:
@@ -221,8 +222,8 @@ def _follow(job_id: int, username: str | None, interval: float, to_stderr: bool)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from linesman.operations.api.bulk_serializers import job_item
-    from linesman.operations.bulk_models import FINAL_JOB_STATES
+    from linesman.operations.bulk.api.serializers import job_item
+    from linesman.operations.bulk.models import FINAL_JOB_STATES
 
     job = _find(job_id, username)
     columns = (
@@ -266,7 +267,7 @@ def show(
 ) -> None:
     """One job: status, counters and errors by cause."""
     _setup()
-    from linesman.operations.api.bulk_serializers import job_item, target_item
+    from linesman.operations.bulk.api.serializers import job_item, target_item
 
     item = (
         _follow(job_id, username, interval, as_json)
@@ -293,8 +294,8 @@ def show(
 def cancel(job_id: int, username: str | None, as_json: bool) -> None:
     """Cancel a job: nothing new starts; its running device operations end cancelled."""
     _setup()
-    from linesman.operations import bulk
-    from linesman.operations.api.bulk_serializers import job_item
+    from linesman.operations.bulk import services as bulk
+    from linesman.operations.bulk.api.serializers import job_item
 
     job = _find(job_id, username)
     access, user = _actor(username)

@@ -5,7 +5,7 @@
 a job created through one is visible through all three. Each offers
 
 - `GET  ./`                  the caller's jobs (paginated), or one with `?id=`
-- `POST ./`                  a new job (201), see `linesman.operations.bulk_spec`
+- `POST ./`                  a new job (201), see `linesman.operations.bulk.spec`
 - `GET  ./{id}/`             one job
 - `DELETE ./{id}/`, `POST ./{id}/cancel/`   cancel: nothing new starts, running ones end
 - `GET  ./{id}/devices/`     per-device results (`?state=failed`, `?cause=`, `?format=csv`)
@@ -31,8 +31,9 @@ from linesman.core.api import bool_param, path_id
 from linesman.core.errors import Conflict
 from linesman.core.pagination import LimitOffsetPagination
 from linesman.core.renderers import JSONRenderer
-from linesman.operations import bulk, bulk_spec
-from linesman.operations.api.bulk_serializers import (
+from linesman.operations.bulk import services as bulk
+from linesman.operations.bulk import spec as bulk_spec
+from linesman.operations.bulk.api.serializers import (
     ENDPOINTS,
     BulkJobCreatedSerializer,
     BulkJobSerializer,
@@ -42,7 +43,7 @@ from linesman.operations.api.bulk_serializers import (
     job_item,
     target_item,
 )
-from linesman.operations.bulk_models import BulkJob, BulkJobStatus, TargetState
+from linesman.operations.bulk.models import BulkJob, BulkJobStatus, TargetState
 from linesman.tenancy.services import access_for
 
 log = logging.getLogger(__name__)
