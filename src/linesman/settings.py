@@ -215,7 +215,7 @@ SPECTACULAR_SETTINGS = {
     # Several choice sets are called `status`: each gets its own enum name.
     "ENUM_NAME_OVERRIDES": {
         "DeviceStatusEnum": "linesman.inventory.models.DeviceStatus",
-        "BulkJobStatusEnum": "linesman.operations.bulk_models.BulkJobStatus",
+        "BulkJobStatusEnum": "linesman.operations.bulk.models.BulkJobStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

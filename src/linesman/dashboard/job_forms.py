@@ -1,6 +1,6 @@
 """The bulk job form: what a person fills in, turned into the API's request body.
 
-The body goes through `operations.bulk_spec.parse`, exactly like a POST to the headless
+The body goes through `operations.bulk.spec.parse`, exactly like a POST to the headless
 operation endpoint, so every rule (roles, targets, options) is checked there, not here.
 """
 
