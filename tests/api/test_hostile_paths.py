@@ -88,7 +88,7 @@ def _client(actor):
 
 def test_the_walk_sees_the_routes():
     routes = _routes()
-    assert "/api/v1/inventory_device_serial_headless_operation/{key}/" in routes
+    assert "/api/v1/inventory_device_serial_headless_operation/{id}/" in routes
     assert "/api/v1/inventory_device_setting/{parent_id}/" in routes
     assert len(routes) > 30
 

@@ -111,7 +111,9 @@ def test_path_parameters_are_named_as_the_seeds_name_them():
                 if parameter["in"] == "path":
                     names[f"{method.upper()} {path}"] = parameter["name"]
     assert "key" not in names.values()
-    assert set(names.values()) <= {"id", "serial_number", "name", "parent_id"}
+    # operation_id: the cancel route of an operation (`op_...`), which the seeds do not have.
+    assert set(names.values()) <= {"id", "serial_number", "name", "parent_id", "operation_id"}
+    assert names[f"POST {PREFIX}/operations/{{operation_id}}/cancel/"] == "operation_id"
     assert names[f"PUT {PREFIX}/inventory_device_operation/{{id}}/"] == "id"
     assert (
         names[f"PUT {PREFIX}/inventory_device_serial_operation/{{serial_number}}/"]
