@@ -79,6 +79,13 @@ async def _run(
                 register["org"],
                 progress=lambda done, _total: progress.update(task, completed=done),
             )
+        if result.failed and not result.created:
+            # Nothing to simulate against: say why in one line and fail (exit 1), rather
+            # than running a fleet the ACS will refuse.
+            serial, why = result.failed[0]
+            raise click.ClickException(
+                f"registered none of {len(fleet)} devices ({serial}: {why.splitlines()[0]})"
+            )
         console.print(f"registered {result.created} of {len(fleet)} devices")
         for serial, why in result.failed[:5]:
             console.print(f"  [yellow]{serial}[/]: {why}")
