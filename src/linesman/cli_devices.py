@@ -130,6 +130,20 @@ class Local:
             raise click.ClickException(f"no device type {ref!r}")
         return found.pk
 
+    def location_id(self, ref: str) -> int:
+        from django.db.models import Q
+
+        from linesman.inventory.models import Location
+
+        if parse_id(ref) is not None and Location.objects.filter(pk=int(ref)).exists():
+            return int(ref)
+        found = list(Location.objects.filter(Q(name=ref) | Q(short_name=ref))[:2])
+        if len(found) > 1:
+            raise click.ClickException(f"more than one location is called {ref!r}; give its id")
+        if not found:
+            raise click.ClickException(f"no location {ref!r}")
+        return found[0].pk
+
     def _device(self, ref: str):
         from linesman.inventory.models import Device
 
@@ -278,6 +292,17 @@ class Remote:
                     raise
         raise click.ClickException(f"no device with id, serial number or name {ref!r}")
 
+    def location_id(self, ref: str) -> int:
+        if parse_id(ref) is not None:
+            return int(ref)
+        locations = self.api.get("/inventory_location/", limit=1000)["results"]
+        found = [loc for loc in locations if ref in (loc["name"], loc.get("short_name"))]
+        if len(found) > 1:
+            raise click.ClickException(f"more than one location is called {ref!r}; give its id")
+        if not found:
+            raise click.ClickException(f"no location {ref!r}")
+        return found[0]["id"]
+
     def list_devices(self, filters: dict[str, Any], limit: int, offset: int):
         page = self.api.get("/inventory_device/", limit=limit, offset=offset, **filters)
         return page["count"], page["results"]
@@ -364,13 +389,23 @@ def devices() -> None:
 @click.option("--status", type=click.Choice(["up", "down"], case_sensitive=False))
 @click.option("--type", "type_ref", metavar="TYPE", help="Device type id or short name")
 @click.option("--org", "org_ref", metavar="ORG", help="Organization id or name")
+@click.option("--location", "location_ref", metavar="LOCATION", help="Location id or name")
+@click.option(
+    "--search", metavar="TEXT", help="Name, serial number or customer id contains TEXT (any case)"
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @json_option
 @remote_options
-def devices_list(backend, status, type_ref, org_ref, limit, offset, as_json) -> None:
+def devices_list(
+    backend, status, type_ref, org_ref, location_ref, search, limit, offset, as_json
+) -> None:
     """List devices (a table, or the API's page as JSON)."""
     filters: dict[str, Any] = {}
+    if search:
+        filters["search"] = search
+    if location_ref:
+        filters["location"] = backend.location_id(location_ref)
     if status:
         filters["status"] = "Up" if status.lower() == "up" else "Down"
     if type_ref:
@@ -381,7 +416,13 @@ def devices_list(backend, status, type_ref, org_ref, limit, offset, as_json) -> 
     if as_json:
         _print_json({"count": count, "results": rows})
         return
-    shown = f"{offset + 1}-{offset + len(rows)} of {count}" if rows else f"0 of {count}"
+    if not rows:
+        # An empty table reads like a broken command; say what happened instead.
+        click.echo(
+            "No devices match." if not count else f"No devices past {offset} ({count} match)."
+        )
+        return
+    shown = f"{offset + 1}-{offset + len(rows)} of {count}"
     _console().print(_device_table(rows, f"Devices ({shown})"))
 
 
