@@ -61,3 +61,13 @@ def test_remote_errors_are_one_line(remote, stack):
     assert as_user.exit_code == 2 and "--user is for the local database" in as_user.stderr
     wrong_token = Run({"LINESMAN_URL": stack.url, "LINESMAN_TOKEN": "lsm_wrong"})("jobs", "list")
     assert wrong_token.exit_code == 1 and "401" in wrong_token.stderr
+
+
+def test_devices_show_card_from_a_remote_server(remote, stack):
+    device = stack.devices[0]
+    org_name = stack.api().get(f"/organization/{stack.org_id}/").json()["name"]
+    result = remote("devices", "show", device["serial_number"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"{device['name']}  (device {device['id']})"
+    assert f"  organization  {org_name}" in result.stdout
+    assert "Recent operations" in result.stdout
