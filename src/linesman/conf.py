@@ -194,6 +194,17 @@ VARIABLES: list[tuple[str, str, str]] = [
         "header a TLS-terminating proxy sets to `https` (e.g. `X-Forwarded-Proto`); set it "
         "only when that proxy overwrites the header on every request",
     ),
+    (
+        "LINESMAN_MAP_TILE_URL",
+        "(unset)",
+        "map tiles under the dashboard's map, e.g. `https://tile.example.net/{z}/{x}/{y}.png` "
+        "(http(s), with `{z}`, `{x}` and `{y}`); unset: borders only, no outside request",
+    ),
+    (
+        "LINESMAN_MAP_TILE_ATTRIBUTION",
+        "(unset)",
+        "the credit line the tile provider asks for, shown under the map",
+    ),
 ]
 
 
@@ -303,6 +314,8 @@ class Config:
     login_window: int = 900
     secure_cookies: bool = False
     trusted_proxy_header: str | None = None
+    map_tile_url: str | None = None
+    map_tile_attribution: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -315,6 +328,21 @@ class Config:
     @property
     def firmware_dir(self) -> Path:
         return self.home / "firmware"
+
+
+def _tile_url(value: str | None) -> str | None:
+    """A tile URL template: http(s), a host, and the {z}, {x} and {y} placeholders."""
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ConfigError(f"LINESMAN_MAP_TILE_URL={value!r} must be an http(s) URL")
+    if any(part not in value for part in ("{z}", "{x}", "{y}")) or any(c in value for c in "'\" ;"):
+        raise ConfigError(
+            f"LINESMAN_MAP_TILE_URL={value!r} must contain {{z}}, {{x}} and {{y}} "
+            "(and no quotes, spaces or semicolons)"
+        )
+    return value
 
 
 def _secret_key(home: Path) -> str:
@@ -429,6 +457,8 @@ def load() -> Config:
             secure == "true" or (secure == "auto" and public_url.startswith("https://"))
         ),
         trusted_proxy_header=proxy_header,
+        map_tile_url=_tile_url(_env("LINESMAN_MAP_TILE_URL")),
+        map_tile_attribution=_env("LINESMAN_MAP_TILE_ATTRIBUTION"),
     )
 
 

@@ -125,3 +125,56 @@ def test_page_references_vendored_files_that_are_served(login, viewer_a, fleet, 
     assert {"France", "United States of America", "Brazil"} <= names
     licence = Client().get(world.rsplit("/", 1)[0] + "/LICENSE")
     assert licence.status_code == 200
+
+
+def test_no_tiles_and_no_outside_origin_by_default(login, viewer_a, fleet):
+    response = login(viewer_a).get("/ui/map/")
+    assert "data-tiles" not in response.content.decode()
+    assert "img-src" not in response["Content-Security-Policy"]
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_tile_url_is_passed_to_the_map_and_its_host_allowed_for_images(
+    login, viewer_a, fleet, settings
+):
+    settings.LINESMAN_MAP_TILE_URL = "https://tiles.example.net/osm/{z}/{x}/{y}.png"
+    settings.LINESMAN_MAP_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+    response = login(viewer_a).get("/ui/map/")
+    page = response.content.decode()
+    assert 'data-tiles="https://tiles.example.net/osm/{z}/{x}/{y}.png"' in page
+    assert "Tiles: © OpenStreetMap contributors" in page
+    csp = response["Content-Security-Policy"]
+    assert csp.endswith("; img-src 'self' https://tiles.example.net")
+    assert "default-src 'self'" in csp and "script-src" not in csp
+    # Other dashboard pages keep the strict policy.
+    other = login(viewer_a).get("/ui/devices/")["Content-Security-Policy"]
+    assert "img-src" not in other
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ftp://tiles.example.net/{z}/{x}/{y}.png",
+        "https://tiles.example.net/{z}/{x}.png",
+        "https:///{z}/{x}/{y}.png",
+        "https://tiles.example.net/{z}/{x}/{y}.png; script-src *",
+        "https://tiles.example.net/{z}/{x}/{y}.png'",
+    ],
+)
+def test_a_bad_tile_url_is_a_configuration_error(value, monkeypatch, tmp_path):
+    from linesman import conf
+
+    monkeypatch.setenv("LINESMAN_HOME", str(tmp_path))
+    monkeypatch.setenv("LINESMAN_MAP_TILE_URL", value)
+    with pytest.raises(conf.ConfigError, match="LINESMAN_MAP_TILE_URL"):
+        conf.load()
+
+
+def test_a_good_tile_url_is_loaded(monkeypatch, tmp_path):
+    from linesman import conf
+
+    monkeypatch.setenv("LINESMAN_HOME", str(tmp_path))
+    monkeypatch.setenv("LINESMAN_MAP_TILE_URL", "http://127.0.0.1:8080/{z}/{x}/{y}.png")
+    assert conf.load().map_tile_url == "http://127.0.0.1:8080/{z}/{x}/{y}.png"
+    monkeypatch.delenv("LINESMAN_MAP_TILE_URL")
+    assert conf.load().map_tile_url is None

@@ -7,6 +7,9 @@ operations, `inventory.services` to record a firmware choice.
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required as _login_required
 from django.core.exceptions import PermissionDenied
@@ -29,6 +32,7 @@ from linesman.dashboard.forms import (
     OperateForm,
     confirmation_for,
 )
+from linesman.dashboard.security import CSP
 from linesman.inventory.filters import DeviceFilter
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
@@ -265,7 +269,8 @@ def device_map(request: HttpRequest) -> HttpResponse:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     _, unplaced = mapping.clusters(queryset)
     listed = Device.objects.filter(pk__in=unplaced[: mapping.MAX_UNPLACED_LISTED])
-    return render(
+    tiles = settings.LINESMAN_MAP_TILE_URL
+    response = render(
         request,
         "dashboard/map.html",
         {
@@ -280,8 +285,15 @@ def device_map(request: HttpRequest) -> HttpResponse:
             "query": request.GET.urlencode(),
             "without": listed.order_by("name", "id"),
             "without_count": len(unplaced),
+            "tile_url": tiles or "",
+            "tile_attribution": settings.LINESMAN_MAP_TILE_ATTRIBUTION or "",
         },
     )
+    if tiles:
+        # The one page that loads images from elsewhere, and only from the tile host.
+        tile_origin = "{0.scheme}://{0.netloc}".format(urlparse(tiles))
+        response["Content-Security-Policy"] = f"{CSP}; img-src 'self' {tile_origin}"
+    return response
 
 
 @login_required

@@ -77,6 +77,9 @@
     });
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     el("rect", { class: "sea", x: -WORLD, y: -WORLD, width: 3 * WORLD, height: 3 * WORLD }, svg);
+    this.tileUrl = svg.dataset.tiles || "";
+    this.tiles = this.tileUrl ? el("g", { class: "tiles" }, svg) : null;
+    if (this.tileUrl) svg.classList.add("with-tiles");
     var land = el("g", { class: "land" }, svg);
     if (topology) {
       countryPaths(topology).forEach(function (c) {
@@ -138,7 +141,30 @@
     return out;
   };
 
+  /* Web-Mercator tiles (LINESMAN_MAP_TILE_URL) for the view, at the zoom where a tile is
+   * about 256 px; at most MAX_TILES of them. Tiles wrap around east-west. */
+  var MAX_TILES = 64;
+  DeviceMap.prototype.drawTiles = function () {
+    if (!this.tiles) return;
+    var v = this.view, s = this.scale(), h = v.w * ASPECT;
+    var z = Math.max(0, Math.min(19, Math.round(Math.log2((WORLD * s) / 256))));
+    var n = Math.pow(2, z), size = WORLD / n;
+    var x0 = Math.floor(v.x / size), x1 = Math.floor((v.x + v.w) / size);
+    var y0 = Math.max(0, Math.floor(v.y / size)), y1 = Math.min(n - 1, Math.floor((v.y + h) / size));
+    while (this.tiles.firstChild) this.tiles.removeChild(this.tiles.firstChild);
+    if ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_TILES) return;
+    for (var ty = y0; ty <= y1; ty++) {
+      for (var tx = x0; tx <= x1; tx++) {
+        var wrapped = ((tx % n) + n) % n;
+        var href = this.tileUrl.replace("{z}", z).replace("{x}", wrapped).replace("{y}", ty);
+        var img = el("image", { x: tx * size, y: ty * size, width: size, height: size }, this.tiles);
+        img.setAttribute("href", href);
+      }
+    }
+  };
+
   DeviceMap.prototype.draw = function () {
+    this.drawTiles();
     var self = this, s = this.scale(), layer = this.layer;
     while (layer.firstChild) layer.removeChild(layer.firstChild);
     var found = this.clusters();
