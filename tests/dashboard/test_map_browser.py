@@ -17,10 +17,17 @@ ActionChains = pytest.importorskip("selenium.webdriver").ActionChains
 pytestmark = pytest.mark.e2e
 
 
+#: Tiles from a closed local port: the browser asks for them (nothing leaves the machine)
+#: and the test sees which ones the map placed.
+TILES = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """Three simulated devices in New York and three recorded ones at a Paris office."""
-    running = live_stack.start(tmp_path_factory.mktemp("map"), devices=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LINESMAN_MAP_TILE_URL", TILES)  # the server copies its environment
+        running = live_stack.start(tmp_path_factory.mktemp("map"), devices=3)
     try:
         api = running.api()
         paris = api.post(
@@ -75,6 +82,14 @@ def test_map_draws_countries_and_splits_clusters_when_zoomed_in(ui, stack):
     ui.open("/ui/map/")
     ui.wait(lambda d: ui.find("#device-map").get_attribute("data-ready"), message="map ready")
     assert len(ui.all("#device-map .land path.country")) > 150
+    # Tiles of one zoom level were asked for (failed ones remove themselves, so the group
+    # says what it asked for).
+    tiles = ui.find("#device-map .tiles")
+    assert int(tiles.get_attribute("data-requested")) > 0
+    first = tiles.get_attribute("data-first")
+    assert first.startswith("http://127.0.0.1:9/tiles/") and first.endswith(".png")
+    zoomed_out = int(tiles.get_attribute("data-z"))
+    assert first.split("/")[4] == str(zoomed_out)
     labels = [t.text for t in ui.all("#device-map text.dlabel")]
     assert "Paris office" in labels
     # Zoomed out to show both cities: one cluster per city, each with its count.
@@ -106,6 +121,7 @@ def test_map_draws_countries_and_splits_clusters_when_zoomed_in(ui, stack):
     singles = [title for count, title in clusters(ui) if count == 1]
     assert len(singles) == 3, clusters(ui)
     assert float(ui.find("#device-map").get_attribute("data-zoom")) > 20
+    assert int(ui.find("#device-map .tiles").get_attribute("data-z")) > zoomed_out
     ui.shot("map-zoomed")
     ui.find("#map-reset").click()
     ui.wait(lambda d: sorted(count for count, _ in clusters(ui)) == [3, 3], message="fit again")

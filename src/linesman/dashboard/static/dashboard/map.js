@@ -152,12 +152,19 @@
     var x0 = Math.floor(v.x / size), x1 = Math.floor((v.x + v.w) / size);
     var y0 = Math.max(0, Math.floor(v.y / size)), y1 = Math.min(n - 1, Math.floor((v.y + h) / size));
     while (this.tiles.firstChild) this.tiles.removeChild(this.tiles.firstChild);
-    if ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_TILES) return;
+    var count = (x1 - x0 + 1) * (y1 - y0 + 1);
+    // What was asked for, for people and tests (failed tiles remove themselves).
+    this.tiles.setAttribute("data-z", z);
+    this.tiles.setAttribute("data-requested", count > MAX_TILES ? 0 : count);
+    this.tiles.setAttribute("data-first", this.tileUrl.replace("{z}", z).replace("{x}", ((x0 % n) + n) % n).replace("{y}", y0));
+    if (count > MAX_TILES) return;
     for (var ty = y0; ty <= y1; ty++) {
       for (var tx = x0; tx <= x1; tx++) {
         var wrapped = ((tx % n) + n) % n;
         var href = this.tileUrl.replace("{z}", z).replace("{x}", wrapped).replace("{y}", ty);
         var img = el("image", { x: tx * size, y: ty * size, width: size, height: size }, this.tiles);
+        // A tile that fails to load goes away rather than showing a broken-image icon.
+        img.addEventListener("error", function (e) { e.target.remove(); });
         img.setAttribute("href", href);
       }
     }
