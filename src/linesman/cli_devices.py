@@ -77,15 +77,9 @@ def _device_table(devices: list[dict], title: str):
             d.get("type_short_name") or str(d.get("type")),
             str(d.get("organization_id")),
             d.get("software_version") or "-",
-            _short_time(d.get("last_connection")) or "never",
+            iso(d.get("last_connection")) if d.get("last_connection") else "never",
         )
     return table
-
-
-def _short_time(value: Any) -> str:
-    if not value:
-        return ""
-    return str(value).replace("T", " ")[:19]
 
 
 # ---------------------------------------------------------------------------- backends
@@ -129,6 +123,20 @@ class Local:
         if found is None:
             raise click.ClickException(f"no device type {ref!r}")
         return found.pk
+
+    def location_id(self, ref: str) -> int:
+        from django.db.models import Q
+
+        from linesman.inventory.models import Location
+
+        if parse_id(ref) is not None and Location.objects.filter(pk=int(ref)).exists():
+            return int(ref)
+        found = list(Location.objects.filter(Q(name=ref) | Q(short_name=ref))[:2])
+        if len(found) > 1:
+            raise click.ClickException(f"more than one location is called {ref!r}; give its id")
+        if not found:
+            raise click.ClickException(f"no location {ref!r}")
+        return found[0].pk
 
     def _device(self, ref: str):
         from linesman.inventory.models import Device
@@ -245,6 +253,18 @@ class Local:
             services.cancel_operation(op, reason="cancelled with linesman op cancel")
         )
 
+    def recent_operations(self, device_id: int, limit: int) -> list[dict]:
+        from linesman.operations.models import Operation
+
+        found = Operation.objects.filter(device_id=device_id).order_by("-initiated_at", "-id")
+        return [self._render_op(op) for op in found[:limit]]
+
+    def organization_name(self, organization_id: int) -> str:
+        from linesman.tenancy.models import Organization
+
+        found = Organization.objects.filter(pk=organization_id).first()
+        return found.name if found else str(organization_id)
+
 
 class Remote:
     """A remote Linesman through its REST API."""
@@ -291,6 +311,17 @@ class Remote:
                     raise
         raise click.ClickException(f"no device with id, serial number or name {ref!r}")
 
+    def location_id(self, ref: str) -> int:
+        if parse_id(ref) is not None:
+            return int(ref)
+        locations = self.api.get("/inventory_location/", limit=1000)["results"]
+        found = [loc for loc in locations if ref in (loc["name"], loc.get("short_name"))]
+        if len(found) > 1:
+            raise click.ClickException(f"more than one location is called {ref!r}; give its id")
+        if not found:
+            raise click.ClickException(f"no location {ref!r}")
+        return found[0]["id"]
+
     def list_devices(self, filters: dict[str, Any], limit: int, offset: int):
         page = self.api.get("/inventory_device/", limit=limit, offset=offset, **filters)
         return page["count"], page["results"]
@@ -330,6 +361,17 @@ class Remote:
 
     def cancel_operation(self, operation_id: str) -> dict:
         return self.api.post(f"/operations/{operation_id}/cancel/", {})
+
+    def recent_operations(self, device_id: int, limit: int) -> list[dict]:
+        return self.api.get(f"/inventory_device/{device_id}/operations/", limit=limit)["results"]
+
+    def organization_name(self, organization_id: int) -> str:
+        from linesman.cli_remote import RemoteError
+
+        try:
+            return self.api.get(f"/organization/{organization_id}/")["name"]
+        except (RemoteError, KeyError, TypeError):
+            return str(organization_id)
 
     def get_operation(self, device_id: int, operation_id: str) -> dict:
         history = self.api.get(f"/inventory_device/{device_id}/operations/", limit=50)
@@ -380,13 +422,23 @@ def devices() -> None:
 @click.option("--status", type=click.Choice(["up", "down"], case_sensitive=False))
 @click.option("--type", "type_ref", metavar="TYPE", help="Device type id or short name")
 @click.option("--org", "org_ref", metavar="ORG", help="Organization id or name")
+@click.option("--location", "location_ref", metavar="LOCATION", help="Location id or name")
+@click.option(
+    "--search", metavar="TEXT", help="Name, serial number or customer id contains TEXT (any case)"
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @json_option
 @remote_options
-def devices_list(backend, status, type_ref, org_ref, limit, offset, as_json) -> None:
+def devices_list(
+    backend, status, type_ref, org_ref, location_ref, search, limit, offset, as_json
+) -> None:
     """List devices (a table, or the API's page as JSON)."""
     filters: dict[str, Any] = {}
+    if search:
+        filters["search"] = search
+    if location_ref:
+        filters["location"] = backend.location_id(location_ref)
     if status:
         filters["status"] = "Up" if status.lower() == "up" else "Down"
     if type_ref:
@@ -397,8 +449,79 @@ def devices_list(backend, status, type_ref, org_ref, limit, offset, as_json) -> 
     if as_json:
         _print_json({"count": count, "results": rows})
         return
-    shown = f"{offset + 1}-{offset + len(rows)} of {count}" if rows else f"0 of {count}"
+    if not rows:
+        # An empty table reads like a broken command; say what happened instead.
+        click.echo(
+            "No devices match." if not count else f"No devices past {offset} ({count} match)."
+        )
+        return
+    shown = f"{offset + 1}-{offset + len(rows)} of {count}"
     _console().print(_device_table(rows, f"Devices ({shown})"))
+
+
+#: How many of a device's latest operations `devices show` lists.
+RECENT_OPERATIONS = 5
+
+
+def iso(value: Any) -> str:
+    """A timestamp as ISO 8601 UTC with Z (`2026-01-16T02:00:00Z`); "-" for none."""
+    from datetime import UTC, datetime
+
+    if not value:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _card(data: dict[str, Any], organization: str, operations: list[dict]) -> list[str]:
+    """A device as a person reads it: who and where, its state, then what was done to it."""
+    from rich.markup import escape
+
+    def value(key: str) -> str:
+        text = data.get(key)
+        return "-" if text in (None, "") else escape(str(text))
+
+    type_text = value("type_short_name") if data.get("type_short_name") else value("type")
+    place = value("location_name")
+    if data.get("latitude") and data.get("longitude"):
+        place += f" ({value('latitude')}, {value('longitude')})"
+    rows = [
+        ("serial", value("serial_number")),
+        ("status", f"{_status_text(data.get('status'))} since {iso(data.get('status_change'))}"),
+        ("type", type_text),
+        ("organization", escape(organization)),
+        ("location", place),
+        ("customer id", value("customer_id")),
+        ("address", value("address")),
+        ("software", f"{value('software_version')}  (hardware {value('hardware_version')})"),
+        ("last seen", iso(data.get("last_connection"))),
+        ("informs every", f"{value('update_frequency')} s"),
+        ("pending", value("pending_settings")),
+    ]
+    if data.get("firmware_upgrade"):
+        rows.append(("firmware", escape(_firmware_upgrade_text(data["firmware_upgrade"]))))
+    lines = [f"[bold]{escape(str(data.get('name')))}[/bold]  (device {data.get('id')})"]
+    lines += [f"  {label:<14}{text}" for label, text in rows]
+    lines.append("")
+    if not operations:
+        lines.append("[bold]Recent operations[/bold]: none")
+        return lines
+    lines.append(f"[bold]Recent operations[/bold] (latest {len(operations)})")
+    for op in operations:
+        outcome = op.get("status") or ""
+        if op.get("error"):
+            outcome += f": {str(op['error']).splitlines()[0][:60]}"
+        lines.append(
+            f"  {iso(op.get('initiated_at'))}  {escape(str(op.get('operation'))):<15}"
+            f"{escape(outcome):<12} by {escape(str(op.get('initiated_by') or '-'))}"
+            f"  {op.get('operation_id')}"
+        )
+    return lines
 
 
 @devices.command("show")
@@ -406,25 +529,19 @@ def devices_list(backend, status, type_ref, org_ref, limit, offset, as_json) -> 
 @json_option
 @remote_options
 def devices_show(backend, device: str, as_json: bool) -> None:
-    """Show one device by id, serial number or name."""
+    """Show one device by id, serial number or name: a card with its recent operations.
+
+    --json prints the device exactly as the API answers GET inventory_device/{id}/.
+    """
     data = backend.show_device(device)
     if as_json:
         _print_json(data)
         return
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in data.items():
-        if key == "status":
-            text = _status_text(value)
-        elif key == "firmware_upgrade" and value:
-            text = _firmware_upgrade_text(value)
-        else:
-            text = "-" if value in (None, "") else value
-        table.add_row(key, str(text))
-    _console().print(table)
+    organization = backend.organization_name(data["organization_id"])
+    operations = backend.recent_operations(data["id"], RECENT_OPERATIONS)
+    console = _console()
+    for line in _card(data, organization, operations):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _firmware_upgrade_text(upgrade: dict[str, Any]) -> str:

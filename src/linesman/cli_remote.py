@@ -95,3 +95,21 @@ class RemoteClient:
 
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
+
+    def type_id(self, ref: str) -> int:
+        """A device type's id from its id or short name (one line if there is none)."""
+        if ref.isascii() and ref.isdigit():
+            return int(ref)
+        found = self.get("/inventory_type/", short_name=ref)["results"]
+        if not found:
+            raise RemoteError(f"no device type {ref!r} on {self.base}")
+        return found[0]["id"]
+
+    def organization_id(self, ref: str) -> int:
+        """An organization's id from its id or name (one line if there is none)."""
+        if ref.isascii() and ref.isdigit():
+            return int(ref)
+        for organization in self.get("/organization/", limit=1000)["results"]:
+            if organization["name"] == ref:
+                return organization["id"]
+        raise RemoteError(f"no organization {ref!r} on {self.base}")

@@ -228,6 +228,17 @@ VARIABLES: list[tuple[str, str, str]] = [
         "the JID's domain, port 5222",
         "host:port of the XMPP server, when it is not the JID's domain",
     ),
+    (
+        "LINESMAN_MAP_TILE_URL",
+        "(unset)",
+        "map tiles under the dashboard's map, e.g. `https://tile.example.net/{z}/{x}/{y}.png` "
+        "(http(s), with `{z}`, `{x}` and `{y}`); unset: borders only, no outside request",
+    ),
+    (
+        "LINESMAN_MAP_TILE_ATTRIBUTION",
+        "(unset)",
+        "the credit line the tile provider asks for, shown under the map",
+    ),
 ]
 
 
@@ -343,6 +354,8 @@ class Config:
     xmpp_jid: str | None = None
     xmpp_password: str = ""
     xmpp_server: tuple[str, int] | None = None
+    map_tile_url: str | None = None
+    map_tile_attribution: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -355,6 +368,21 @@ class Config:
     @property
     def firmware_dir(self) -> Path:
         return self.home / "firmware"
+
+
+def _tile_url(value: str | None) -> str | None:
+    """A tile URL template: http(s), a host, and the {z}, {x} and {y} placeholders."""
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ConfigError(f"LINESMAN_MAP_TILE_URL={value!r} must be an http(s) URL")
+    if any(part not in value for part in ("{z}", "{x}", "{y}")) or any(c in value for c in "'\" ;"):
+        raise ConfigError(
+            f"LINESMAN_MAP_TILE_URL={value!r} must contain {{z}}, {{x}} and {{y}} "
+            "(and no quotes, spaces or semicolons)"
+        )
+    return value
 
 
 def _secret_key(home: Path) -> str:
@@ -495,6 +523,8 @@ def load() -> Config:
         xmpp_jid=xmpp_jid,
         xmpp_password=xmpp_password,
         xmpp_server=xmpp_server,
+        map_tile_url=_tile_url(_env("LINESMAN_MAP_TILE_URL")),
+        map_tile_attribution=_env("LINESMAN_MAP_TILE_ATTRIBUTION"),
     )
 
 

@@ -114,6 +114,8 @@ if CONFIG.trusted_proxy_header:
         "HTTP_" + CONFIG.trusted_proxy_header.upper().replace("-", "_"),
         "https",
     )
+LINESMAN_MAP_TILE_URL = CONFIG.map_tile_url
+LINESMAN_MAP_TILE_ATTRIBUTION = CONFIG.map_tile_attribution
 _public = urlparse(CONFIG.public_url)
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
 

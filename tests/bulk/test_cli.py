@@ -106,12 +106,57 @@ def test_create_from_a_body_and_with_variables(devices, tmp_path):
     }
 
 
-def test_invalid_jobs_are_explained(devices):
-    result = CliRunner().invoke(jobs, ["create", "--type", "reboot", "--status", "sleepy"])
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_invalid_jobs_are_explained_in_one_line(devices, tmp_path):
+    body = tmp_path / "job.json"
+    body.write_text(json.dumps({"operation_type": "reboot", "device_filters": {"status": ["x"]}}))
+    result = CliRunner().invoke(jobs, ["create", "--body", str(body)])
     assert result.exit_code == 1
-    assert "device_filters.status" in result.output
+    (line,) = _lines(result.output)
+    assert line.startswith("Error: the job was not created: device_filters.status")
+    # Words with a fixed set of values are checked (and listed) by the command line itself.
     unknown = CliRunner().invoke(jobs, ["create", "--type", "explode"])
-    assert unknown.exit_code == 1 and "operation_type" in unknown.output
+    assert unknown.exit_code == 2 and "'reboot'" in unknown.output
+    sleepy = CliRunner().invoke(jobs, ["create", "--type", "reboot", "--status", "sleepy"])
+    assert sleepy.exit_code == 2 and "'inactive'" in sleepy.output
+
+
+def test_help_lists_the_choices_and_firmware_means_firmware_upgrade(devices):
+    from linesman.operations.bulk.cli import JOB_STATUSES, OPERATION_TYPES
+    from linesman.operations.bulk.models import BulkJobStatus, BulkOperationType
+
+    assert set(OPERATION_TYPES) == set(BulkOperationType.values)
+    assert set(JOB_STATUSES) == set(BulkJobStatus.values)
+    create_help = CliRunner().invoke(jobs, ["create", "--help"]).output
+    assert "firmware_upgrade" in create_help and "inventory_audit" in create_help
+    assert "completed_with_errors" in CliRunner().invoke(jobs, ["list", "--help"]).output
+    # `linesman op ... firmware` and `jobs create --type firmware` name the same operation.
+    result = CliRunner().invoke(jobs, ["create", "--type", "firmware", "--serial", "CLI0"])
+    assert result.exit_code == 1
+    assert "firmware_image" in result.output and "Unknown operation type" not in result.output
+
+
+def test_list_fits_80_columns_with_utc_timestamps(devices):
+    for _ in range(2):
+        run("create", "--type", "bulk_serial_sync", "--serial", "CLI0", "--json")
+    lines = run("list").splitlines()
+    assert lines[0].split() == [
+        "id",
+        "type",
+        "status",
+        "done",
+        "devs",
+        "fail",
+        "scheduled",
+        "(UTC)",
+    ]
+    assert len(lines) == 3 and all(len(line) <= 80 for line in lines)
+    assert lines[1].split()[1] == "bulk_serial_sync"
+    assert lines[1].rstrip().endswith("Z") and "T" in lines[1].split()[-1]
+    assert run("list", "--status", "cancelled").strip() == "No jobs match."
 
 
 def test_user_permissions_apply(devices, seed_orgs):

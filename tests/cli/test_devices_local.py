@@ -90,7 +90,7 @@ def test_show_by_id_serial_or_name(run, device_a, ref):
 
 def test_show_text_and_errors(run, device_a):
     result = run("devices", "show", device_a.serial_number)
-    assert result.exit_code == 0 and "serial_number" in result.stdout
+    assert result.exit_code == 0 and device_a.serial_number in result.stdout
     assert device_a.name in result.stdout
     missing = run("devices", "show", "NOPE")
     assert missing.exit_code == 1

@@ -20,6 +20,8 @@ WIDTH, HEIGHT, PAD = 1000, 560, 40
 MAX_DOTS = 3000
 CELL = 6  # pixels per merged cell beyond MAX_DOTS
 MAX_LABELS = 40
+#: Devices without coordinates listed by name under the map (the rest are counted).
+MAX_UNPLACED_LISTED = 200
 
 
 @dataclass
@@ -155,3 +157,84 @@ def plot(queryset: QuerySet[Device]) -> Plot:
         result.grid.append({"kind": "lon", "x": x, "y": HEIGHT, "label": f"{lon_line:g}°"})
         lon_line = round(lon_line + step, 6)
     return result
+
+
+# --- the interactive map's data --------------------------------------------------------
+
+#: Devices listed by name in one cluster of the data endpoint (the rest are counted).
+CLUSTER_DEVICES = 20
+
+
+@dataclass
+class Cluster:
+    """Devices at one place (the same coordinates, to about a metre)."""
+
+    lat: float
+    lon: float
+    up: int = 0
+    down: int = 0
+    locations: set[str] = field(default_factory=set)
+    #: Devices placed by coordinates of their own (not by their location's).
+    own: int = 0
+    devices: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        count = self.up + self.down
+        if len(self.locations) == 1 and not self.own:
+            label = next(iter(self.locations))
+        elif count == 1:
+            label = self.devices[0]["name"]
+        else:
+            label = f"{count} devices"
+        return {
+            "lat": self.lat,
+            "lon": self.lon,
+            "count": count,
+            "up": self.up,
+            "down": self.down,
+            "label": label,
+            "devices": self.devices,
+        }
+
+
+def clusters(queryset: QuerySet[Device]) -> tuple[list[dict], list[int]]:
+    """(clusters, ids of the devices without coordinates); devices at one place: one cluster.
+
+    A device placed by its location's coordinates carries the location's name, so a
+    cluster of devices of one site is labelled with the site's name. Zoom-dependent merging
+    of nearby clusters is left to the browser, which knows the scale it draws at.
+    """
+    rows = queryset.values_list(
+        "id",
+        "name",
+        "status",
+        "latitude",
+        "longitude",
+        "location__name",
+        "location__latitude",
+        "location__longitude",
+    ).order_by("id")
+    places: dict[tuple[float, float], Cluster] = {}
+    unplaced: list[int] = []
+    for pk, name, status, lat, lon, loc_name, loc_lat, loc_lon in rows.iterator(chunk_size=5000):
+        own = bool(lat and lon)
+        y = _number(lat, 90) if own else _number(loc_lat or "", 90)
+        x = _number(lon, 180) if own else _number(loc_lon or "", 180)
+        if y is None or x is None:
+            unplaced.append(pk)
+            continue
+        key = (round(y, 5), round(x, 5))
+        cluster = places.get(key)
+        if cluster is None:
+            cluster = places[key] = Cluster(lat=key[0], lon=key[1])
+        if status == DeviceStatus.UP:
+            cluster.up += 1
+        else:
+            cluster.down += 1
+        if own:
+            cluster.own += 1
+        elif loc_name:
+            cluster.locations.add(loc_name)
+        if len(cluster.devices) < CLUSTER_DEVICES:
+            cluster.devices.append({"id": pk, "name": name, "status": status})
+    return [cluster.as_json() for cluster in places.values()], unplaced

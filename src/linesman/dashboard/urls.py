@@ -32,6 +32,7 @@ urlpatterns = [
         name="operation_cancel",
     ),
     path("map/", views.device_map, name="map"),
+    path("map/data/", views.device_map_data, name="map_data"),
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job"),
     path("jobs/<int:pk>/progress/", jobs.job_progress, name="job_progress"),

@@ -7,12 +7,15 @@ operations, `inventory.services` to record a firmware choice.
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required as _login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
@@ -29,6 +32,7 @@ from linesman.dashboard.forms import (
     OperateForm,
     confirmation_for,
 )
+from linesman.dashboard.security import CSP
 from linesman.inventory.filters import DeviceFilter
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
@@ -229,8 +233,12 @@ def operation_cancel(request: HttpRequest, pk: int, operation_id: str) -> HttpRe
     return redirect("dashboard:device", pk=device.pk)
 
 
-@login_required
-def device_map(request: HttpRequest) -> HttpResponse:
+class _BadFilter(Exception):
+    """A map filter that is no id of something the user can see."""
+
+
+def _map_queryset(request: HttpRequest):
+    """The devices the map shows: visible ones, by status, organization, type and location."""
     access = access_for(request)
     queryset = visible.devices(access)
     status = request.GET.get("status")
@@ -241,13 +249,72 @@ def device_map(request: HttpRequest) -> HttpResponse:
         if parse_id(org) is None or not access.can_see_org(int(org)):
             raise PermissionDenied("You do not belong to this organization.")
         queryset = queryset.filter(organization_id=int(org))
-    return render(
+    for name, choices, field in (
+        ("type", visible.device_types(access), "type_id"),
+        ("location", visible.locations(access), "location_id"),
+    ):
+        value = request.GET.get(name)
+        if not value:
+            continue
+        pk = parse_id(value)
+        if pk is None or not choices.filter(pk=pk).exists():
+            raise _BadFilter(f"{name}: no {name} with id {value!r}")
+        queryset = queryset.filter(**{field: pk})
+    return access, queryset
+
+
+@login_required
+def device_map(request: HttpRequest) -> HttpResponse:
+    """The map page; its dots come from `device_map_data` (a server-drawn plot without JS)."""
+    try:
+        access, queryset = _map_queryset(request)
+    except _BadFilter as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    _, unplaced = mapping.clusters(queryset)
+    listed = Device.objects.filter(pk__in=unplaced[: mapping.MAX_UNPLACED_LISTED])
+    tiles = settings.LINESMAN_MAP_TILE_URL
+    response = render(
         request,
         "dashboard/map.html",
         {
             "plot": mapping.plot(queryset),
             "organizations": visible.organizations(access),
-            "status": status or "",
-            "organization": org or "",
+            "types": visible.device_types(access),
+            "locations": visible.locations(access),
+            "status": request.GET.get("status") or "",
+            "organization": request.GET.get("organization") or "",
+            "type": request.GET.get("type") or "",
+            "location": request.GET.get("location") or "",
+            "query": request.GET.urlencode(),
+            "without": listed.order_by("name", "id"),
+            "without_count": len(unplaced),
+            "tile_url": tiles or "",
+            "tile_attribution": settings.LINESMAN_MAP_TILE_ATTRIBUTION or "",
         },
+    )
+    if tiles:
+        # The one page that loads images from elsewhere, and only from the tile host.
+        tile_origin = "{0.scheme}://{0.netloc}".format(urlparse(tiles))
+        response["Content-Security-Policy"] = f"{CSP}; img-src 'self' {tile_origin}"
+    return response
+
+
+@login_required
+def device_map_data(request: HttpRequest) -> JsonResponse:
+    """The map's devices as JSON: one cluster per place, and how many have no place."""
+    try:
+        _, queryset = _map_queryset(request)
+    except _BadFilter as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    found, unplaced = mapping.clusters(queryset)
+    for cluster in found:
+        for device in cluster["devices"]:
+            device["url"] = reverse("dashboard:device", args=[device["id"]])
+    return JsonResponse(
+        {
+            "placed": sum(c["count"] for c in found),
+            "unplaced": len(unplaced),
+            "unplaced_url": reverse("dashboard:map") + "#without-coordinates",
+            "clusters": found,
+        }
     )

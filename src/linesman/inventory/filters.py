@@ -6,6 +6,7 @@ import re
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django_filters.fields import IsoDateTimeField as _IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
@@ -71,6 +72,11 @@ class DeviceFilter(django_filters.FilterSet):
     organization = IdFilter(field_name="organization_id", help_text="Organization id")
     location = IdFilter(field_name="location_id", help_text="Location id")
     serial_number = django_filters.CharFilter(field_name="serial_number")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Name, serial number or customer id contains this (any case)",
+    )
 
     class Meta:
         model = Device
@@ -88,6 +94,17 @@ class DeviceFilter(django_filters.FilterSet):
             if not types.filter(pk=type_id).exists():
                 raise ValidationError({"type": ["Unknown device type."]})
         return super().filter_queryset(queryset)
+
+    @staticmethod
+    def filter_search(queryset, _name, value: str):
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=term)
+            | Q(serial_number__icontains=term)
+            | Q(customer_id__icontains=term)
+        )
 
 
 class OrganizationScopedFilter(django_filters.FilterSet):

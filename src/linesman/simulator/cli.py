@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import logging
 import signal
 import sys
@@ -21,7 +23,14 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from linesman.simulator.fleet import FLAVOURS, Fleet, FleetStats, fleet_csv, register_via_api
+from linesman.cli_remote import RemoteClient
+from linesman.simulator.fleet import (
+    FLAVOURS,
+    Fleet,
+    FleetStats,
+    device_record,
+    register_via_api,
+)
 
 
 def _stats_table(stats: FleetStats, elapsed: float) -> Table:
@@ -78,6 +87,13 @@ async def _run(
                 register["type"],
                 register["org"],
                 progress=lambda done, _total: progress.update(task, completed=done),
+            )
+        if result.failed and not result.created:
+            # Nothing to simulate against: say why in one line and fail (exit 1), rather
+            # than running a fleet the ACS will refuse.
+            serial, why = result.failed[0]
+            raise click.ClickException(
+                f"registered none of {len(fleet)} devices ({serial}: {why.splitlines()[0]})"
             )
         console.print(f"registered {result.created} of {len(fleet)} devices")
         for serial, why in result.failed[:5]:
@@ -137,9 +153,30 @@ async def _run(
     return fleet.stats()
 
 
-def _id(value: str | None) -> int | str | None:
-    """API ids are integers; send them as JSON numbers when they look like one."""
-    return int(value) if value is not None and (value.isascii() and value.isdigit()) else value
+def _resolve(api_url: str, token: str, type_ref: str, org_ref: str) -> dict[str, int]:
+    """The ids of --type and --org (ids or names) on the server; one line if either is unknown."""
+    client = RemoteClient(api_url, token)
+    try:
+        return {"type": client.type_id(type_ref), "org": client.organization_id(org_ref)}
+    finally:
+        client.close()
+
+
+def import_csv(fleet: Fleet, type_ref: str, org_ref: str) -> str:
+    """The fleet as `linesman devices import` reads it: type and organization on every row.
+
+    `type` and `organization_id` are written as given (an id or a name): the import
+    resolves either.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ["name", "serial_number", "type", "organization_id"]
+    columns += ["username", "password", "update_frequency"]
+    writer.writerow(columns)
+    for device in fleet.devices:
+        record = device_record(device, type_ref, org_ref)
+        writer.writerow([record[c] for c in columns])
+    return out.getvalue()
 
 
 @click.command("simulate")
@@ -219,9 +256,19 @@ def _id(value: str | None) -> int | str | None:
 @click.option("--register", is_flag=True, help="Create the devices via the API first.")
 @click.option("--api", "api_url", metavar="URL", help="Linesman API base URL for --register.")
 @click.option("--token", help="API token for --register.")
-@click.option("--type", "device_type", metavar="ID", help="Device type id for --register.")
-@click.option("--org", metavar="ID", help="Organization id for --register.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print the fleet as inventory CSV and exit.")
+@click.option(
+    "--type",
+    "device_type",
+    metavar="TYPE",
+    help="Device type (id or short name) for --register and --csv.",
+)
+@click.option("--org", metavar="ORG", help="Organization (id or name) for --register and --csv.")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Print the fleet as a CSV for `linesman devices import` and exit.",
+)
 @click.option(
     "--duration",
     type=click.FloatRange(0, min_open=True),
@@ -273,7 +320,11 @@ def simulate(
         ]
         if missing:
             raise click.UsageError(f"--register needs {', '.join(missing)}")
-        registration = {"api": api_url, "token": token, "type": _id(device_type), "org": _id(org)}
+        registration = {
+            "api": api_url,
+            "token": token,
+            **_resolve(api_url, token, device_type, org),
+        }
     for template in (username, password):
         try:
             template.format(serial="S", index=1)
@@ -295,7 +346,9 @@ def simulate(
         reboot_delay=reboot_delay,
     )
     if as_csv:
-        click.echo(fleet_csv(fleet), nl=False)
+        click.echo(import_csv(fleet, device_type or "", org or ""), nl=False)
+        if not (device_type and org):
+            click.echo("note: `linesman devices import` needs --type and --org here", err=True)
         return
     console = Console(stderr=True)
     try:

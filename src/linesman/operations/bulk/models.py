@@ -31,6 +31,11 @@ class BulkOperationType(models.TextChoices):
     DELETE_OBJECT = "del.obj", "Delete object"
 
 
+#: Other names accepted for an operation type: a device's own operation is `firmware`
+#: (`linesman op`, the device page), the same work as a bulk job is `firmware_upgrade`.
+OPERATION_TYPE_ALIASES = {"firmware": BulkOperationType.FIRMWARE_UPGRADE.value}
+
+
 class BulkJobStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     IN_PROGRESS = "in_progress", "In progress"

@@ -33,7 +33,11 @@ from django.utils.dateparse import parse_datetime
 
 from linesman.core import textcheck
 from linesman.inventory.models import Device, DeviceStatus, DeviceType, FirmwareImage, Location
-from linesman.operations.bulk.models import BulkOperationType, BulkPriority
+from linesman.operations.bulk.models import (
+    OPERATION_TYPE_ALIASES,
+    BulkOperationType,
+    BulkPriority,
+)
 from linesman.tenancy.models import Organization, Role
 
 DEFAULT_MAX_CONCURRENCY = 50
@@ -198,7 +202,11 @@ def _int_like(value: Any) -> int | None:
 
 
 def operation_type_of(body: dict[str, Any]) -> str:
-    given = {k: body[k] for k in ("operation_type", "operation") if body.get(k) is not None}
+    given = {
+        k: OPERATION_TYPE_ALIASES.get(body[k], body[k]) if isinstance(body[k], str) else body[k]
+        for k in ("operation_type", "operation")
+        if body.get(k) is not None
+    }
     if not given:
         raise BadRequest({"operation_type": ["This field is required."]})
     values = set(map(str, given.values()))
