@@ -7,11 +7,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from linesman.audit.api.views import AuditEntryViewSet
+from linesman.connprofiles.api.views import ConnectionProfileViewSet
 from linesman.cwmp.api.views import (
     DeviceNameVariablesView,
     DeviceSerialVariablesView,
     DeviceVariablesView,
 )
+from linesman.devicelog.api.views import DeviceLogViewSet
 from linesman.inventory.api.settings_views import (
     DeviceSettingsView,
     ParameterViewSet,
@@ -51,6 +53,12 @@ router.register(
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
 router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
 router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
+router.register("inventory_device_log", DeviceLogViewSet, basename="inventory_device_log")
+router.register(
+    "inventory_connection_profile",
+    ConnectionProfileViewSet,
+    basename="inventory_connection_profile",
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

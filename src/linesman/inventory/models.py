@@ -29,6 +29,14 @@ class DeviceType(models.Model):
     settings_template = models.JSONField(default=dict, blank=True)
     #: Many CPEs only speak Basic auth; Digest stays the default.
     allow_basic_auth = models.BooleanField(default=False)
+    #: How devices of this type are reached, observed and kept (null: the defaults).
+    connection_profile = models.ForeignKey(
+        "connprofiles.ConnectionProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="device_types",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,33 @@
+"""The values the platform uses for a device type: its connection profile's where set,
+else the platform's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+#: The metrics collection interval when no profile sets one (seconds).
+DEFAULT_METRICS_INTERVAL = 900
+
+
+@dataclass(frozen=True)
+class Effective:
+    connection_request_methods: tuple[str, ...]
+    metrics_interval: int
+    log_level: str
+    log_retention_days: int
+
+
+def effective(device_type) -> Effective:
+    """What applies to devices of `device_type` (a DeviceType, or None)."""
+    profile = getattr(device_type, "connection_profile", None) if device_type else None
+    retention = settings.LINESMAN_DEVICE_LOG_RETENTION_DAYS
+    if profile is None:
+        return Effective(("http",), DEFAULT_METRICS_INTERVAL, "events", retention)
+    return Effective(
+        tuple(profile.connection_request_methods or ("http",)),
+        profile.metrics_interval or DEFAULT_METRICS_INTERVAL,
+        profile.log_level,
+        profile.log_retention_days or retention,
+    )
