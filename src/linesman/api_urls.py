@@ -15,8 +15,12 @@ from linesman.cwmp.api.views import (
 )
 from linesman.devicelog.api.views import DeviceLogViewSet
 from linesman.inventory.api.settings_views import (
+    DeviceNameSettingsView,
+    DeviceSerialSettingsView,
     DeviceSettingsView,
     ParameterViewSet,
+    SettingByNameListView,
+    SettingBySerialListView,
     SettingListView,
 )
 from linesman.inventory.api.views import (
@@ -53,6 +57,14 @@ router.register(
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
 router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
 router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
+router.register(
+    "inventory_device_name_setting", SettingByNameListView, basename="inventory_device_name_setting"
+)
+router.register(
+    "inventory_device_serial_setting",
+    SettingBySerialListView,
+    basename="inventory_device_serial_setting",
+)
 router.register("inventory_device_log", DeviceLogViewSet, basename="inventory_device_log")
 router.register(
     "inventory_connection_profile",
@@ -73,6 +85,11 @@ urlpatterns = [
     path("inventory_device_name_variables/<str:key>/", DeviceNameVariablesView.as_view()),
     path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
+    path("inventory_device_name_setting/<str:parent__name>/", DeviceNameSettingsView.as_view()),
+    path(
+        "inventory_device_serial_setting/<str:parent__serial_number>/",
+        DeviceSerialSettingsView.as_view(),
+    ),
     *bulk_urlpatterns(),
     path("", include(router.urls)),
 ]
