@@ -203,6 +203,8 @@ class Parameter(models.Model):
     required = models.BooleanField(default=False)
     read_only = models.BooleanField(default=False)
     metric = models.BooleanField(default=False)
+    #: The device types whose devices reported this parameter (cwmp/parameters.py).
+    device_types = models.ManyToManyField(DeviceType, blank=True, related_name="parameters")
 
     class Meta:
         ordering = ["id"]

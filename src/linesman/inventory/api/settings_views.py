@@ -16,7 +16,7 @@ from linesman.core.errors import Unprocessable
 from linesman.core.filters import IdFilter
 from linesman.core.redaction import MARKER, is_secret, redact
 from linesman.cwmp import types
-from linesman.inventory.models import Device, Parameter, Setting
+from linesman.inventory.models import Device, DeviceType, Parameter, Setting
 from linesman.inventory.services import managed_parameter_problems
 from linesman.operations.api.views import visible_device
 from linesman.tenancy.models import Role
@@ -260,12 +260,44 @@ class ParameterSerializer(serializers.ModelSerializer):
         read_only_fields = ("id",)
 
 
+class ParameterFilter(django_filters.FilterSet):
+    group = django_filters.CharFilter(field_name="group")
+    variable_name = django_filters.CharFilter(field_name="variable_name")
+    name = django_filters.CharFilter(field_name="name")
+    short_name = django_filters.CharFilter(field_name="short_name")
+    required = django_filters.BooleanFilter(field_name="required")
+    read_only = django_filters.BooleanFilter(field_name="read_only")
+    metric = django_filters.BooleanFilter(field_name="metric")
+    type = IdFilter(method="filter_type")
+
+    class Meta:
+        model = Parameter
+        fields = [
+            "group",
+            "variable_name",
+            "name",
+            "short_name",
+            "required",
+            "read_only",
+            "metric",
+            "type",
+        ]
+
+    def filter_type(self, queryset, name, value):
+        """Parameters reported by devices of this type (a type the caller can see)."""
+        visible = access_for(self.request).restrict(
+            DeviceType.objects.filter(pk=value), allow_shared=True
+        )
+        return queryset.filter(device_types__in=visible)
+
+
 class ParameterViewSet(viewsets.ModelViewSet):
-    """The parameter catalog: everyone reads it, superusers edit it."""
+    """The parameter catalog: everyone reads it, superusers edit it. It fills itself from
+    what devices report (cwmp/parameters.py); `?type=N` lists what one device type has."""
 
     serializer_class = ParameterSerializer
     queryset = Parameter.objects.order_by("id")
-    filterset_fields = ["group", "variable_name"]
+    filterset_class = ParameterFilter
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def check_permissions(self, request):
