@@ -21,7 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 
 from linesman.connprofiles.models import LogLevel
 
@@ -64,37 +70,67 @@ def write(rows: list[Row]) -> int:
         )
         if level != LogLevel.OFF
     }
+    # As the ORM adapts it (text on SQLite, jsonb on PostgreSQL).
+    data_field = DeviceLogEntry._meta.get_field("data")
     pks = {r.operation for r in rows if isinstance(r.operation, int)}
     public = dict(Operation.objects.filter(pk__in=pks).values_list("pk", "operation_id"))
-    objs = [
-        DeviceLogEntry(
-            device_id=r.device_id,
-            time=r.time,
-            action=r.action,
-            status=r.status,
-            code=r.code,
-            message=r.message,
-            operation_id=(
-                public.get(r.operation, "") if isinstance(r.operation, int) else r.operation or ""
-            ),
-            data=r.data,
+    params = [
+        (
+            r.device_id,
+            adapt_time(r.time),
+            r.action,
+            r.status,
+            r.code,
+            r.message,
+            public.get(r.operation, "") if isinstance(r.operation, int) else r.operation or "",
+            data_field.get_db_prep_save(r.data, connection),
         )
         for r in rows
         if r.device_id in existing
     ]
+    # Plain executemany: the ORM's bulk_create spent ~170 us a row compiling the statement
+    # (measured on SQLite, 10,000 rows), several times the database's own work.
+    sql = _insert_sql()
     try:
-        with transaction.atomic():
-            DeviceLogEntry.objects.bulk_create(objs, batch_size=CHUNK)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, params)
     except IntegrityError:
         # A device was deleted between the check and the insert: write the others.
         alive = set(
-            Device.objects.filter(pk__in={o.device_id for o in objs}).values_list("pk", flat=True)
+            Device.objects.filter(pk__in={p[0] for p in params}).values_list("pk", flat=True)
         )
-        objs = [o for o in objs if o.device_id in alive]
-        for o in objs:
-            o.pk = None
-        DeviceLogEntry.objects.bulk_create(objs, batch_size=CHUNK)
-    return len(objs)
+        params = [p for p in params if p[0] in alive]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+    return len(params)
+
+
+def adapt_time(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _insert_sql() -> str:
+    from linesman.devicelog.models import DeviceLogEntry
+
+    meta = DeviceLogEntry._meta
+    columns = [
+        meta.get_field(name).column
+        for name in (
+            "device",
+            "time",
+            "action",
+            "status",
+            "code",
+            "message",
+            "operation_id",
+            "data",
+        )
+    ]
+    qn = connection.ops.quote_name
+    return (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
 
 
 class Buffer:
