@@ -221,3 +221,29 @@ def test_a_profile_with_log_level_off_logs_nothing(org_a, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         events.announce("device.down", device_id=device.pk, previous="up", reason="silent")
     assert DeviceLogEntry.objects.count() == 0
+
+
+def test_operation_results_are_redacted_and_bounded(device_a, django_capture_on_commit_callbacks):
+    from linesman.core import events
+
+    small = {"values": {"Device.Users.User.1.Password": SECRET, "Device.X": "1"}}
+    big = {"values": {f"Device.P.{i}.Name": "v" * 50 for i in range(200)}}
+    with django_capture_on_commit_callbacks(execute=True):
+        for op_id, result in (("op-small", small), ("op-big", big)):
+            events.announce(
+                "operation.finished",
+                device_id=device_a.pk,
+                operation_id=op_id,
+                kind="get",
+                state="completed",
+                result=result,
+                error="",
+                cause=None,
+            )
+    rows = {r.operation_id: r for r in DeviceLogEntry.objects.all()}
+    assert rows["op-small"].data["result"]["values"] == {
+        "Device.Users.User.1.Password": "********",
+        "Device.X": "1",
+    }
+    assert rows["op-small"].status == "completed"
+    assert set(rows["op-big"].data["result"]) == {"omitted"}

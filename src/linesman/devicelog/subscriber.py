@@ -7,6 +7,7 @@ database. Everything that could carry a device's secrets goes through core.redac
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from linesman.core.events import Event
@@ -17,6 +18,20 @@ from linesman.devicelog.models import LogAction
 
 def _text(value: Any, limit: int = 500) -> str:
     return "" if value is None else str(value)[:limit]
+
+
+#: Largest operation result (as JSON) a log row copies; a sync's thousands of values stay
+#: in the operation's own record, not in every log row.
+MAX_RESULT = 2000
+
+
+def _small(result: Any) -> Any:
+    result = redact_output(result)
+    try:
+        size = len(json.dumps(result, default=str))
+    except (TypeError, ValueError):
+        return None
+    return result if size <= MAX_RESULT else {"omitted": f"{size} bytes; see the operation"}
 
 
 def entry_for(event: Event) -> services.Row | None:
@@ -49,11 +64,7 @@ def entry_for(event: Event) -> services.Row | None:
         error = d.get("error") or ""
         message = f"{d.get('kind')} {state}" + (f": {error}" if error else "")
         row = (LogAction.OPERATION, str(state), None, _text(message), d.get("operation_id"))
-        data = {
-            "kind": d.get("kind"),
-            "cause": d.get("cause"),
-            "result": redact_output(d.get("result")),
-        }
+        data = {"kind": d.get("kind"), "cause": d.get("cause"), "result": _small(d.get("result"))}
     elif name in ("device.up", "device.down"):
         status = "up" if name == "device.up" else "down"
         row = (LogAction.STATUS, status, None, f"{status} ({d.get('reason')})", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -99,12 +99,13 @@ class SettingBySerialFilter(SettingFilter):
     )
 
 
-class SettingListView(viewsets.ReadOnlyModelViewSet):
+class SettingListView(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Desired settings of one device: `?parent_id=N` (required) selects it."""
+
+    # A list only: `{parent_id}/` is DeviceSettingsView.
 
     serializer_class = SettingSerializer
     filterset_class = SettingByIdFilter
-    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         return (
@@ -130,6 +131,11 @@ class SettingBySerialListView(mixins.ListModelMixin, viewsets.GenericViewSet):
     get_queryset = SettingListView.get_queryset
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="inventory_device_setting_retrieve"),
+    put=extend_schema(operation_id="inventory_device_setting_update"),
+    patch=extend_schema(operation_id="inventory_device_setting_partial_update"),
+)
 class DeviceSettingsView(APIView):
     """PUT replaces a device's settings, PATCH adds or changes the ones sent.
 
@@ -231,12 +237,22 @@ class DeviceSettingsView(APIView):
         return Response(SettingSerializer(device.settings.order_by("id"), many=True).data)
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="inventory_device_name_setting_retrieve"),
+    put=extend_schema(operation_id="inventory_device_name_setting_update"),
+    patch=extend_schema(operation_id="inventory_device_name_setting_partial_update"),
+)
 class DeviceNameSettingsView(DeviceSettingsView):
     """The settings of the device with this name (409 if several share it)."""
 
     lookup = "name"
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="inventory_device_serial_setting_retrieve"),
+    put=extend_schema(operation_id="inventory_device_serial_setting_update"),
+    patch=extend_schema(operation_id="inventory_device_serial_setting_partial_update"),
+)
 class DeviceSerialSettingsView(DeviceSettingsView):
     """The settings of the device with this serial number."""
 
