@@ -247,3 +247,19 @@ def test_operation_results_are_redacted_and_bounded(device_a, django_capture_on_
     }
     assert rows["op-small"].status == "completed"
     assert set(rows["op-big"].data["result"]) == {"omitted"}
+
+
+def test_retention_keeps_sweeping_while_rows_are_left_behind(device_a, monkeypatch):
+    monkeypatch.setattr(services, "DELETE_PER_SWEEP", 2)
+    monkeypatch.setattr(services, "DELETE_CHUNK", 1)
+    monkeypatch.setattr(services, "_last_purge", 0.0)
+    monkeypatch.setattr(services, "_backlog", False)
+    for _ in range(5):
+        _entry(device_a, timedelta(days=30))
+    fresh = _entry(device_a)
+    now = timezone.now()
+    assert services.purge_if_due(now) == 2
+    assert services.purge_if_due(now) == 2  # a backlog: no waiting for RETENTION_EVERY
+    assert services.purge_if_due(now) == 1
+    assert services.purge_if_due(now) == 0  # caught up: the next pass waits
+    assert list(DeviceLogEntry.objects.values_list("pk", flat=True)) == [fresh.pk]

@@ -244,14 +244,19 @@ def _profile_retention() -> list[tuple[list[int], int]]:
 
 
 _last_purge = 0.0
+_backlog = False
 
 
 def purge_if_due(now: datetime) -> int:
     """`purge` at most every RETENTION_EVERY seconds in this process (housekeeping calls
-    this every sweep)."""
-    global _last_purge
+    this every sweep), or at every sweep while a pass left rows behind: at 100,000 devices
+    informing every 5 minutes about 330 rows a second fall out of retention, more than
+    one bounded pass every 10 minutes would delete."""
+    global _last_purge, _backlog
     stamp = now.timestamp()
-    if stamp - _last_purge < RETENTION_EVERY:
+    if not _backlog and stamp - _last_purge < RETENTION_EVERY:
         return 0
     _last_purge = stamp
-    return purge(now)
+    deleted = purge(now)
+    _backlog = deleted >= DELETE_PER_SWEEP
+    return deleted
