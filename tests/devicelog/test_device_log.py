@@ -170,7 +170,9 @@ def test_filters(org_a, device_type, device_a, viewer_a):
         assert bad[1:].split("=")[0] in response.json()
 
 
-def test_retention_deletes_old_rows_by_profile_or_default(org_a, device_type, device_a, settings):
+def test_retention_deletes_old_rows_by_profile_or_default(
+    org_a, device_type, device_a, settings, monkeypatch
+):
     from linesman.connprofiles.models import ConnectionProfile
     from linesman.housekeeping import sweep_once
     from linesman.inventory.models import DeviceType
@@ -185,7 +187,7 @@ def test_retention_deletes_old_rows_by_profile_or_default(org_a, device_type, de
     short_device = make_device(org_a, short_type, "LOG0003")
     kept_s = _entry(short_device, timedelta(hours=20))
     gone_s = _entry(short_device, timedelta(days=2))
-    services._last_purge = 0.0
+    monkeypatch.setattr(services, "_last_purge", 0.0)
 
     result = sweep_once()
 
