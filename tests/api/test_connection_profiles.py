@@ -100,3 +100,12 @@ def test_the_platform_values_come_from_the_profile_where_set(profiles, settings)
     assert values.log_retention_days == 9  # the profile sets none
     quiet = DeviceType.objects.create(short_name="quiet", name="Q", connection_profile=own_a)
     assert (effective(quiet).log_level, effective(quiet).log_retention_days) == ("off", 3)
+    # a profile without methods leaves the type's own (HTTP by default)
+    assert effective(quiet).connection_request_methods == ("http",)
+
+
+def test_a_profile_without_methods_says_so(profiles, viewer_a):
+    _, own_a, _ = profiles
+    body = viewer_a.client.get(f"{URL}{own_a.pk}/").json()
+    assert body["connection_service"]["connection_request_methods"] is None
+    assert body["storage_service"] == {"log_retention_days": 3}

@@ -9,8 +9,7 @@ from django.db import models
 from linesman.tenancy.models import Organization
 
 #: Connection-request methods the platform knows, in TR-069's terms (HTTP: 3.2.2; UDP:
-#: Annex G; XMPP: Annex K). Only HTTP is sent today; the others are accepted so a profile
-#: can already state its order.
+#: Annex G; XMPP: Annex K).
 CONNECTION_REQUEST_METHODS = ("http", "udp", "xmpp")
 
 
@@ -20,6 +19,8 @@ class LogLevel(models.TextChoices):
 
 
 def validate_methods(value) -> None:
+    if value is None:
+        return
     if not isinstance(value, list) or not value:
         raise ValidationError("A non-empty list of methods, in the order they are tried.")
     unknown = [m for m in value if m not in CONNECTION_REQUEST_METHODS]
@@ -27,10 +28,6 @@ def validate_methods(value) -> None:
         raise ValidationError(
             f"Methods are distinct values of {', '.join(CONNECTION_REQUEST_METHODS)}."
         )
-
-
-def default_methods() -> list[str]:
-    return ["http"]
 
 
 class ConnectionProfile(models.Model):
@@ -47,8 +44,9 @@ class ConnectionProfile(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True, default="")
     # connection service
+    #: null: the device type's own methods apply.
     connection_request_methods = models.JSONField(
-        default=default_methods, validators=[validate_methods]
+        null=True, blank=True, default=None, validators=[validate_methods]
     )
     # collection service
     metrics_interval = models.PositiveIntegerField(

@@ -28,7 +28,9 @@ class Migration(migrations.Migration):
                 (
                     "connection_request_methods",
                     models.JSONField(
-                        default=linesman.connprofiles.models.default_methods,
+                        blank=True,
+                        default=None,
+                        null=True,
                         validators=[linesman.connprofiles.models.validate_methods],
                     ),
                 ),
