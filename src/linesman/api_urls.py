@@ -8,14 +8,20 @@ from rest_framework.routers import SimpleRouter
 
 from linesman import api_schema  # noqa: F401  (registers the schema's token scheme)
 from linesman.audit.api.views import AuditEntryViewSet
+from linesman.connprofiles.api.views import ConnectionProfileViewSet
 from linesman.cwmp.api.views import (
     DeviceNameVariablesView,
     DeviceSerialVariablesView,
     DeviceVariablesView,
 )
+from linesman.devicelog.api.views import DeviceLogViewSet
 from linesman.inventory.api.settings_views import (
+    DeviceNameSettingsView,
+    DeviceSerialSettingsView,
     DeviceSettingsView,
     ParameterViewSet,
+    SettingByNameListView,
+    SettingBySerialListView,
     SettingListView,
 )
 from linesman.inventory.api.views import (
@@ -52,6 +58,20 @@ router.register(
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
 router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
 router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
+router.register(
+    "inventory_device_name_setting", SettingByNameListView, basename="inventory_device_name_setting"
+)
+router.register(
+    "inventory_device_serial_setting",
+    SettingBySerialListView,
+    basename="inventory_device_serial_setting",
+)
+router.register("inventory_device_log", DeviceLogViewSet, basename="inventory_device_log")
+router.register(
+    "inventory_connection_profile",
+    ConnectionProfileViewSet,
+    basename="inventory_connection_profile",
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -72,6 +92,11 @@ urlpatterns = [
         DeviceSerialVariablesView.as_view(),
     ),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
+    path("inventory_device_name_setting/<str:parent__name>/", DeviceNameSettingsView.as_view()),
+    path(
+        "inventory_device_serial_setting/<str:parent__serial_number>/",
+        DeviceSerialSettingsView.as_view(),
+    ),
     *bulk_urlpatterns(),
     path("", include(router.urls)),
 ]

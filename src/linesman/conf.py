@@ -102,8 +102,14 @@ VARIABLES: list[tuple[str, str, str]] = [
     (
         "LINESMAN_LAST_SEEN_BATCH_MS",
         "250",
-        "milliseconds a server process gathers devices' last-seen stamps before writing "
-        "them in one statement; 0 writes each at once",
+        "milliseconds a server process gathers devices' last-seen stamps (and device log "
+        "rows) before writing them in one statement; 0 writes each at once",
+    ),
+    (
+        "LINESMAN_DEVICE_LOG_RETENTION_DAYS",
+        "7",
+        "days the device log keeps its rows (housekeeping deletes older ones); a device "
+        "type's connection profile may set its own",
     ),
     (
         "LINESMAN_SWEEP_INTERVAL",
@@ -332,6 +338,7 @@ class Config:
     workers: int
     status_grace: int
     last_seen_batch_ms: int
+    device_log_retention_days: int
     sweep_interval: int
     queue_name: str
     operation_timeout: int | None
@@ -491,6 +498,7 @@ def load() -> Config:
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
         last_seen_batch_ms=_int("LINESMAN_LAST_SEEN_BATCH_MS", 250, 0, 10000),
+        device_log_retention_days=_int("LINESMAN_DEVICE_LOG_RETENTION_DAYS", 7, 1, 3650),
         sweep_interval=_int("LINESMAN_SWEEP_INTERVAL", 15, 1, 3600),
         queue_name=_env("LINESMAN_QUEUE_NAME", "linesman"),
         operation_timeout=(

@@ -1,5 +1,6 @@
 """Periodic housekeeping: devices that stopped informing turn Down, overdue operations time
-out, abandoned sessions and expired Digest nonces are cleared. Runs in every `serve` (with
+out, abandoned sessions, expired Digest nonces and device log rows past their retention
+are cleared. Runs in every `serve` (with
 worker) and `worker` process; each sweep is idempotent, so several nodes sweeping is
 harmless."""
 
@@ -47,7 +48,16 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
     # Bulk jobs: top up, record lost outcomes, restart lost starts.
     resume_jobs(now, after_restart=after_restart)
     nonces = purge_nonces(now.timestamp())
-    return {"down": down, "expired": expired, "stale_sessions": len(stale), "nonces": nonces}
+    from linesman.devicelog.services import purge_if_due
+
+    log_rows = purge_if_due(now)
+    return {
+        "down": down,
+        "expired": expired,
+        "stale_sessions": len(stale),
+        "nonces": nonces,
+        "device_log_rows": log_rows,
+    }
 
 
 class Housekeeper(threading.Thread):

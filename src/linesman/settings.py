@@ -29,6 +29,7 @@ LINESMAN_LAST_SEEN_BATCH = (
     if TESTING and "LINESMAN_LAST_SEEN_BATCH_MS" not in os.environ
     else CONFIG.last_seen_batch_ms / 1000
 )
+LINESMAN_DEVICE_LOG_RETENTION_DAYS = CONFIG.device_log_retention_days
 LINESMAN_AUTO_REGISTER_ORG = CONFIG.auto_register_org
 LINESMAN_AUTO_REGISTER_TYPE = CONFIG.auto_register_type
 LINESMAN_CONNREQ_ALLOWED_NETWORKS = CONFIG.connreq_allowed_networks
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
     "linesman.operations",
     "linesman.cwmp",
     "linesman.audit",
+    "linesman.connprofiles",
+    "linesman.devicelog",
     "linesman.dashboard",
 ]
 

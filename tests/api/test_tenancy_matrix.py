@@ -25,7 +25,9 @@ from rest_framework.test import APIClient
 
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction, AuditEntry
-from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location
+from linesman.connprofiles.models import ConnectionProfile
+from linesman.devicelog.models import DeviceLogEntry
+from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location, Setting
 from linesman.operations.models import Operation
 from linesman.tenancy import services as tenancy
 from linesman.tenancy.models import ApiToken, Organization
@@ -51,6 +53,12 @@ TYPE = "/api/v1/inventory_type/"
 LOC = "/api/v1/inventory_location/"
 FW = "/api/v1/inventory_firmware_image/"
 AUDIT = "/api/v1/audit_log/"
+LOG = "/api/v1/inventory_device_log/"
+PROFILE = "/api/v1/inventory_connection_profile/"
+SET_ID = "/api/v1/inventory_device_setting/"
+SET_NAME = "/api/v1/inventory_device_name_setting/"
+SET_SERIAL = "/api/v1/inventory_device_serial_setting/"
+SETTING = {"variable_name": "Device.X.Enable", "value": "1"}
 
 NEW_DEVICE_A = {
     "name": "new-device",
@@ -169,6 +177,26 @@ TABLE = [
     ("detail B", "GET", AUDIT + "{audit_b}/", None, 404, 404, 404, 200, 401, 200),
     ("create", "POST", AUDIT, {"action": "create"}, 405, 405, 405, 405, 401, 405),
     ("delete A", "DELETE", AUDIT + "{audit_a}/", None, 405, 405, 405, 405, 401, 405),
+    # device log: every role of the device's organization reads it
+    ("list", "GET", LOG, None,                (200, {"log_a"}), (200, {"log_a"}), (200, {"log_a"}), (200, {"log_a", "log_b"}), 401, (200, {"log_b"})),  # noqa: E501
+    ("list by device", "GET", LOG + "?device={dev_a}", None, (200, {"log_a"}), (200, {"log_a"}), (200, {"log_a"}), (200, {"log_a"}), 401, (200, set())),  # noqa: E501
+    ("detail A", "GET", LOG + "{log_a}/", None, 200, 200, 200, 200, 401, 404),
+    ("detail B", "GET", LOG + "{log_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("create", "POST", LOG, {"action": "inform"}, 405, 405, 405, 405, 401, 405),
+    # connection profiles: shared ones and the own organization's, read-only
+    ("list", "GET", PROFILE, None,            (200, {"prof_shared", "prof_a"}), (200, {"prof_shared", "prof_a"}), (200, {"prof_shared", "prof_a"}), (200, {"prof_shared", "prof_a", "prof_b"}), 401, (200, {"prof_shared", "prof_b"})),  # noqa: E501
+    ("detail shared", "GET", PROFILE + "{prof_shared}/", None, 200, 200, 200, 200, 401, 200),
+    ("detail B", "GET", PROFILE + "{prof_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("patch A", "PATCH", PROFILE + "{prof_a}/", {"name": "x"}, 405, 405, 405, 405, 401, 405),
+    # settings by id, name and serial: the list needs its parent; operators write
+    ("list without parent", "GET", SET_ID, None, 400, 400, 400, 400, 401, 400),
+    ("list A", "GET", SET_ID + "?parent_id={dev_a}", None, (200, {"set_a"}), (200, {"set_a"}), (200, {"set_a"}), (200, {"set_a"}), 401, (200, set())),  # noqa: E501
+    ("list A", "GET", SET_NAME + "?parent__name={name_a}", None, (200, {"set_a"}), (200, {"set_a"}), (200, {"set_a"}), (200, {"set_a"}), 401, (200, set())),  # noqa: E501
+    ("list B", "GET", SET_SERIAL + "?parent__serial_number={serial_b}", None, (200, set()), (200, set()), (200, set()), (200, {"set_b"}), 401, (200, {"set_b"})),  # noqa: E501
+    ("patch A", "PATCH", SET_NAME + "{name_a}/", SETTING, 403, 200, 200, 200, 401, 404),
+    ("put A", "PUT", SET_SERIAL + "{serial_a}/", SETTING, 403, 200, 200, 200, 401, 404),
+    ("patch B", "PATCH", SET_SERIAL + "{serial_b}/", SETTING, 404, 404, 404, 200, 401, 200),
+    ("patch B", "PATCH", SET_NAME + "{name_b}/", SETTING, 404, 404, 404, 200, 401, 200),
 ]
 # fmt: on
 
@@ -206,6 +234,14 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
     dev_b = make_device(org_b, device_type, "ZEQ240200001", name="Router-B-001")
     audit_a = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_a, device_id=dev_a.pk)
     audit_b = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_b, device_id=dev_b.pk)
+    now = timezone.now()
+    log_a = DeviceLogEntry.objects.create(device=dev_a, time=now, action="inform", status="ok")
+    log_b = DeviceLogEntry.objects.create(device=dev_b, time=now, action="inform", status="ok")
+    prof_shared = ConnectionProfile.objects.create(name="shared")
+    prof_a = ConnectionProfile.objects.create(name="prof_a", organization=org_a)
+    prof_b = ConnectionProfile.objects.create(name="prof_b", organization=org_b)
+    set_a = Setting.objects.create(device=dev_a, variable_name="Device.A", value="1")
+    set_b = Setting.objects.create(device=dev_b, variable_name="Device.B", value="1")
     ids = {
         "org_a": org_a.pk,
         "org_b": org_b.pk,
@@ -225,6 +261,13 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
         "serial_b": dev_b.serial_number,
         "audit_a": audit_a.pk,
         "audit_b": audit_b.pk,
+        "log_a": log_a.pk,
+        "log_b": log_b.pk,
+        "prof_shared": prof_shared.pk,
+        "prof_a": prof_a.pk,
+        "prof_b": prof_b.pk,
+        "set_a": set_a.pk,
+        "set_b": set_b.pk,
     }
     actors = {
         "viewer_a": viewer_a,
@@ -263,6 +306,9 @@ def _state():
         list(FirmwareImage.objects.order_by("pk").values()),
         list(Device.objects.order_by("pk").values()),
         list(Operation.objects.order_by("pk").values_list("pk", "device_id", "kind", "state")),
+        list(
+            Setting.objects.order_by("pk").values_list("pk", "device_id", "variable_name", "value")
+        ),
         AuditEntry.objects.count(),
     )
 

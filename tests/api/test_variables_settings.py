@@ -152,7 +152,8 @@ def test_settings_are_invisible_across_organizations(admin_b, device_a, operator
         {"variable_name": "Device.A", "value": "1"},
         format="json",
     )
-    assert admin_b.client.get("/api/v1/inventory_device_setting/").json()["count"] == 0
+    listed = admin_b.client.get(f"/api/v1/inventory_device_setting/?parent_id={device_a.pk}")
+    assert listed.json()["count"] == 0
     assert (
         admin_b.client.patch(
             f"/api/v1/inventory_device_setting/{device_a.pk}/",

@@ -236,10 +236,13 @@ def _record(device: Device, outcome: Outcome) -> Outcome:
 
 
 def methods_of(device: Device) -> list[str]:
-    """The connection request methods of the device's type, in order (unknown ones
-    dropped; "http" when none is left)."""
-    raw = device.type.connection_request_methods if device.type_id else "http"
-    methods = [m for m in dict.fromkeys(p.strip() for p in (raw or "").split(",")) if m in METHODS]
+    """The connection request methods for the device, in order: its type's connection
+    profile's where the profile sets them, else the type's own (unknown ones dropped;
+    "http" when none is left)."""
+    from linesman.connprofiles.services import effective
+
+    chosen = effective(device.type if device.type_id else None).connection_request_methods
+    methods = [m for m in dict.fromkeys(chosen) if m in METHODS]
     return methods or ["http"]
 
 

@@ -1,4 +1,13 @@
-"""The last known parameter values of each device (one JSON document per device)."""
+"""The last known parameter values of each device (one JSON document per device), and the
+parameter catalogue (`inventory.Parameter`) that fills itself from what devices report.
+
+The catalogue learns a parameter's path and writability from GetParameterNames answers
+and its type from the values read later; each entry lists the device types that reported
+it. One catalogue entry serves every type: a parameter writable on one type and not on
+another is recorded as writable (`read_only` means "no device reported it writable").
+Entries an administrator edited keep their name, group and flags; only new paths are
+added and `read_only`/`data_type` refined.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from linesman.cwmp.models import DeviceParameters
+from linesman.inventory.models import Device, Parameter
 
 
 @transaction.atomic
@@ -21,6 +31,7 @@ def merge_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
         writable = old[2] if old else None
         values[p["name"]] = [p.get("value", ""), p.get("type", "xsd:string"), writable]
     row.save()
+    _catalogue_types({p["name"]: p.get("type") or "xsd:string" for p in parameters})
 
 
 @transaction.atomic
@@ -35,6 +46,7 @@ def merge_names(device_id: int, infos: list[dict[str, Any]]) -> None:
         old = values.get(info["name"], ["", "xsd:string", None])
         values[info["name"]] = [old[0], old[1], bool(info.get("writable"))]
     row.save()
+    catalogue_names(device_id, leaves)
 
 
 def clear_values(device_id: int) -> None:
@@ -44,3 +56,69 @@ def clear_values(device_id: int) -> None:
 def get_values(device_id: int) -> dict[str, list[Any]]:
     row = DeviceParameters.objects.filter(device_id=device_id).first()
     return row.values if row else {}
+
+
+# --- the parameter catalogue --------------------------------------------------------------
+
+#: Paths per IN (...) lookup: below SQLite's and PostgreSQL's parameter limits.
+_CHUNK = 500
+
+
+def _short_name(path: str) -> str:
+    """`Device.WiFi.SSID.1.SSID` -> `SSID` (the last segment that is not an instance)."""
+    for part in reversed(path.split(".")):
+        if part and not part.isdecimal():
+            return part[:100]
+    return path[:100]
+
+
+def catalogue_names(device_id: int, infos: list[dict[str, Any]]) -> int:
+    """Add the leaves of a GetParameterNames answer to the catalogue for the device's type;
+    returns how many entries were new."""
+    writable = {i["name"]: bool(i.get("writable")) for i in infos if not i["name"].endswith(".")}
+    writable = {name: w for name, w in writable.items() if len(name) <= 300}
+    type_id = Device.objects.filter(pk=device_id).values_list("type_id", flat=True).first()
+    if not writable or type_id is None:
+        return 0
+    names = sorted(writable)
+    created = 0
+    link = Parameter.device_types.through
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start : start + _CHUNK]
+        known = dict(
+            Parameter.objects.filter(variable_name__in=chunk).values_list("variable_name", "pk")
+        )
+        fresh = [
+            Parameter(
+                variable_name=name,
+                name=_short_name(name),
+                short_name=_short_name(name),
+                read_only=not writable[name],
+            )
+            for name in chunk
+            if name not in known
+        ]
+        if fresh:
+            Parameter.objects.bulk_create(fresh, ignore_conflicts=True)
+            created += len(fresh)
+        became_writable = [n for n in chunk if n in known and writable[n]]
+        if became_writable:
+            Parameter.objects.filter(variable_name__in=became_writable, read_only=True).update(
+                read_only=False
+            )
+        pks = Parameter.objects.filter(variable_name__in=chunk).values_list("pk", flat=True)
+        link.objects.bulk_create(
+            [link(parameter_id=pk, devicetype_id=type_id) for pk in pks], ignore_conflicts=True
+        )
+    return created
+
+
+def _catalogue_types(types: dict[str, str]) -> None:
+    """Record the xsd types read for catalogue entries still at the default type."""
+    names = [n for n, t in types.items() if t and t != "xsd:string"]
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start : start + _CHUNK]
+        for name in Parameter.objects.filter(
+            variable_name__in=chunk, data_type="xsd:string"
+        ).values_list("variable_name", flat=True):
+            Parameter.objects.filter(variable_name=name).update(data_type=types[name][:32])

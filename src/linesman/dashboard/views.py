@@ -33,6 +33,7 @@ from linesman.dashboard.forms import (
     confirmation_for,
 )
 from linesman.dashboard.security import CSP
+from linesman.devicelog.models import DeviceLogEntry
 from linesman.inventory.filters import DeviceFilter
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
@@ -157,6 +158,10 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "firmware_upgrade": last_upgrade(device.pk),
         "can_audit": can_audit,
         "audit": list(AuditEntry.objects.filter(device_id=device.pk)[:40]) if can_audit else [],
+        # Every member reads the device log (support staff are viewers).
+        "device_log": list(
+            DeviceLogEntry.objects.filter(device_id=device.pk).order_by("-time", "-id")[:30]
+        ),
     }
     return render(request, "dashboard/device_detail.html", context)
 

@@ -37,6 +37,14 @@ class DeviceType(models.Model):
     #: (TR-069 Annex G, with STUN provisioned) and "xmpp" (Annex K, with the XMPP connection
     #: provisioned). See linesman.reach.methods.
     connection_request_methods = models.CharField(max_length=32, default="http")
+    #: How devices of this type are reached, observed and kept (null: the defaults).
+    connection_profile = models.ForeignKey(
+        "connprofiles.ConnectionProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="device_types",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -210,6 +218,8 @@ class Parameter(models.Model):
     required = models.BooleanField(default=False)
     read_only = models.BooleanField(default=False)
     metric = models.BooleanField(default=False)
+    #: The device types whose devices reported this parameter (cwmp/parameters.py).
+    device_types = models.ManyToManyField(DeviceType, blank=True, related_name="parameters")
 
     class Meta:
         ordering = ["id"]

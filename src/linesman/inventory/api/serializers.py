@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from linesman.connprofiles.models import ConnectionProfile
 from linesman.core import redaction, textcheck
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import (
@@ -282,6 +283,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 class DeviceTypeSerializer(serializers.ModelSerializer):
     organization_id = serializers.IntegerField(required=False, allow_null=True)
+    connection_profile = VisiblePrimaryKeyField(
+        model=ConnectionProfile, allow_shared=True, required=False, allow_null=True
+    )
 
     class Meta:
         model = DeviceType
@@ -295,6 +299,7 @@ class DeviceTypeSerializer(serializers.ModelSerializer):
             "settings_template",
             "allow_basic_auth",
             "connection_request_methods",
+            "connection_profile",
             "created",
         )
         read_only_fields = ("id", "created")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from linesman.core.errors import Unprocessable
 from linesman.core.filters import IdFilter
 from linesman.core.redaction import MARKER, is_secret, redact
 from linesman.cwmp import types
-from linesman.inventory.models import Parameter, Setting
+from linesman.inventory.models import Device, DeviceType, Parameter, Setting
 from linesman.inventory.services import managed_parameter_problems
 from linesman.operations.api.views import visible_device
 from linesman.tenancy.models import Role
@@ -55,25 +55,59 @@ class SettingWriteSerializer(serializers.Serializer):
     type = serializers.CharField(required=False, max_length=32)
 
 
+def _by_parameter(field: str):
+    """Settings whose path is that of the catalog parameters matching `field` = value."""
+
+    def apply(queryset, name, value):
+        paths = Parameter.objects.filter(**{field: value}).values("variable_name")
+        return queryset.filter(variable_name__in=paths)
+
+    return apply
+
+
 class SettingFilter(django_filters.FilterSet):
-    parent_id = IdFilter(field_name="device_id")
+    """The filters of the three settings lists; each list adds the key of its parent."""
+
     variable_name = django_filters.CharFilter(field_name="variable_name", lookup_expr="startswith")
     pending = django_filters.BooleanFilter(field_name="pending")
+    parameter_id = IdFilter(method=_by_parameter("pk"))
+    parameter__variable_name = django_filters.CharFilter(field_name="variable_name")
+    parameter__name = django_filters.CharFilter(method=_by_parameter("name"))
+    parameter__short_name = django_filters.CharFilter(method=_by_parameter("short_name"))
 
     class Meta:
         model = Setting
-        fields = ["parent_id", "variable_name", "pending"]
+        fields = [
+            "variable_name",
+            "pending",
+            "parameter_id",
+            "parameter__variable_name",
+            "parameter__name",
+            "parameter__short_name",
+        ]
+
+
+class SettingByIdFilter(SettingFilter):
+    parent_id = IdFilter(field_name="device_id", required=True)
+
+
+class SettingByNameFilter(SettingFilter):
+    parent__name = django_filters.CharFilter(field_name="device__name", required=True)
+
+
+class SettingBySerialFilter(SettingFilter):
+    parent__serial_number = django_filters.CharFilter(
+        field_name="device__serial_number", required=True
+    )
 
 
 class SettingListView(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Desired settings; `?parent_id=N` selects one device's.
+    """Desired settings of one device: `?parent_id=N` (required) selects it."""
 
-    A list only: `inventory_device_setting/{parent_id}/` is the device's settings (as in
-    the public API), so a setting has no detail route of its own here.
-    """
+    # A list only: `{parent_id}/` is DeviceSettingsView.
 
     serializer_class = SettingSerializer
-    filterset_class = SettingFilter
+    filterset_class = SettingByIdFilter
 
     def get_queryset(self):
         return (
@@ -83,6 +117,27 @@ class SettingListView(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
 
+class SettingByNameListView(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Desired settings of one device: `?parent__name=` (required) selects it."""
+
+    serializer_class = SettingSerializer
+    filterset_class = SettingByNameFilter
+    get_queryset = SettingListView.get_queryset
+
+
+class SettingBySerialListView(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Desired settings of one device: `?parent__serial_number=` (required) selects it."""
+
+    serializer_class = SettingSerializer
+    filterset_class = SettingBySerialFilter
+    get_queryset = SettingListView.get_queryset
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="inventory_device_setting_retrieve"),
+    put=extend_schema(operation_id="inventory_device_setting_update"),
+    patch=extend_schema(operation_id="inventory_device_setting_partial_update"),
+)
 class DeviceSettingsView(APIView):
     """PUT replaces a device's settings, PATCH adds or changes the ones sent.
 
@@ -92,8 +147,15 @@ class DeviceSettingsView(APIView):
     is the device's `update_frequency` (400 naming it).
     """
 
-    def _write(self, request, parent_id: int, replace: bool):
-        device = visible_device(request, pk=parent_id)
+    #: The device field the URL's key names.
+    lookup = "pk"
+
+    def _device(self, request, kwargs) -> Device:
+        (key,) = kwargs.values()
+        return visible_device(request, **{self.lookup: key})
+
+    def _write(self, request, kwargs, replace: bool):
+        device = self._device(request, kwargs)
         require_role(request, device.organization_id, Role.OPERATOR)
         data = request.data
         if isinstance(data, dict) and "settings" in data:
@@ -158,8 +220,8 @@ class DeviceSettingsView(APIView):
             422: OpenApiResponse(description="A value does not fit its type"),
         },
     )
-    def put(self, request, parent_id: int):
-        return self._write(request, parent_id, replace=True)
+    def put(self, request, **kwargs):
+        return self._write(request, kwargs, replace=True)
 
     @extend_schema(
         request=SettingWriteSerializer(many=True),
@@ -168,16 +230,35 @@ class DeviceSettingsView(APIView):
             422: OpenApiResponse(description="A value does not fit its type"),
         },
     )
-    def patch(self, request, parent_id: int):
-        return self._write(request, parent_id, replace=False)
+    def patch(self, request, **kwargs):
+        return self._write(request, kwargs, replace=False)
 
-    @extend_schema(
-        operation_id="inventory_device_setting_device_list",
-        responses={200: SettingSerializer(many=True), 404: NOT_FOUND},
-    )
-    def get(self, request, parent_id: int):
-        device = visible_device(request, pk=parent_id)
+    @extend_schema(responses={200: SettingSerializer(many=True), 404: NOT_FOUND})
+    def get(self, request, **kwargs):
+        device = self._device(request, kwargs)
         return Response(SettingSerializer(device.settings.order_by("id"), many=True).data)
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="inventory_device_name_setting_retrieve"),
+    put=extend_schema(operation_id="inventory_device_name_setting_update"),
+    patch=extend_schema(operation_id="inventory_device_name_setting_partial_update"),
+)
+class DeviceNameSettingsView(DeviceSettingsView):
+    """The settings of the device with this name (409 if several share it)."""
+
+    lookup = "name"
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="inventory_device_serial_setting_retrieve"),
+    put=extend_schema(operation_id="inventory_device_serial_setting_update"),
+    patch=extend_schema(operation_id="inventory_device_serial_setting_partial_update"),
+)
+class DeviceSerialSettingsView(DeviceSettingsView):
+    """The settings of the device with this serial number."""
+
+    lookup = "serial_number"
 
 
 class ParameterSerializer(serializers.ModelSerializer):
@@ -197,12 +278,44 @@ class ParameterSerializer(serializers.ModelSerializer):
         read_only_fields = ("id",)
 
 
+class ParameterFilter(django_filters.FilterSet):
+    group = django_filters.CharFilter(field_name="group")
+    variable_name = django_filters.CharFilter(field_name="variable_name")
+    name = django_filters.CharFilter(field_name="name")
+    short_name = django_filters.CharFilter(field_name="short_name")
+    required = django_filters.BooleanFilter(field_name="required")
+    read_only = django_filters.BooleanFilter(field_name="read_only")
+    metric = django_filters.BooleanFilter(field_name="metric")
+    type = IdFilter(method="filter_type")
+
+    class Meta:
+        model = Parameter
+        fields = [
+            "group",
+            "variable_name",
+            "name",
+            "short_name",
+            "required",
+            "read_only",
+            "metric",
+            "type",
+        ]
+
+    def filter_type(self, queryset, name, value):
+        """Parameters reported by devices of this type (a type the caller can see)."""
+        visible = access_for(self.request).restrict(
+            DeviceType.objects.filter(pk=value), allow_shared=True
+        )
+        return queryset.filter(device_types__in=visible)
+
+
 class ParameterViewSet(viewsets.ModelViewSet):
-    """The parameter catalog: everyone reads it, superusers edit it."""
+    """The parameter catalog: everyone reads it, superusers edit it. It fills itself from
+    what devices report (cwmp/parameters.py); `?type=N` lists what one device type has."""
 
     serializer_class = ParameterSerializer
     queryset = Parameter.objects.order_by("id")
-    filterset_fields = ["group", "variable_name"]
+    filterset_class = ParameterFilter
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def check_permissions(self, request):
