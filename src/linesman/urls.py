@@ -31,7 +31,24 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request, exception=None):
+    """400 raised before any view (a Host header ALLOWED_HOSTS refuses, a malformed
+    request): JSON under /api/, like every other API error."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    """500: never expected (a defect), but under /api/ still a JSON body."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return defaults.server_error(request)
+
+
+handler400 = bad_request
 handler404 = not_found
+handler500 = server_error
 
 urlpatterns = [
     path("", root, name="root"),

@@ -87,6 +87,15 @@ def build_fleet() -> dict[str, str]:
     Parameter.objects.create(
         pk=1, name="SSID", variable_name="Device.WiFi.SSID.1.SSID", short_name="ssid", group="wifi"
     )
+    from django.utils import timezone
+
+    from linesman.connprofiles.models import ConnectionProfile
+    from linesman.devicelog.models import DeviceLogEntry
+
+    ConnectionProfile.objects.create(pk=1, name="residential")
+    DeviceLogEntry.objects.create(
+        pk=1, device=devices[0], time=timezone.now(), action="inform", status="ok"
+    )
     root = tenancy.create_user("root", superuser=True)
     viewer_b = tenancy.create_user("viewer_b", organization=orgs[1], role=Role.VIEWER)
     fleet = {

@@ -250,7 +250,7 @@ def test_local_cli_shows_the_failed_upgrade(admin_a, device, device_type):
         env={"LINESMAN_URL": "", "LINESMAN_TOKEN": "", "COLUMNS": "400"},
     )
     assert result.exit_code == 0, result.output
-    line = next(x for x in result.stdout.splitlines() if x.startswith("firmware_upgrade"))
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("firmware "))
     assert "failed 1.0.0 -> 2.0.0" in line
     assert "URL http://acs.example.net:7547/firmware/…/2.0.0.bin" in line
     assert "9010" in line and "server unreachable" in line

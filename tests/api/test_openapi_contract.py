@@ -111,8 +111,10 @@ def test_path_parameters_are_named_as_the_seeds_name_them():
                 if parameter["in"] == "path":
                     names[f"{method.upper()} {path}"] = parameter["name"]
     assert "key" not in names.values()
-    # operation_id: the cancel route of an operation (`op_...`), which the seeds do not have.
-    assert set(names.values()) <= {"id", "serial_number", "name", "parent_id", "operation_id"}
+    # parent__name, parent__serial_number: the settings twins, named as the reference names
+    # them; operation_id: the cancel route of an operation (`op_...`), not in the seeds.
+    allowed = {"id", "serial_number", "name", "parent_id", "parent__name"}
+    assert set(names.values()) <= allowed | {"parent__serial_number", "operation_id"}
     assert names[f"POST {PREFIX}/operations/{{operation_id}}/cancel/"] == "operation_id"
     assert names[f"PUT {PREFIX}/inventory_device_operation/{{id}}/"] == "id"
     assert (
@@ -167,11 +169,20 @@ def test_paginated_lists_are_documented_as_pages(path):
 
 
 #: Values for the path parameters: objects of the fleet the superuser sees.
-PATH_VALUES = {"id": "1", "name": "dev-1", "serial_number": "SN1", "parent_id": "1"}
+PATH_VALUES = {
+    "id": "1",
+    "name": "dev-1",
+    "serial_number": "SN1",
+    "parent_id": "1",
+    "parent__name": "dev-1",
+    "parent__serial_number": "SN1",
+}
 #: Query strings that make a GET return more of its shape (details, pending items).
 QUERIES = {
     f"{PREFIX}/inventory_device/": {"pending": "true"},
     f"{PREFIX}/inventory_device_setting/": {"parent_id": "1"},
+    f"{PREFIX}/inventory_device_name_setting/": {"parent__name": "dev-1"},
+    f"{PREFIX}/inventory_device_serial_setting/": {"parent__serial_number": "SN1"},
 }
 
 
@@ -413,3 +424,13 @@ def test_an_inventory_audit_job_reads_in_its_documented_shape(strict_schema, tok
             strict_schema, path, "GET", tokens["superuser"], path_parameters={"id": job}
         )
         assert response.status_code == 200
+
+
+def test_a_refused_host_header_under_the_api_answers_json(db, settings):
+    settings.ALLOWED_HOSTS = ["acs.example.net"]
+    from django.test import Client
+
+    response = Client().get(f"{PREFIX}/inventory_device/", HTTP_HOST="%")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Bad request."}
