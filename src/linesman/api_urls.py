@@ -26,6 +26,7 @@ from linesman.inventory.api.views import (
     LocationViewSet,
     OrganizationViewSet,
 )
+from linesman.metrics.api.views import MetricLogViewSet, MetricViewSet
 from linesman.operations.api.bulk_views import bulk_urlpatterns
 from linesman.operations.api.views import (
     DeviceNameOperationView,
@@ -50,6 +51,8 @@ router.register(
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
 router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
 router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
+router.register("inventory_metric", MetricViewSet, basename="inventory_metric")
+router.register("inventory_metric_log", MetricLogViewSet, basename="inventory_metric_log")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -111,6 +111,17 @@ VARIABLES: list[tuple[str, str, str]] = [
         "seconds between housekeeping sweeps (status Down, operation time-outs)",
     ),
     (
+        "LINESMAN_METRIC_RETENTION_DAYS",
+        "7",
+        "days of metric points kept; housekeeping deletes older ones by whole time range",
+    ),
+    (
+        "LINESMAN_METRIC_COLLECTION_INTERVAL",
+        "3600",
+        "seconds between readings of metrics the Informs do not carry (GetParameterValues "
+        "in the device's own session); 0 reads only what Informs carry",
+    ),
+    (
         "LINESMAN_OPERATION_TIMEOUT",
         "per kind (15 min to 1 h)",
         "seconds before an operation the device never completes becomes `timed_out`",
@@ -303,6 +314,8 @@ class Config:
     login_window: int = 900
     secure_cookies: bool = False
     trusted_proxy_header: str | None = None
+    metric_retention_days: int = 7
+    metric_collection_interval: int = 3600
 
     @property
     def is_sqlite(self) -> bool:
@@ -429,6 +442,8 @@ def load() -> Config:
             secure == "true" or (secure == "auto" and public_url.startswith("https://"))
         ),
         trusted_proxy_header=proxy_header,
+        metric_retention_days=_int("LINESMAN_METRIC_RETENTION_DAYS", 7, 1, 3650),
+        metric_collection_interval=_int("LINESMAN_METRIC_COLLECTION_INTERVAL", 3600, 0, 30 * 86400),
     )
 
 

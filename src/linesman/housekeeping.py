@@ -47,7 +47,16 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
     # Bulk jobs: top up, record lost outcomes, restart lost starts.
     resume_jobs(now, after_restart=after_restart)
     nonces = purge_nonces(now.timestamp())
-    return {"down": down, "expired": expired, "stale_sessions": len(stale), "nonces": nonces}
+    from linesman.metrics.services import purge as purge_metrics
+
+    points = purge_metrics(now)
+    return {
+        "down": down,
+        "expired": expired,
+        "stale_sessions": len(stale),
+        "nonces": nonces,
+        "metric_points": points,
+    }
 
 
 class Housekeeper(threading.Thread):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from linesman.core import hotsql
-from linesman.cwmp import lastseen, soap
+from linesman.cwmp import handlers, lastseen, soap
 from linesman.inventory import device_types
 from linesman.inventory.models import Device, DeviceStatus
 
@@ -99,6 +99,7 @@ def apply(
     """Update the device from its Inform in one UPDATE; returns the changed fields.
     `params` is `reported(inform)` where the caller has it already."""
     now = timezone.now()
+    previous = device.last_connection
     root = data_model_root(inform)
     params = reported(inform) if params is None else params
     ident = inform.device_id
@@ -129,4 +130,6 @@ def apply(
         hotsql.update_fields(Device, device.pk, changed)
     for key, value in changed.items():
         setattr(device, key, value)
+    for subscriber in handlers.INFORM_SUBSCRIBERS:
+        subscriber(device, params, previous, now)
     return changed
