@@ -22,6 +22,7 @@ class MetricLogFilter(django_filters.FilterSet):
     # Django's form field takes 2000-01-01, 2000-01-01 00:01:00 and ISO 8601 with an offset.
     datetime__gte = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
     datetime__lte = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lte")
+    organization = IdFilter(field_name="device__organization_id", help_text="Organization id")
     device = IdFilter(field_name="device_id", help_text="Device id")
     device_id = IdFilter(field_name="device_id", help_text="Device id")
     device__name = django_filters.CharFilter(field_name="device__name")
