@@ -150,8 +150,22 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "firmware_upgrade": last_upgrade(device.pk),
         "can_audit": can_audit,
         "audit": list(AuditEntry.objects.filter(device_id=device.pk)[:40]) if can_audit else [],
+        **_charts_context(request, device),
     }
     return render(request, "dashboard/device_detail.html", context)
+
+
+def _charts_context(request: HttpRequest, device: Device) -> dict:
+    """The metrics panel: one server-drawn SVG chart per metric over the chosen range."""
+    from linesman.metrics import charts
+
+    chosen = charts.range_of(request.GET.get("range"))
+    return {
+        "charts": charts.for_device(device.pk, chosen),
+        "chart_range": chosen,
+        "chart_ranges": list(charts.RANGES),
+        "chart_size": {"width": charts.WIDTH, "height": charts.HEIGHT},
+    }
 
 
 @login_required
