@@ -281,3 +281,18 @@ def test_retention_deletes_old_points(org_a, device_type, settings):
     services.record(device.pk, [(metric.pk, "absolute", 2.0)], now - dt.timedelta(days=6), 1)
     assert sweep_once()["metric_points"] == 1
     assert list(MetricLog.objects.values_list("raw", flat=True)) == [2.0]
+
+
+@pytest.mark.parametrize(
+    "moment", ["2000-01-01", "2000-01-01 00:01:00", "2000-01-01 00:01:00+00:00"]
+)
+def test_datetime_filters_take_the_references_formats(viewer_a, org_a, device_type, moment):
+    device = make_device(org_a, device_type, "MET0008")
+    metric = Metric.objects.create(organization=org_a, name="temp", parameter_path=TEMP)
+    at = dt.datetime(2000, 1, 1, 0, 1, tzinfo=dt.UTC)
+    services.record(device.pk, [(metric.pk, "absolute", 1.0)], at - dt.timedelta(days=1), 1)
+    services.record(device.pk, [(metric.pk, "absolute", 2.0)], at, 1)
+    after = _series(viewer_a, datetime__gte=moment)["results"]
+    assert [p["raw"] for p in after] == [2.0]
+    before = _series(viewer_a, datetime__lte=moment)["results"]
+    assert [p["raw"] for p in before][0] == 1.0
