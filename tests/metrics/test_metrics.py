@@ -55,6 +55,10 @@ def _session(cpe: ScriptedCpe, serial: str, params: dict, answers: dict | None =
         message = request.body
         if isinstance(message, soap.SetParameterValues):
             answer = soap.SetParameterValuesResponse(0)
+        elif isinstance(message, soap.GetParameterNames):
+            answer = soap.GetParameterNamesResponse(
+                [soap.ParameterInfo(n, False) for n in (answers or {})]
+            )
         else:
             assert isinstance(message, soap.GetParameterValues), message
             asked.append(list(message.names))
@@ -296,3 +300,26 @@ def test_datetime_filters_take_the_references_formats(viewer_a, org_a, device_ty
     assert [p["raw"] for p in after] == [2.0]
     before = _series(viewer_a, datetime__lte=moment)["results"]
     assert [p["raw"] for p in before][0] == 1.0
+
+
+def test_values_an_operation_reads_join_the_series_as_operation_points(
+    admin_a, viewer_a, org_a, device_type, settings
+):
+    settings.LINESMAN_METRIC_COLLECTION_INTERVAL = 0
+    device = make_device(org_a, device_type, "MET0009", name="gw-9")
+    _define(admin_a, name="uptime", parameter_path=UPTIME, organization_id=org_a.pk)
+    cpe = ScriptedCpe()
+    _session(cpe, device.serial_number, {}, events=("1 BOOT",))
+    response = admin_a.client.patch(
+        f"/api/v1/inventory_device/{device.pk}/", {"sync": True}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    _session(
+        cpe,
+        device.serial_number,
+        {},
+        {UPTIME: "4242", TEMP: "40"},
+        events=("6 CONNECTION REQUEST",),
+    )
+    points = _series(viewer_a, metric__name="uptime")["results"]
+    assert [(p["raw"], p["origin"]) for p in points] == [(4242, "operation")]

@@ -2,7 +2,8 @@
 
 `INFORM_SUBSCRIBERS` are called with (device, reported parameters, the device's previous
 connection time, now) after each Inform is applied; `HANDLERS` maps a DeviceTask's
-`handler` to a function called with (task, response) when the device answered it. The
+`handler` to functions called with (task, response) when the device answered it (after
+the operations engine had it, for the handlers the engine owns). The
 metrics app subscribes to both in its AppConfig.ready(). Subscribers run on the ACS's hot
 path: each says in its own docstring what it costs.
 """
@@ -17,7 +18,7 @@ InformSubscriber = Callable[[Any, dict[str, str], datetime | None, datetime], No
 AnswerHandler = Callable[[Any, dict[str, Any]], None]
 
 INFORM_SUBSCRIBERS: list[InformSubscriber] = []
-HANDLERS: dict[str, AnswerHandler] = {}
+HANDLERS: dict[str, list[AnswerHandler]] = {}
 
 
 def subscribe_inform(subscriber: InformSubscriber) -> None:
@@ -26,11 +27,12 @@ def subscribe_inform(subscriber: InformSubscriber) -> None:
 
 
 def handle_answers(name: str, handler: AnswerHandler) -> None:
-    HANDLERS[name] = handler
+    subscribers = HANDLERS.setdefault(name, [])
+    if handler not in subscribers:
+        subscribers.append(handler)
 
 
 def answered(task: Any, response: dict[str, Any]) -> None:
-    """The device answered `task`: its handler, if a higher layer registered one, runs."""
-    handler = HANDLERS.get(task.handler)
-    if handler is not None:
+    """The device answered `task`: the handlers higher layers registered for it run."""
+    for handler in HANDLERS.get(task.handler, ()):
         handler(task, response)

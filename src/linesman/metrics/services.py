@@ -142,6 +142,8 @@ def connect() -> None:
 
     handlers.subscribe_inform(on_inform)
     handlers.handle_answers(HANDLER, on_collection_answer)
+    # An operation's reads (sync, refresh) carry metric values too.
+    handlers.handle_answers("read", on_operation_read)
     for model in (Metric, TypeCollection):
         post_save.connect(_on_change, sender=model, dispatch_uid=f"metrics-plan-{model.__name__}")
         post_delete.connect(
@@ -290,6 +292,16 @@ def on_collection_answer(task: Any, response: dict[str, Any]) -> None:
         return
     values = {p["name"]: p.get("value") for p in response.get("parameters", []) if "name" in p}
     record_values(device, values, timezone.now(), Origin.COLLECTION)
+
+
+def on_operation_read(task: Any, response: dict[str, Any]) -> None:
+    """An operation read parameter values: the metrics among them join the series."""
+    values = {p["name"]: p.get("value") for p in response.get("parameters", []) if "name" in p}
+    if not values:
+        return
+    device = Device.objects.filter(pk=task.device_id).first()
+    if device is not None:
+        record_values(device, values, timezone.now(), Origin.OPERATION)
 
 
 # --- retention -------------------------------------------------------------------------------
