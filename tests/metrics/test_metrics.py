@@ -323,3 +323,23 @@ def test_values_an_operation_reads_join_the_series_as_operation_points(
     )
     points = _series(viewer_a, metric__name="uptime")["results"]
     assert [(p["raw"], p["origin"]) for p in points] == [(4242, "operation")]
+
+
+def test_list_items_equal_the_detail_serializer(viewer_a, org_a, device_type):
+    """The list renders plain rows (api.serializers.list_item); each item must be what
+    the detail endpoint (the serializer) says of the same point."""
+    device = make_device(org_a, device_type, "MET0010", name="gw-10")
+    rx = Metric.objects.create(
+        organization=org_a, name="rx", parameter_path="IP.Interface.1.Stats.BytesReceived",
+        kind="counter", unit="B/s",
+    )  # fmt: skip
+    temp = Metric.objects.create(organization=org_a, name="temp", parameter_path=TEMP)
+    now = timezone.now()
+    services.record(device.pk, [(rx.pk, "counter", 10.0), (temp.pk, "absolute", 3.5)], now, 2)
+    services.record(device.pk, [(rx.pk, "counter", 70.0)], now + dt.timedelta(seconds=60), 3)
+    listed = _series(viewer_a)["results"]
+    assert len(listed) == 3
+    for item in listed:
+        detail = viewer_a.client.get(f"/api/v1/inventory_metric_log/{item['id']}/")
+        assert detail.json() == item
+    assert [p["value"] for p in listed] == [None, 3.5, pytest.approx(1.0, rel=1e-6)]

@@ -20,7 +20,12 @@ from linesman.core.api import check_organization_filter
 from linesman.inventory.api.views import ReferenceViewSet
 from linesman.metrics import services
 from linesman.metrics.api.filters import MetricFilter, MetricLogFilter
-from linesman.metrics.api.serializers import MetricLogSerializer, MetricSerializer
+from linesman.metrics.api.serializers import (
+    LIST_FIELDS,
+    MetricLogSerializer,
+    MetricSerializer,
+    list_item,
+)
 from linesman.metrics.models import Metric, MetricLog
 from linesman.tenancy.services import access_for
 
@@ -94,8 +99,13 @@ class TimeCursorPagination(BasePagination):
         return min(limit, settings.LINESMAN_MAX_PAGE_SIZE)
 
     @staticmethod
-    def _encode(point: MetricLog, reverse: bool) -> str:
-        text = json.dumps([point.time.isoformat(), point.pk, int(reverse)])
+    def _key(row) -> tuple[datetime, int]:
+        """(time, id) of a row: a plain row (the list) or a model instance."""
+        return (row["time"], row["id"]) if isinstance(row, dict) else (row.time, row.pk)
+
+    def _encode(self, row, reverse: bool) -> str:
+        time, pk = self._key(row)
+        text = json.dumps([time.isoformat(), pk, int(reverse)])
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @staticmethod
@@ -112,7 +122,7 @@ class TimeCursorPagination(BasePagination):
         except (ValueError, TypeError, binascii.Error, UnicodeError):
             raise ValidationError({"cursor": ["Not a cursor this endpoint gave out."]}) from None
 
-    def _link(self, point: MetricLog, reverse: bool) -> str:
+    def _link(self, point, reverse: bool) -> str:
         query = self.request.META.get("QUERY_STRING", "")
         url = f"{settings.LINESMAN_PUBLIC_URL}{self.request.path_info}" + (
             f"?{query}" if query else ""
@@ -150,4 +160,6 @@ class MetricLogViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         check_organization_filter(request)
-        return super().list(request, *args, **kwargs)
+        rows = self.filter_queryset(self.get_queryset()).values(*LIST_FIELDS)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([list_item(row) for row in page])
