@@ -343,3 +343,24 @@ def test_list_items_equal_the_detail_serializer(viewer_a, org_a, device_type):
         detail = viewer_a.client.get(f"/api/v1/inventory_metric_log/{item['id']}/")
         assert detail.json() == item
     assert [p["value"] for p in listed] == [None, 3.5, pytest.approx(1.0, rel=1e-6)]
+
+
+def test_admin_pages_link_the_catalogue_and_set_a_types_interval(superuser, device_type):
+    from django.test import Client
+
+    from linesman.inventory.models import Parameter
+
+    client = Client()
+    client.force_login(superuser.user)
+    response = client.post(
+        "/admin/metrics/metric/add/",
+        {"name": "temp", "parameter_path": TEMP, "kind": "absolute", "group": "", "unit": "C"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    metric = Metric.objects.get(name="temp")
+    assert metric.parameter == Parameter.objects.get(variable_name=TEMP, metric=True)
+    response = client.post(
+        "/admin/metrics/typecollection/add/", {"device_type": device_type.pk, "interval": 600}
+    )
+    assert response.status_code == 302
+    assert services.plan_for(device_type.pk, 0).interval == 600

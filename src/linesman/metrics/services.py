@@ -67,12 +67,17 @@ def save_metric(*, user, instance: Metric, data: dict[str, Any]) -> Metric:
     data = dict(data)
     data.pop("parameter", None)
     instance = inventory.save_reference(user=user, instance=instance, data=data)
+    link_catalogue(instance)
+    return instance
+
+
+def link_catalogue(instance: Metric) -> None:
+    """Point the metric at its path's catalogue entry (created, flagged `metric`)."""
     parameter = _catalogue_entry(instance)
     if instance.parameter_id != parameter.pk:
         Metric.objects.filter(pk=instance.pk).update(parameter=parameter)
         instance.parameter = parameter
     forget()
-    return instance
 
 
 @transaction.atomic
@@ -309,7 +314,12 @@ def on_operation_read(task: Any, response: dict[str, Any]) -> None:
 
 def purge(now: datetime | None = None) -> int:
     """Delete points older than LINESMAN_METRIC_RETENTION_DAYS: one range delete on time,
-    which the time index (BRIN on PostgreSQL) serves without visiting newer data."""
+    which the time index (BRIN on PostgreSQL) serves without visiting newer data.
+
+    Housekeeping runs it every sweep, so in the steady state each call deletes one sweep
+    interval's worth of the oldest points (at 100,000 devices x 10 metrics every 5 minutes
+    and a 15 s sweep: 50,000 rows, all in the same few block ranges), never a day at once.
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.LINESMAN_METRIC_RETENTION_DAYS)
     deleted, _ = MetricLog.objects.filter(time__lt=cutoff).delete()
