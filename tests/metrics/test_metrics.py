@@ -364,3 +364,14 @@ def test_admin_pages_link_the_catalogue_and_set_a_types_interval(superuser, devi
     )
     assert response.status_code == 302
     assert services.plan_for(device_type.pk, 0).interval == 600
+
+
+def test_a_device_that_never_fetches_its_collection_gets_no_pile(org_a, device_type, settings):
+    settings.LINESMAN_METRIC_COLLECTION_INTERVAL = 300
+    device = make_device(org_a, device_type, "MET0011")
+    Metric.objects.create(organization=org_a, name="uptime", parameter_path=UPTIME)
+    start = timezone.now()
+    for n in range(1, 5):  # four Informs, each past an interval boundary, no empty POST
+        at = start + dt.timedelta(seconds=301 * n)
+        services.on_inform(device, {}, at - dt.timedelta(seconds=301), at)
+    assert DeviceTask.objects.filter(device=device, handler="metrics").count() == 1

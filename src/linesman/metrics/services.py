@@ -258,7 +258,8 @@ def on_inform(
     """Record the metric values an Inform carries and queue a due collection.
 
     Costs nothing for a device without metrics (cached plan), one INSERT when the Inform
-    carries metric values, one more (the queued RPC) when a collection falls due.
+    carries metric values, two more (is one still waiting? queue it) when a collection
+    falls due, once per interval.
     """
     plan = plan_for(device.type_id, device.organization_id)
     if not plan.metrics:
@@ -275,9 +276,14 @@ def on_inform(
     record(device.pk, points, now, Origin.INFORM)
     if missing and collection_due(device.pk, previous, now, plan.interval):
         from linesman.cwmp import queue
+        from linesman.cwmp.models import DeviceTask, TaskState
 
-        names = list(dict.fromkeys(missing))
-        queue.enqueue(device.pk, "GetParameterValues", {"names": names}, handler=HANDLER)
+        waiting = DeviceTask.objects.filter(
+            device_id=device.pk, handler=HANDLER, state__in=[TaskState.QUEUED, TaskState.SENT]
+        )
+        if not waiting.exists():  # a device that never fetched the last one gets no pile
+            names = list(dict.fromkeys(missing))
+            queue.enqueue(device.pk, "GetParameterValues", {"names": names}, handler=HANDLER)
 
 
 def record_values(device: Device, values: dict[str, Any], at: datetime, origin: int) -> int:
