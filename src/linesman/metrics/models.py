@@ -1,11 +1,15 @@
 """Metric definitions and the metric log (the time series).
 
 The log is the one big table: 100,000 devices x 10 metrics every 5 minutes for 30 days is
-8.6 billion rows, so each row is narrow (time, device, metric, two floats, an origin code),
-it has one B-tree index (device, time) for a device's series, and on PostgreSQL a BRIN
-index on time (a few pages for the whole table, since rows arrive in time order) that
-range scans and retention's range deletes use. Metric and parameter names are joined in,
-never copied into each row.
+8.6 billion rows, so each row is narrow (time, device, metric, two floats, an origin code;
+about 75 bytes with PostgreSQL's tuple header, some 650 GB in all plus the (device, time)
+index), it has one B-tree index (device, time) for a device's series, and a time index:
+on PostgreSQL a BRIN index (a few pages for the whole table, since rows arrive in time
+order) on a table partitioned by day (migration 0003), whose expired days retention drops
+whole. Metric and parameter names are joined in, never copied into each row.
+
+Migrations that alter MetricLog must keep migration 0003 in mind: on PostgreSQL the table
+is not the one the model's state describes (primary key (id, time), a sequence for id).
 """
 
 from __future__ import annotations
