@@ -2,7 +2,7 @@
 
 The log is the one big table: 100,000 devices x 10 metrics every 5 minutes for 30 days is
 8.6 billion rows, so each row is narrow (time, device, metric, two floats, an origin code;
-about 75 bytes with PostgreSQL's tuple header, some 650 GB in all plus the (device, time)
+about 85 bytes with PostgreSQL's tuple header, some 730 GB in all plus the (device, time)
 index), it has one B-tree index (device, time) for a device's series, and a time index:
 on PostgreSQL a BRIN index (a few pages for the whole table, since rows arrive in time
 order) on a table partitioned by day (migration 0003), whose expired days retention drops
