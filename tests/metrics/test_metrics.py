@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from linesman.cwmp import soap
-from linesman.cwmp.models import DeviceTask
+from linesman.cwmp.models import ConnectionRequestLog, DeviceTask
 from linesman.metrics import services
 from linesman.metrics.models import Metric, MetricLog
 from tests.conftest import make_device
@@ -143,6 +143,7 @@ def test_metrics_not_in_the_inform_are_collected_in_the_periodic_session(
     assert DeviceTask.objects.filter(device=device, handler="metrics", state="done").count() == (
         len(asked)
     )
+    assert not ConnectionRequestLog.objects.filter(device=device).exists()
 
 
 def test_an_inform_without_metric_values_costs_no_statement(
