@@ -26,7 +26,6 @@ from linesman.inventory.api.views import (
     LocationViewSet,
     OrganizationViewSet,
 )
-from linesman.metrics.api.views import MetricLogViewSet, MetricViewSet
 from linesman.operations.api.bulk_views import bulk_urlpatterns
 from linesman.operations.api.views import (
     DeviceNameOperationView,
@@ -51,8 +50,6 @@ router.register(
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
 router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
 router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
-router.register("inventory_metric", MetricViewSet, basename="inventory_metric")
-router.register("inventory_metric_log", MetricLogViewSet, basename="inventory_metric_log")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -67,5 +64,6 @@ urlpatterns = [
     path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
     *bulk_urlpatterns(),
+    path("", include("linesman.metrics.api.urls")),
     path("", include(router.urls)),
 ]

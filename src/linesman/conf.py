@@ -312,10 +312,10 @@ class Config:
     login_failures: int = 5
     login_failures_per_address: int = 50
     login_window: int = 900
-    secure_cookies: bool = False
-    trusted_proxy_header: str | None = None
     metric_retention_days: int = 7
     metric_collection_interval: int = 3600
+    secure_cookies: bool = False
+    trusted_proxy_header: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -415,6 +415,8 @@ def load() -> Config:
         threads=_int("LINESMAN_THREADS", default_threads(), 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
+        metric_retention_days=_int("LINESMAN_METRIC_RETENTION_DAYS", 7, 1, 3650),
+        metric_collection_interval=_int("LINESMAN_METRIC_COLLECTION_INTERVAL", 3600, 0, 30 * 86400),
         last_seen_batch_ms=_int("LINESMAN_LAST_SEEN_BATCH_MS", 250, 0, 10000),
         sweep_interval=_int("LINESMAN_SWEEP_INTERVAL", 15, 1, 3600),
         queue_name=_env("LINESMAN_QUEUE_NAME", "linesman"),
@@ -442,8 +444,6 @@ def load() -> Config:
             secure == "true" or (secure == "auto" and public_url.startswith("https://"))
         ),
         trusted_proxy_header=proxy_header,
-        metric_retention_days=_int("LINESMAN_METRIC_RETENTION_DAYS", 7, 1, 3650),
-        metric_collection_interval=_int("LINESMAN_METRIC_COLLECTION_INTERVAL", 3600, 0, 30 * 86400),
     )
 
 

@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from linesman.core import crypto, hotsql, textcheck
-from linesman.cwmp import digest, handlers, inform, provisioning, queue, replay, rpc, soap
+from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
+from linesman.cwmp.handlers import answered
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from linesman.inventory.models import Device
 from linesman.operations import engine
@@ -372,7 +373,7 @@ def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
     task.finished_at = now
     task.save(update_fields=["state", "response", "finished_at"])
     engine.on_task_response(task, task.response)
-    handlers.answered(task, task.response)
+    answered(task, task.response)
 
 
 def _next_rpc(session: CwmpSession) -> Reply:
