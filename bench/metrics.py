@@ -90,7 +90,7 @@ def main() -> None:
         params = {path: str(n * 1000 + i) for i, (_, _, path) in enumerate(plan)}
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            services.on_inform(device, params, at, at)
+            services.on_inform(device, params, "Device.", at)
             timings.append(time.perf_counter() - began)
         statements += len(queries)
     print(

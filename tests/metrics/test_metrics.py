@@ -155,9 +155,9 @@ def test_an_inform_without_metric_values_costs_no_statement(
     now = timezone.now()
     services.plan_for(device.type_id, device.organization_id)  # warm the cache
     with django_assert_max_num_queries(0):
-        services.on_inform(device, {"Device.DeviceInfo.SoftwareVersion": "1"}, now, now)
+        services.on_inform(device, {"Device.DeviceInfo.SoftwareVersion": "1"}, "Device.", now)
     with django_assert_max_num_queries(1):
-        services.on_inform(device, {BYTES: "10", TEMP: "3"}, now, now)
+        services.on_inform(device, {BYTES: "10", TEMP: "3"}, "Device.", now)
     assert MetricLog.objects.filter(device=device).count() == 1
 
 
@@ -374,5 +374,6 @@ def test_a_device_that_never_fetches_its_collection_gets_no_pile(org_a, device_t
     start = timezone.now()
     for n in range(1, 5):  # four Informs, each past an interval boundary, no empty POST
         at = start + dt.timedelta(seconds=301 * n)
-        services.on_inform(device, {}, at - dt.timedelta(seconds=301), at)
+        device.last_connection = at - dt.timedelta(seconds=301)
+        services.on_inform(device, {}, "Device.", at)
     assert DeviceTask.objects.filter(device=device, handler="metrics").count() == 1

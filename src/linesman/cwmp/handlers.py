@@ -1,7 +1,8 @@
 """Where higher layers hear what devices said, without the ACS importing them.
 
-`INFORM_SUBSCRIBERS` are called with (device, reported parameters, the device's previous
-connection time, now) after each Inform is applied; `HANDLERS` maps a DeviceTask's
+`INFORM_SUBSCRIBERS` are called with (device, reported parameters, data model root, now)
+while each Inform is applied, with the device still as it was before this Inform (its
+`last_connection` is the previous session's); `HANDLERS` maps a DeviceTask's
 `handler` to functions called with (task, response) when the device answered it (after
 the operations engine had it, for the handlers the engine owns). The
 metrics app subscribes to both in its AppConfig.ready(). Subscribers run on the ACS's hot
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-InformSubscriber = Callable[[Any, dict[str, str], datetime | None, datetime], None]
+InformSubscriber = Callable[[Any, dict[str, str], str, datetime], None]
 AnswerHandler = Callable[[Any, dict[str, Any]], None]
 
 INFORM_SUBSCRIBERS: list[InformSubscriber] = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from linesman.core import hotsql
-from linesman.cwmp import handlers, lastseen, soap
+from linesman.cwmp import lastseen, soap
+from linesman.cwmp.handlers import INFORM_SUBSCRIBERS
 from linesman.inventory import device_types
 from linesman.inventory.models import Device, DeviceStatus
 
@@ -99,7 +100,6 @@ def apply(
     """Update the device from its Inform in one UPDATE; returns the changed fields.
     `params` is `reported(inform)` where the caller has it already."""
     now = timezone.now()
-    previous = device.last_connection
     root = data_model_root(inform)
     params = reported(inform) if params is None else params
     ident = inform.device_id
@@ -122,6 +122,8 @@ def apply(
         fields["status"] = DeviceStatus.UP
         fields["status_change"] = now
     changed = {k: v for k, v in fields.items() if getattr(device, k) != v}
+    for subscriber in INFORM_SUBSCRIBERS:  # before `device` changes: it is as last seen
+        subscriber(device, params, root, now)
     if any(k in changed for k in ("software_version", "hardware_version")):
         changed["last_change"] = now
     if len(changed) == 1 and device.last_connection is not None:
@@ -130,6 +132,4 @@ def apply(
         hotsql.update_fields(Device, device.pk, changed)
     for key, value in changed.items():
         setattr(device, key, value)
-    for subscriber in handlers.INFORM_SUBSCRIBERS:
-        subscriber(device, params, previous, now)
     return changed

@@ -255,9 +255,7 @@ def collection_due(device_pk: int, previous: datetime | None, now: datetime, int
     )
 
 
-def on_inform(
-    device: Device, params: dict[str, str], previous: datetime | None, now: datetime
-) -> None:
+def on_inform(device: Device, params: dict[str, str], root: str, now: datetime) -> None:
     """Record the metric values an Inform carries and queue a due collection.
 
     Costs nothing for a device without metrics (cached plan), one INSERT when the Inform
@@ -267,7 +265,7 @@ def on_inform(
     plan = plan_for(device.type_id, device.organization_id)
     if not plan.metrics:
         return
-    root = device.data_model_root or "Device."
+    root = root or device.data_model_root or "Device."
     points, missing = [], []
     for metric_id, kind, path in plan.metrics:
         name = full_path(path, root)
@@ -277,7 +275,8 @@ def on_inform(
         elif name not in params:
             missing.append(name)
     record(device.pk, points, now, Origin.INFORM)
-    if missing and collection_due(device.pk, previous, now, plan.interval):
+    # `device` is as it was before this Inform: last_connection is the previous session's.
+    if missing and collection_due(device.pk, device.last_connection, now, plan.interval):
         from linesman.cwmp import queue
         from linesman.cwmp.models import DeviceTask, TaskState
 
