@@ -25,7 +25,7 @@ class MetricSerializer(serializers.ModelSerializer):
     organization_id = serializers.IntegerField(required=False, allow_null=True)
     device_type_id = serializers.IntegerField(required=False, allow_null=True)
     kind = KindField(choices=MetricKind.choices, required=False)
-    parameter_id = serializers.IntegerField(read_only=True)
+    parameter_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Metric
