@@ -377,3 +377,41 @@ def test_a_device_that_never_fetches_its_collection_gets_no_pile(org_a, device_t
         device.last_connection = at - dt.timedelta(seconds=301)
         services.on_inform(device, {}, "Device.", at)
     assert DeviceTask.objects.filter(device=device, handler="metrics").count() == 1
+
+
+def test_an_inform_carrying_metric_values_costs_one_statement_more(
+    org_a, device_type, second_type, task_clock, settings
+):
+    """The Inform path's budget: a periodic Inform of a device whose type has metrics, that
+    carries their values, costs exactly one statement more than one of a device without
+    metrics (the INSERT), and an Inform without metric values costs nothing more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.LINESMAN_METRIC_COLLECTION_INTERVAL = 0
+    plain = make_device(org_a, second_type, "MET0012")
+    measured = make_device(org_a, device_type, "MET0013")
+    Metric.objects.create(organization=org_a, name="rx", parameter_path=BYTES, kind="counter",
+                          device_type=device_type)  # fmt: skip
+    Metric.objects.create(organization=org_a, name="temp", parameter_path=TEMP,
+                          device_type=device_type)  # fmt: skip
+    cpe = ScriptedCpe()
+    for device in (plain, measured):
+        _session(cpe, device.serial_number, {}, events=("1 BOOT",))
+
+    def periodic(device, params) -> int:
+        task_clock.advance(300)
+        services.plan_for(device.type_id, device.organization_id)  # the per-process cache
+        with CaptureQueriesContext(connection) as queries:
+            assert cpe.inform(device.serial_number, events=("2 PERIODIC",),
+                              params=params).status_code == 200  # fmt: skip
+        count = len(queries)  # read before the next request clears the log
+        assert cpe.post(None).status_code == 204
+        return count
+
+    values = {BYTES: "1000", TEMP: "40"}
+    baseline = periodic(plain, values)
+    assert baseline > 0
+    assert periodic(measured, values) == baseline + 1
+    assert periodic(measured, {}) == baseline
+    assert MetricLog.objects.filter(device=measured).count() == 2  # one Inform, two values
