@@ -28,6 +28,9 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
 
     now = timezone.now()
     down = mark_silent_devices_down(now=now)
+    from linesman.metrics.services import purge as purge_metrics
+
+    purge_metrics(now)  # metric points past retention (whole days on PostgreSQL)
     expired = 0
     for pk in Operation.objects.filter(state__in=ACTIVE_STATES, deadline__lte=now).values_list(
         "pk", flat=True
@@ -47,16 +50,7 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
     # Bulk jobs: top up, record lost outcomes, restart lost starts.
     resume_jobs(now, after_restart=after_restart)
     nonces = purge_nonces(now.timestamp())
-    from linesman.metrics.services import purge as purge_metrics
-
-    points = purge_metrics(now)
-    return {
-        "down": down,
-        "expired": expired,
-        "stale_sessions": len(stale),
-        "nonces": nonces,
-        "metric_points": points,
-    }
+    return {"down": down, "expired": expired, "stale_sessions": len(stale), "nonces": nonces}
 
 
 class Housekeeper(threading.Thread):

@@ -90,8 +90,8 @@ INSTALLED_APPS = [
     "linesman.operations",
     "linesman.cwmp",
     "linesman.audit",
-    "linesman.metrics",
     "linesman.dashboard",
+    "linesman.metrics",
 ]
 
 MIDDLEWARE = [

@@ -26,7 +26,6 @@ from rest_framework.test import APIClient
 from linesman.audit import services as audit
 from linesman.audit.models import AuditAction, AuditEntry
 from linesman.inventory.models import Device, DeviceType, FirmwareImage, Location
-from linesman.metrics.models import Metric, MetricLog
 from linesman.operations.models import Operation
 from linesman.tenancy import services as tenancy
 from linesman.tenancy.models import ApiToken, Organization
@@ -52,11 +51,6 @@ TYPE = "/api/v1/inventory_type/"
 LOC = "/api/v1/inventory_location/"
 FW = "/api/v1/inventory_firmware_image/"
 AUDIT = "/api/v1/audit_log/"
-METRIC = "/api/v1/inventory_metric/"
-MLOG = "/api/v1/inventory_metric_log/"
-NEW_METRIC_A = {"name": "new-metric", "parameter_path": "Device.X.Y", "organization_id": "{org_a}"}
-NEW_METRIC_SHARED = {"name": "new-shared", "parameter_path": "Device.X.Z"}
-METRICS_A = {"metric_shared", "metric_a"}
 
 NEW_DEVICE_A = {
     "name": "new-device",
@@ -77,6 +71,12 @@ DEBUG = {"debug": True}
 
 A = {"dev_a"}
 ALL_DEVICES = {"dev_a", "dev_b"}
+
+METRIC = "/api/v1/inventory_metric/"
+MLOG = "/api/v1/inventory_metric_log/"
+NEW_METRIC_A = {"name": "new-metric", "parameter_path": "Device.X.Y", "organization_id": "{org_a}"}
+NEW_METRIC_SHARED = {"name": "new-shared", "parameter_path": "Device.X.Z"}
+METRICS_A = {"metric_shared", "metric_a"}
 
 # fmt: off
 # label, method, url, body, then: viewer_a operator_a admin_a superuser anonymous admin_b
@@ -228,22 +228,25 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
     )
     dev_a = make_device(org_a, device_type, "ZEQ240100001", name="Router-Branch-Office-001")
     dev_b = make_device(org_b, device_type, "ZEQ240200001", name="Router-B-001")
-    audit_a = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_a, device_id=dev_a.pk)
-    audit_b = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_b, device_id=dev_b.pk)
+    from linesman.metrics.models import Metric, MetricLog
+
     metric_shared = Metric.objects.create(name="temp", parameter_path="Device.T")
     metric_a = Metric.objects.create(organization=org_a, name="rx", parameter_path="Device.R")
     metric_b = Metric.objects.create(organization=org_b, name="rx", parameter_path="Device.R")
-    now = timezone.now()
-    point_a = MetricLog.objects.create(
-        time=now, device=dev_a, metric=metric_shared, raw=1, origin=1
-    )
-    point_b = MetricLog.objects.create(
-        time=now, device=dev_b, metric=metric_shared, raw=2, origin=1
-    )
+    at = timezone.now()
+    point_a = MetricLog.objects.create(time=at, device=dev_a, metric=metric_shared, raw=1, origin=1)
+    point_b = MetricLog.objects.create(time=at, device=dev_b, metric=metric_shared, raw=2, origin=1)
+    audit_a = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_a, device_id=dev_a.pk)
+    audit_b = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_b, device_id=dev_b.pk)
     ids = {
         "org_a": org_a.pk,
         "org_b": org_b.pk,
         "org_c": org_c.pk,
+        "metric_shared": metric_shared.pk,
+        "metric_a": metric_a.pk,
+        "metric_b": metric_b.pk,
+        "point_a": point_a.pk,
+        "point_b": point_b.pk,
         "type_shared": device_type.pk,
         "type_a": type_a.pk,
         "type_b": type_b.pk,
@@ -259,11 +262,6 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
         "serial_b": dev_b.serial_number,
         "audit_a": audit_a.pk,
         "audit_b": audit_b.pk,
-        "metric_shared": metric_shared.pk,
-        "metric_a": metric_a.pk,
-        "metric_b": metric_b.pk,
-        "point_a": point_a.pk,
-        "point_b": point_b.pk,
     }
     actors = {
         "viewer_a": viewer_a,
@@ -295,6 +293,8 @@ def _send(client: APIClient, method: str, url: str, body, ids):
 
 def _state():
     """Everything a request could change (tokens' last_used aside)."""
+    from linesman.metrics.models import Metric, MetricLog
+
     return (
         list(Organization.objects.order_by("pk").values()),
         list(DeviceType.objects.order_by("pk").values()),

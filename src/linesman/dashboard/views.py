@@ -141,6 +141,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **_state_context(request, device),
         **_parameters_context(device),
+        **_charts_context(request, device),
         "buttons": [
             {"kind": b.kind, "label": b.label, "confirm": confirmation_for(b.kind, device)}
             for b in BUTTONS
@@ -150,7 +151,6 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "firmware_upgrade": last_upgrade(device.pk),
         "can_audit": can_audit,
         "audit": list(AuditEntry.objects.filter(device_id=device.pk)[:40]) if can_audit else [],
-        **_charts_context(request, device),
     }
     return render(request, "dashboard/device_detail.html", context)
 
