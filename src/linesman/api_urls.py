@@ -98,5 +98,6 @@ urlpatterns = [
         DeviceSerialSettingsView.as_view(),
     ),
     *bulk_urlpatterns(),
+    path("", include("linesman.metrics.api.urls")),
     path("", include(router.urls)),
 ]

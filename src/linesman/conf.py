@@ -117,6 +117,17 @@ VARIABLES: list[tuple[str, str, str]] = [
         "seconds between housekeeping sweeps (status Down, operation time-outs)",
     ),
     (
+        "LINESMAN_METRIC_RETENTION_DAYS",
+        "7",
+        "days of metric points kept; housekeeping deletes older ones by whole time range",
+    ),
+    (
+        "LINESMAN_METRIC_COLLECTION_INTERVAL",
+        "3600",
+        "seconds between readings of metrics the Informs do not carry (GetParameterValues "
+        "in the device's own session); 0 reads only what Informs carry",
+    ),
+    (
         "LINESMAN_OPERATION_TIMEOUT",
         "per kind (15 min to 1 h)",
         "seconds before an operation the device never completes becomes `timed_out`",
@@ -354,6 +365,8 @@ class Config:
     login_failures: int = 5
     login_failures_per_address: int = 50
     login_window: int = 900
+    metric_retention_days: int = 7
+    metric_collection_interval: int = 3600
     secure_cookies: bool = False
     trusted_proxy_header: str | None = None
     stun_bind: tuple[str, int] | None = None
@@ -497,6 +510,8 @@ def load() -> Config:
         threads=_int("LINESMAN_THREADS", default_threads(), 1, 512),
         workers=_int("LINESMAN_WORKERS", 4, 1, 256),
         status_grace=_int("LINESMAN_STATUS_GRACE", 60, 0, 86400),
+        metric_retention_days=_int("LINESMAN_METRIC_RETENTION_DAYS", 7, 1, 3650),
+        metric_collection_interval=_int("LINESMAN_METRIC_COLLECTION_INTERVAL", 3600, 0, 30 * 86400),
         last_seen_batch_ms=_int("LINESMAN_LAST_SEEN_BATCH_MS", 250, 0, 10000),
         device_log_retention_days=_int("LINESMAN_DEVICE_LOG_RETENTION_DAYS", 7, 1, 3650),
         sweep_interval=_int("LINESMAN_SWEEP_INTERVAL", 15, 1, 3600),

@@ -29,6 +29,9 @@ def sweep_once(*, after_restart: bool = False) -> dict[str, int]:
 
     now = timezone.now()
     down = mark_silent_devices_down(now=now)
+    from linesman.metrics.services import purge as purge_metrics
+
+    purge_metrics(now)  # metric points past retention (whole days on PostgreSQL)
     expired = 0
     for pk in Operation.objects.filter(state__in=ACTIVE_STATES, deadline__lte=now).values_list(
         "pk", flat=True

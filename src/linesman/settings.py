@@ -23,6 +23,8 @@ DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 LINESMAN_PUBLIC_URL = CONFIG.public_url
 LINESMAN_STATUS_GRACE = CONFIG.status_grace
+LINESMAN_METRIC_RETENTION_DAYS = CONFIG.metric_retention_days
+LINESMAN_METRIC_COLLECTION_INTERVAL = CONFIG.metric_collection_interval
 # Tests in this process run inside transactions that a writer thread could not see into.
 LINESMAN_LAST_SEEN_BATCH = (
     0.0
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "linesman.connprofiles",
     "linesman.devicelog",
     "linesman.dashboard",
+    "linesman.metrics",
 ]
 
 MIDDLEWARE = [

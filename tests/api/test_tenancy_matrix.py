@@ -80,6 +80,12 @@ DEBUG = {"debug": True}
 A = {"dev_a"}
 ALL_DEVICES = {"dev_a", "dev_b"}
 
+METRIC = "/api/v1/inventory_metric/"
+MLOG = "/api/v1/inventory_metric_log/"
+NEW_METRIC_A = {"name": "new-metric", "parameter_path": "Device.X.Y", "organization_id": "{org_a}"}
+NEW_METRIC_SHARED = {"name": "new-shared", "parameter_path": "Device.X.Z"}
+METRICS_A = {"metric_shared", "metric_a"}
+
 # fmt: off
 # label, method, url, body, then: viewer_a operator_a admin_a superuser anonymous admin_b
 TABLE = [
@@ -169,6 +175,24 @@ TABLE = [
     ("patch A", "PATCH", FW + "{fw_a}/", {"description": "d"}, 403, 403, 200, 200, 401, 404),
     ("delete A", "DELETE", FW + "{fw_a}/", None, 403, 403, 204, 204, 401, 404),
     ("delete B", "DELETE", FW + "{fw_b}/", None, 404, 404, 404, 204, 401, 204),
+    # metric definitions (shared ones have no organization and apply to all)
+    ("list", "GET", METRIC, None,             (200, METRICS_A), (200, METRICS_A), (200, METRICS_A), (200, METRICS_A | {"metric_b"}), 401, (200, {"metric_shared", "metric_b"})),  # noqa: E501
+    ("list other org", "GET", METRIC + "?organization={org_b}", None, 403, 403, 403, (200, {"metric_b"}), 401, (200, {"metric_b"})),  # noqa: E501
+    ("create in A", "POST", METRIC, NEW_METRIC_A, 403, 403, 201, 201, 401, 403),
+    ("create shared", "POST", METRIC, NEW_METRIC_SHARED, 403, 403, 403, 201, 401, 403),
+    ("detail A", "GET", METRIC + "{metric_a}/", None, 200, 200, 200, 200, 401, 404),
+    ("detail B", "GET", METRIC + "{metric_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("detail shared", "GET", METRIC + "{metric_shared}/", None, 200, 200, 200, 200, 401, 200),
+    ("patch A", "PATCH", METRIC + "{metric_a}/", {"unit": "B/s"}, 403, 403, 200, 200, 401, 404),
+    ("patch shared", "PATCH", METRIC + "{metric_shared}/", {"unit": "B/s"}, 403, 403, 403, 200, 401, 403),  # noqa: E501
+    ("delete A", "DELETE", METRIC + "{metric_a}/", None, 403, 403, 204, 204, 401, 404),
+    ("delete B", "DELETE", METRIC + "{metric_b}/", None, 404, 404, 404, 204, 401, 204),
+    # metric log: the points of the caller's organizations' devices (cursor pages, no count)
+    ("list", "GET", MLOG, None,               (200, {"point_a"}), (200, {"point_a"}), (200, {"point_a"}), (200, {"point_a", "point_b"}), 401, (200, {"point_b"})),  # noqa: E501
+    ("list other org", "GET", MLOG + "?organization={org_b}", None, 403, 403, 403, (200, {"point_b"}), 401, (200, {"point_b"})),  # noqa: E501
+    ("detail A", "GET", MLOG + "{point_a}/", None, 200, 200, 200, 200, 401, 404),
+    ("detail B", "GET", MLOG + "{point_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("post", "POST", MLOG, {"raw": 1}, 405, 405, 405, 405, 401, 405),
     # audit trail: organization admins only; viewers and operators see an empty list
     ("list", "GET", AUDIT, None,              (200, set()), (200, set()), (200, {"audit_a"}), (200, {"audit_a", "audit_b"}), 401, (200, {"audit_b"})),  # noqa: E501
     ("list by device", "GET", AUDIT + "?device={dev_a}", None, (200, set()), (200, set()), (200, {"audit_a"}), (200, {"audit_a"}), 401, (200, set())),  # noqa: E501
@@ -232,6 +256,14 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
     )
     dev_a = make_device(org_a, device_type, "ZEQ240100001", name="Router-Branch-Office-001")
     dev_b = make_device(org_b, device_type, "ZEQ240200001", name="Router-B-001")
+    from linesman.metrics.models import Metric, MetricLog
+
+    metric_shared = Metric.objects.create(name="temp", parameter_path="Device.T")
+    metric_a = Metric.objects.create(organization=org_a, name="rx", parameter_path="Device.R")
+    metric_b = Metric.objects.create(organization=org_b, name="rx", parameter_path="Device.R")
+    at = timezone.now()
+    point_a = MetricLog.objects.create(time=at, device=dev_a, metric=metric_shared, raw=1, origin=1)
+    point_b = MetricLog.objects.create(time=at, device=dev_b, metric=metric_shared, raw=2, origin=1)
     audit_a = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_a, device_id=dev_a.pk)
     audit_b = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_b, device_id=dev_b.pk)
     now = timezone.now()
@@ -246,6 +278,11 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
         "org_a": org_a.pk,
         "org_b": org_b.pk,
         "org_c": org_c.pk,
+        "metric_shared": metric_shared.pk,
+        "metric_a": metric_a.pk,
+        "metric_b": metric_b.pk,
+        "point_a": point_a.pk,
+        "point_b": point_b.pk,
         "type_shared": device_type.pk,
         "type_a": type_a.pk,
         "type_b": type_b.pk,
@@ -299,6 +336,8 @@ def _send(client: APIClient, method: str, url: str, body, ids):
 
 def _state():
     """Everything a request could change (tokens' last_used aside)."""
+    from linesman.metrics.models import Metric, MetricLog
+
     return (
         list(Organization.objects.order_by("pk").values()),
         list(DeviceType.objects.order_by("pk").values()),
@@ -310,6 +349,8 @@ def _state():
             Setting.objects.order_by("pk").values_list("pk", "device_id", "variable_name", "value")
         ),
         AuditEntry.objects.count(),
+        list(Metric.objects.order_by("pk").values()),
+        MetricLog.objects.count(),
     )
 
 
@@ -334,7 +375,8 @@ def test_access(world, actor, method, url, body, status, ids):
         else:
             assert after == before, "a refused write changed something"
     if ids is not None:
-        assert payload["count"] == len(ids)
+        if "count" in payload:  # cursor pages (the metric log) carry none
+            assert payload["count"] == len(ids)
         assert sorted(item["id"] for item in payload["results"]) == sorted(
             world.ids[name] for name in ids
         )

@@ -68,6 +68,13 @@ def update_fields(model: type[Model], pk: Any, values: dict[str, Any]) -> int:
         return cursor.rowcount
 
 
+def execute(sql: str, params: list[Any]) -> int:
+    """Run a write statement (prepared on PostgreSQL); returns the rows it changed."""
+    with _cursor() as cursor:
+        _execute(cursor, sql, params)
+        return cursor.rowcount
+
+
 def fetchone(sql: str, params: list[Any]) -> tuple | None:
     """The first row of a SELECT, or None."""
     with _cursor() as cursor:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from linesman.core import hotsql
 from linesman.core.events import announce
 from linesman.cwmp import lastseen, soap
+from linesman.cwmp.handlers import INFORM_SUBSCRIBERS
 from linesman.inventory import device_types
 from linesman.inventory.models import Device, DeviceStatus
 
@@ -123,6 +124,8 @@ def apply(
         fields["status"] = DeviceStatus.UP
         fields["status_change"] = now
     changed = {k: v for k, v in fields.items() if getattr(device, k) != v}
+    for subscriber in INFORM_SUBSCRIBERS:  # before `device` changes: it is as last seen
+        subscriber(device, params, root, now)
     if any(k in changed for k in ("software_version", "hardware_version")):
         changed["last_change"] = now
     if len(changed) == 1 and device.last_connection is not None:

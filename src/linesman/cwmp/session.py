@@ -22,6 +22,7 @@ from linesman.core import crypto, hotsql, textcheck
 from linesman.core.events import announce, wanted
 from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
+from linesman.cwmp.handlers import answered
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from linesman.inventory.models import Device
 from linesman.operations import engine
@@ -412,6 +413,7 @@ def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
         operation_pk=task.operation_id,
     )
     engine.on_task_response(task, task.response)
+    answered(task, task.response)
 
 
 def _next_rpc(session: CwmpSession) -> Reply:

@@ -149,6 +149,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **_state_context(request, device),
         **_parameters_context(device),
+        **_charts_context(request, device),
         "buttons": [
             {"kind": b.kind, "label": b.label, "confirm": confirmation_for(b.kind, device)}
             for b in BUTTONS
@@ -164,6 +165,19 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     }
     return render(request, "dashboard/device_detail.html", context)
+
+
+def _charts_context(request: HttpRequest, device: Device) -> dict:
+    """The metrics panel: one server-drawn SVG chart per metric over the chosen range."""
+    from linesman.metrics import charts
+
+    chosen = charts.range_of(request.GET.get("range"))
+    return {
+        "charts": charts.for_device(device.pk, chosen),
+        "chart_range": chosen,
+        "chart_ranges": list(charts.RANGES),
+        "chart_size": {"width": charts.WIDTH, "height": charts.HEIGHT},
+    }
 
 
 @login_required

@@ -1,0 +1,1 @@
+"""Metrics: definitions of what to measure on devices, and the time series of what they said."""
