@@ -93,6 +93,24 @@ def build_fleet() -> dict[str, str]:
     from linesman.devicelog.models import DeviceLogEntry
 
     ConnectionProfile.objects.create(pk=1, name="residential")
+    from linesman.metrics.models import Metric, MetricLog, Origin
+
+    metric = Metric.objects.create(
+        pk=1,
+        name="rx",
+        parameter_path="Device.IP.Interface.1.Stats.BytesReceived",
+        kind="counter",
+    )
+    for pk, value in ((1, None), (2, 12.5)):
+        MetricLog.objects.create(
+            pk=pk,
+            time=timezone.now(),
+            device=devices[0],
+            metric=metric,
+            raw=100.0 * pk,
+            value=value,
+            origin=Origin.INFORM,
+        )
     DeviceLogEntry.objects.create(
         pk=1, device=devices[0], time=timezone.now(), action="inform", status="ok"
     )
