@@ -12,6 +12,7 @@ from linesman.cwmp.api.views import (
     DeviceSerialVariablesView,
     DeviceVariablesView,
 )
+from linesman.diagnostics.api.views import diagnostics_urlpatterns
 from linesman.inventory.api.settings_views import (
     DeviceSettingsView,
     ParameterViewSet,
@@ -66,5 +67,6 @@ urlpatterns = [
     path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
     *bulk_urlpatterns(),
+    *diagnostics_urlpatterns(),
     path("", include(router.urls)),
 ]
