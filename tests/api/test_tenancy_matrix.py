@@ -51,6 +51,13 @@ TYPE = "/api/v1/inventory_type/"
 LOC = "/api/v1/inventory_location/"
 FW = "/api/v1/inventory_firmware_image/"
 AUDIT = "/api/v1/audit_log/"
+DIAGS = "/api/v1/inventory_device_diags/"
+DIAGS_NAME = "/api/v1/inventory_device_name_diags/"
+DIAGS_SERIAL = "/api/v1/inventory_device_serial_diags/"
+IPPING = "/api/v1/inventory_device_ipping/"
+IPPING_NAME = "/api/v1/inventory_device_name_ipping/"
+IPPING_SERIAL = "/api/v1/inventory_device_serial_ipping/"
+PING = {"operation": "ipping", "parameters": {"host": "127.0.0.1"}}
 
 NEW_DEVICE_A = {
     "name": "new-device",
@@ -169,6 +176,21 @@ TABLE = [
     ("detail B", "GET", AUDIT + "{audit_b}/", None, 404, 404, 404, 200, 401, 200),
     ("create", "POST", AUDIT, {"action": "create"}, 405, 405, 405, 405, 401, 405),
     ("delete A", "DELETE", AUDIT + "{audit_a}/", None, 405, 405, 405, 405, 401, 405),
+    # diagnostics: everyone reads their organization's; operators and up run them
+    ("list", "GET", DIAGS, None,              (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a", "diag_b"}), 401, (200, {"diag_b"})),  # noqa: E501
+    ("list device B", "GET", DIAGS + "?device={dev_b}", None, (200, set()), (200, set()), (200, set()), (200, {"diag_b"}), 401, (200, {"diag_b"})),  # noqa: E501
+    ("list by name", "GET", DIAGS_NAME + "?name={name_a}", None, (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a"}), 401, (200, set())),  # noqa: E501
+    ("list by serial", "GET", DIAGS_SERIAL + "?serial_number={serial_b}", None, (200, set()), (200, set()), (200, set()), (200, {"diag_b"}), 401, (200, {"diag_b"})),  # noqa: E501
+    ("ping A", "POST", DIAGS, {"device": "{dev_a}", **PING}, 403, 201, 201, 201, 401, 404),
+    ("ping B", "POST", DIAGS, {"device": "{dev_b}", **PING}, 404, 404, 404, 201, 401, 201),
+    ("ping A by name", "POST", DIAGS_NAME, {"name": "{name_a}", **PING}, 403, 201, 201, 201, 401, 404),  # noqa: E501
+    ("ping A by serial", "POST", DIAGS_SERIAL, {"serial_number": "{serial_a}", **PING}, 403, 201, 201, 201, 401, 404),  # noqa: E501
+    ("unknown kind A", "POST", DIAGS, {"device": "{dev_a}", "operation": "bogus"}, 403, 400, 400, 400, 401, 404),  # noqa: E501
+    ("ping results A", "GET", IPPING + "{dev_a}/", None, 200, 200, 200, 200, 401, 404),
+    ("ping results B", "GET", IPPING + "{dev_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("ping results A by name", "GET", IPPING_NAME + "{name_a}/", None, 200, 200, 200, 200, 401, 404),  # noqa: E501
+    ("ping results A by serial", "GET", IPPING_SERIAL + "{serial_a}/", None, 200, 200, 200, 200, 401, 404),  # noqa: E501
+    ("run ping A", "GET", IPPING + "{dev_a}/?run=true", None, 403, 202, 202, 202, 401, 404),
 ]
 # fmt: on
 
@@ -206,6 +228,15 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
     dev_b = make_device(org_b, device_type, "ZEQ240200001", name="Router-B-001")
     audit_a = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_a, device_id=dev_a.pk)
     audit_b = audit.record(user=None, action=AuditAction.UPDATE, instance=dev_b, device_id=dev_b.pk)
+    diag_a, diag_b = (
+        Operation.objects.create(
+            device=device,
+            kind="diagnostic",
+            state="completed",
+            params={"diagnostic": "ipping", "object": "Device.IP.Diagnostics.IPPing."},
+        )
+        for device in (dev_a, dev_b)
+    )
     ids = {
         "org_a": org_a.pk,
         "org_b": org_b.pk,
@@ -225,6 +256,8 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
         "serial_b": dev_b.serial_number,
         "audit_a": audit_a.pk,
         "audit_b": audit_b.pk,
+        "diag_a": diag_a.pk,
+        "diag_b": diag_b.pk,
     }
     actors = {
         "viewer_a": viewer_a,

@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('operations', '0002_bulkjob_bulkjobtarget'),
+        ("operations", "0002_bulkjob_bulkjobtarget"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='operation',
-            name='kind',
-            field=models.CharField(choices=[('reboot', 'Reboot'), ('factory', 'Factory reset (stored configuration wiped)'), ('device_factory', 'Device factory reset (stored configuration re-applied)'), ('sync', 'Configuration sync'), ('reconf', 'Reconfigure'), ('firmware', 'Firmware upgrade'), ('get', 'Read parameters'), ('set', 'Set parameters'), ('add.obj', 'Add object'), ('del.obj', 'Delete object'), ('refresh', 'Refresh parameters'), ('status', 'Connectivity probe'), ('diagnostic', 'Diagnostic (ping, traceroute, speed test, ...)')], max_length=16),
+            model_name="operation",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reboot", "Reboot"),
+                    ("factory", "Factory reset (stored configuration wiped)"),
+                    ("device_factory", "Device factory reset (stored configuration re-applied)"),
+                    ("sync", "Configuration sync"),
+                    ("reconf", "Reconfigure"),
+                    ("firmware", "Firmware upgrade"),
+                    ("get", "Read parameters"),
+                    ("set", "Set parameters"),
+                    ("add.obj", "Add object"),
+                    ("del.obj", "Delete object"),
+                    ("refresh", "Refresh parameters"),
+                    ("status", "Connectivity probe"),
+                    ("diagnostic", "Diagnostic (ping, traceroute, speed test, ...)"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
