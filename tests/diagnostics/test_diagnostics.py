@@ -38,6 +38,19 @@ def answer(task: DeviceTask, response: dict) -> None:
     engine.on_task_response(task, response)
 
 
+def read_back(device, reported: dict[str, str], prefix: str = PING) -> None:
+    """The device answers the result read: names of the object, then their values (each
+    GetParameterValues carries at most engine.CHUNK names)."""
+    (gpn,) = queued(device)
+    assert gpn.method == "GetParameterNames" and gpn.args["path"] == prefix
+    answer(gpn, {"parameters": [{"name": prefix + k, "writable": False} for k in reported]})
+    while tasks := queued(device):
+        gpv = tasks[0]
+        assert gpv.method == "GetParameterValues"
+        values = [{"name": n, "value": reported[n[len(prefix) :]]} for n in gpv.args["names"]]
+        answer(gpv, {"parameters": values})
+
+
 def queued(device) -> list[DeviceTask]:
     return list(DeviceTask.objects.filter(device=device, state=TaskState.QUEUED).order_by("id"))
 
@@ -135,22 +148,16 @@ def test_a_ping_runs_as_a_cwmp_exchange_and_its_results_are_the_devices(
             engine.on_inform(device_a, [("2 PERIODIC", "")])  # not the diagnostic's end
             assert queued(device_a) == []
             engine.on_inform(device_a, [("8 DIAGNOSTICS COMPLETE", "")])
-            (gpv,) = queued(device_a)
-            assert gpv.method == "GetParameterValues" and gpv.args["names"] == [PING]
-            answer(
-                gpv,
-                {
-                    "parameters": [
-                        {"name": PING + "DiagnosticsState", "value": "Complete"},
-                        {"name": PING + "Host", "value": "10.0.0.9"},
-                        {"name": PING + "SuccessCount", "value": "3"},
-                        {"name": PING + "FailureCount", "value": "1"},
-                        {"name": PING + "MinimumResponseTime", "value": "7"},
-                        {"name": PING + "AverageResponseTime", "value": "9"},
-                        {"name": PING + "MaximumResponseTime", "value": "14"},
-                    ]
-                },
-            )
+            reported = {
+                "DiagnosticsState": "Complete",
+                "Host": "10.0.0.9",
+                "SuccessCount": "3",
+                "FailureCount": "1",
+                "MinimumResponseTime": "7",
+                "AverageResponseTime": "9",
+                "MaximumResponseTime": "14",
+            }
+            read_back(device_a, reported)
     finally:
         events.unsubscribe(heard.append)
     listed = admin_a.client.get(DIAGS, {"id": created["operation_id"]}).json()["results"]
@@ -178,18 +185,28 @@ def test_a_device_error_state_fails_the_diagnostic_with_its_reason(admin_a, devi
     ).json()
     answer(queued(device_a)[0], {"status": 0})
     engine.on_inform(device_a, [("8 DIAGNOSTICS COMPLETE", "")])
-    answer(
-        queued(device_a)[0],
-        {
-            "parameters": [
-                {"name": PING + "DiagnosticsState", "value": "Error_CannotResolveHostName"}
-            ]
-        },  # noqa: E501
-    )
+    read_back(device_a, {"DiagnosticsState": "Error_CannotResolveHostName", "Host": "nx.test"})
     body = admin_a.client.get(DIAGS, {"id": created["id"]}).json()["results"][0]
     assert body["status"] == "failed"
     assert body["device_state"] == "Error_CannotResolveHostName"
     assert "Error_CannotResolveHostName" in body["error"]
+
+
+def test_results_bigger_than_one_read_are_merged_before_they_are_judged(admin_a, device_a):
+    wifi = "Device.WiFi.NeighboringWiFiDiagnostic."
+    created = post(admin_a, {"device": device_a.pk, "operation": "wifi_neighbor"}).json()
+    answer(queued(device_a)[0], {"status": 0})
+    engine.on_inform(device_a, [("8 DIAGNOSTICS COMPLETE", "")])
+    reported = {}
+    for n in range(1, 31):
+        reported |= {f"Result.{n}.SSID": f"net-{n}", f"Result.{n}.Channel": str(n % 13 + 1)}
+    # 62 names: two reads, the state in the second one (the device's order).
+    reported |= {"ResultNumberOfEntries": "30", "DiagnosticsState": "Complete"}
+    read_back(device_a, reported, prefix=wifi)
+    body = admin_a.client.get(DIAGS, {"id": created["id"]}).json()["results"][0]
+    assert body["status"] == "completed"
+    ssids = [n["ssid"] for n in body["results"]["neighbours"]]
+    assert ssids == [f"net-{n}" for n in range(1, 31)]
 
 
 def test_a_diagnostic_that_never_completes_times_out_saying_what_it_waited_for(admin_a, device_a):

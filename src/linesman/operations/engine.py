@@ -204,7 +204,8 @@ def plan_step(op: Operation) -> None:
 # A diagnostic's request is prepared by the diagnostics service (which knows the TR-181 and
 # TR-098 objects): params {"object": "Device.IP.Diagnostics.IPPing.", "set": [{name, value,
 # type}], "diagnostic": kind}. The engine only carries out the CWMP exchange: set the inputs
-# with DiagnosticsState=Requested, wait for `8 DIAGNOSTICS COMPLETE`, read the object back.
+# with DiagnosticsState=Requested, wait for `8 DIAGNOSTICS COMPLETE`, read the object back
+# (GetParameterNames of the object, then GetParameterValues of its parameters).
 
 
 def _plan_diagnostic(op: Operation) -> None:
@@ -225,30 +226,58 @@ def _diagnostic_requested(op: Operation) -> None:
 
 
 def _diagnostic_complete(op: Operation) -> None:
-    """The device says its diagnostic ran: read the whole diagnostic object back."""
+    """The device says its diagnostic ran: learn the result object's names (its tables'
+    rows vary), then read them; many CPEs fail a partial-path GetParameterValues."""
     op.phase = ""
     op.save(update_fields=["phase"])
     queue.enqueue(
         op.device_id,
-        "GetParameterValues",
-        {"names": [op.params["object"]]},
-        handler="diag_read",
+        "GetParameterNames",
+        {"path": op.params["object"], "next_level": False},
+        handler="diag_names",
         operation_id=op.pk,
     )
 
 
+def _diagnostic_names(op: Operation, response: dict[str, Any]) -> None:
+    leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
+    if not leaves:
+        finish(
+            op,
+            OperationState.FAILED,
+            error=f"The device reported no parameters under {op.params['object']}.",
+            cause="diagnostic_error",
+        )
+        return
+    for start in range(0, len(leaves), CHUNK):
+        queue.enqueue(
+            op.device_id,
+            "GetParameterValues",
+            {"names": leaves[start : start + CHUNK]},
+            handler="diag_read",
+            operation_id=op.pk,
+        )
+
+
 def _diagnostic_read(op: Operation, response: dict[str, Any]) -> None:
-    """Store the results (names relative to the diagnostic object); a DiagnosticsState other
-    than Complete fails the operation with the device's reason."""
+    """Store the results (names relative to the diagnostic object); once all are read, a
+    DiagnosticsState other than Complete fails the operation with the device's reason."""
     prefix = op.params["object"]
-    values = {
-        p["name"][len(prefix) :]: p.get("value", "")
-        for p in response.get("parameters", [])
-        if p["name"].startswith(prefix)
-    }
+    values = dict((op.output.get("diagnostic") or {}).get("values", {}))
+    values.update(
+        {
+            p["name"][len(prefix) :]: p.get("value", "")
+            for p in response.get("parameters", [])
+            if p["name"].startswith(prefix)
+        }
+    )
     state = values.get("DiagnosticsState", "")
     op.output = {**op.output, "diagnostic": {"state": state, "values": values}}
     op.save(update_fields=["output"])
+    if DeviceTask.objects.filter(
+        operation_id=op.pk, handler="diag_read", state__in=[TaskState.QUEUED, TaskState.SENT]
+    ).exists():
+        return
     if state != "Complete":
         reason = state or "no DiagnosticsState"
         finish(
@@ -412,6 +441,8 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         op.save(update_fields=["phase"])
     elif handler == "diag_request":
         _diagnostic_requested(op)
+    elif handler == "diag_names":
+        _diagnostic_names(op, response)
     elif handler == "diag_read":
         _diagnostic_read(op, response)
     elif handler in ("add_object", "delete_object"):
