@@ -83,6 +83,10 @@ def test_bad_input_is_a_400_naming_the_field(admin_a, device_a, body, field):
 def test_missing_or_malformed_device_is_a_400_unknown_a_404(admin_a, device_a):
     assert "device" in post(admin_a, {"operation": "ipping"}).json()
     assert post(admin_a, {"device": "abc", "operation": "ipping"}).status_code == 400
+    for odd in ("²", "99999999999999999999999", True, -1):  # digits to str.isdigit() alone
+        response = post(admin_a, {"device": odd, "operation": "ipping"})
+        assert response.status_code == 400 and "device" in response.json(), odd
+    assert admin_a.client.get(DIAGS, {"id": "²"}).json()["count"] == 0
     assert post(admin_a, {"device": 999999, "operation": "ipping"}).status_code == 404
     assert admin_a.client.get("/api/v1/inventory_device_ipping/abc/").status_code == 404
     bad = admin_a.client.get(DIAGS, {"update_status": "maybe"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from linesman.core import textcheck
-from linesman.core.api import bool_param, id_param, require_role
+from linesman.core.api import bool_param, id_param, path_id, require_role
 from linesman.core.errors import Conflict, Unprocessable
 from linesman.core.pagination import LimitOffsetPagination
 from linesman.core.times import iso_z as stamp
@@ -108,9 +107,10 @@ class _DiagsView(APIView):
         if raw in (None, ""):
             raise ValidationError({self.key: ["This field is required."]})
         if self.lookup == "pk":
-            if isinstance(raw, bool) or not str(raw).isdigit():
+            number = None if isinstance(raw, bool) else textcheck.parse_id(str(raw))
+            if number is None:
                 raise ValidationError({self.key: ["A device id is required."]})
-            raw = int(raw)
+            raw = number
         elif not isinstance(raw, str):
             raise ValidationError({self.key: ["A string is required."]})
         if "operation" not in data:
@@ -157,8 +157,8 @@ class _IppingView(APIView):
         responses={200: PingResultSerializer, 202: PingResultSerializer, **ERRORS},
     )
     def get(self, request, key):
-        if self.lookup == "pk" and not str(key).isdigit():
-            raise Http404
+        if self.lookup == "pk":
+            key = path_id(key)
         device = visible_device(request, **{self.lookup: key})
         code = status.HTTP_200_OK
         if bool_param(request, "run"):
