@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from tests.cli.conftest import Run
 from tests.e2e.live import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -100,6 +101,14 @@ def test_ipping_endpoint_runs_a_ping_when_asked(platform, start_fleet):
         what="the ping's results",
     )
     assert done["reachable"] is True and done["host"] == "localhost"
+
+    # `linesman diag` against this server, by serial number, waiting for the results.
+    cli = Run({"LINESMAN_URL": platform["server"].url, "LINESMAN_TOKEN": platform["token"]})
+    result = cli("diag", record["serial_number"], "ping", "192.0.2.44", "--wait", "--timeout", "40")
+    assert result.exit_code == 0, result.output
+    assert "192.0.2.44: unreachable, 4 sent, 0 received, 100% loss" in result.stdout
+    ping = api.get(f"/inventory_device_ipping/{record['id']}/").json()
+    assert ping["host"] == "192.0.2.44" and ping["reachable"] is False
 
 
 def test_an_unresolvable_host_fails_with_the_devices_reason(platform, start_fleet):
