@@ -246,3 +246,43 @@ def test_speed_test_file_server_sends_and_counts_bytes(client):
         "/diagnostics/speedtest/", b"x" * 1234, content_type="application/octet-stream"
     )
     assert put.status_code == 200 and put.json() == {"received": 1234}
+
+
+def test_ping_results_are_the_last_ping_the_device_reported(admin_a, device_a):
+    first = post(
+        admin_a, {"device": device_a.pk, "operation": "ipping", "parameters": {"host": "h1"}}
+    ).json()
+    answer(queued(device_a)[0], {"status": 0})
+    engine.on_inform(device_a, [("8 DIAGNOSTICS COMPLETE", "")])
+    read_back(
+        device_a,
+        {
+            "DiagnosticsState": "Complete",
+            "Host": "h1",
+            "SuccessCount": "0",
+            "FailureCount": "4",
+        },
+    )
+    second = post(
+        admin_a, {"device": device_a.pk, "operation": "ipping", "parameters": {"host": "h2"}}
+    ).json()
+    admin_a.client.post(f"/api/v1/operations/{second['operation_id']}/cancel/")
+    body = admin_a.client.get(f"/api/v1/inventory_device_ipping/{device_a.pk}/").json()
+    assert body["last_ping"]["id"] == first["id"] and body["running"] is None
+    assert (body["host"], body["reachable"], body["loss_percent"]) == ("h1", False, 100.0)
+    assert body["rtt_avg_ms"] is None  # nothing came back: no round trip to report
+
+
+def test_the_openapi_schema_documents_the_endpoints_and_the_run_parameter():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for twin in ("", "_name", "_serial"):
+        assert set(paths[f"/api/v1/inventory_device{twin}_diags/"]) >= {"get", "post"}
+    ipping = paths["/api/v1/inventory_device_ipping/{key}/"]["get"]
+    names = {p["name"] for p in ipping["parameters"]}
+    assert {"run", "host", "number_of_repetitions"} <= names
+    assert {"200", "202", "403", "404", "409"} <= set(ipping["responses"])
+    for twin, key in (("", "device"), ("_name", "name"), ("_serial", "serial_number")):
+        get = paths[f"/api/v1/inventory_device{twin}_diags/"]["get"]
+        assert {"id", "update_status", "limit", key} <= {p["name"] for p in get["parameters"]}

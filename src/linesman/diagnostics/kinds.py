@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 UINT = "xsd:unsignedInt"
 STRING = "xsd:string"
 
@@ -94,8 +96,6 @@ def _trace_results(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _transfer_results(values: dict[str, str], direction: str) -> dict[str, Any]:
-    from django.utils.dateparse import parse_datetime
-
     bom, eom = parse_datetime(values.get("BOMTime", "")), parse_datetime(values.get("EOMTime", ""))
     size = _int(values, "TestBytesReceived" if direction == "down" else "TestFileLength")
     if direction == "down" and not size:

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from linesman.diagnostics.kinds import KINDS, UINT, Kind
 from linesman.inventory.models import Device
 from linesman.operations import services as operations
-from linesman.operations.models import Operation, OperationKind, OperationState
+from linesman.operations.models import FINAL_STATES, Operation, OperationKind
 
 #: Bytes of the ACS's own speed-test file when a download test names no URL.
 DEFAULT_DOWNLOAD_BYTES = 1_000_000
@@ -162,12 +162,12 @@ def device_reason(op: Operation) -> str:
 
 
 def last_ping(device: Device) -> Operation | None:
-    """The device's newest finished ping (its results are the device's ping results)."""
+    """The device's newest finished ping that the device reported on (a cancelled or
+    timed-out one has no results and does not hide the one before it)."""
     return (
         diagnostics()
-        .filter(device=device, params__diagnostic="ipping")
-        .exclude(state__in=[OperationState.INITIATED, OperationState.DISPATCHED])
-        .exclude(state=OperationState.IN_PROGRESS)
+        .filter(device=device, params__diagnostic="ipping", state__in=FINAL_STATES)
+        .filter(output__has_key="diagnostic")
         .first()
     )
 

@@ -37,6 +37,19 @@ ERRORS = {
 }
 
 
+LIST_PARAMETERS = [
+    OpenApiParameter("id", OpenApiTypes.STR, description="Diagnostic id or operation_id"),
+    OpenApiParameter(
+        "update_status",
+        OpenApiTypes.BOOL,
+        description="Probe the listed devices' status before answering",
+    ),
+    OpenApiParameter("limit", OpenApiTypes.INT),
+    OpenApiParameter("offset", OpenApiTypes.INT),
+]
+LIST_RESPONSES = {200: DiagnosticSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]}
+
+
 def _run(request, device: Device, name, parameters):
     require_role(request, device.organization_id, Role.OPERATOR)
     try:
@@ -62,19 +75,6 @@ class _DiagsView(APIView):
         value = request.query_params.get(self.key)
         return value or None
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("id", OpenApiTypes.STR, description="Diagnostic id or operation_id"),
-            OpenApiParameter(
-                "update_status",
-                OpenApiTypes.BOOL,
-                description="Probe the listed devices' status before answering",
-            ),
-            OpenApiParameter("limit", OpenApiTypes.INT),
-            OpenApiParameter("offset", OpenApiTypes.INT),
-        ],
-        responses={200: DiagnosticSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
-    )
     def get(self, request):
         devices = access_for(request).restrict(Device.objects.all())
         key = self._key_param(request)
@@ -120,16 +120,38 @@ class _DiagsView(APIView):
         return Response(DiagnosticSerializer.of(op), status=status.HTTP_201_CREATED)
 
 
+def _list_schema(key: str, kind, what: str):
+    return extend_schema(
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter(key, kind, description=f"Only this device's ({what})"),
+        ],
+        responses=LIST_RESPONSES,
+    )
+
+
 class DeviceDiagsView(_DiagsView):
     key, lookup = "device", "pk"
+
+    @_list_schema("device", OpenApiTypes.INT, "id")
+    def get(self, request):
+        return super().get(request)
 
 
 class DeviceNameDiagsView(_DiagsView):
     key, lookup = "name", "name"
 
+    @_list_schema("name", OpenApiTypes.STR, "name")
+    def get(self, request):
+        return super().get(request)
+
 
 class DeviceSerialDiagsView(_DiagsView):
     key, lookup = "serial_number", "serial_number"
+
+    @_list_schema("serial_number", OpenApiTypes.STR, "serial number")
+    def get(self, request):
+        return super().get(request)
 
 
 class _IppingView(APIView):
