@@ -79,3 +79,42 @@ def test_tr098_devices_have_the_internet_gateway_device_objects() -> None:
     assert d.get(obj + "DiagnosticsState") == "Error_InitConnectionFailed"
     assert d.model.exists("InternetGatewayDevice.TraceRouteDiagnostics.MaxHopCount")
     assert not d.model.exists("InternetGatewayDevice.UDPEchoDiagnostics.")
+
+
+UPLOAD = "Device.IP.Diagnostics.UploadDiagnostics."
+
+
+def run_with_server(device, obj: str, handler) -> None:
+    (requested,) = device.take_diagnostics()
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            await diagnostics.run(device, requested, client)
+
+    asyncio.run(go())
+
+
+def test_upload_streams_the_test_file_and_believes_the_server_about_what_arrived() -> None:
+    seen: list[int] = []
+
+    async def counting(request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        seen.append(len(body))
+        return httpx.Response(200, json={"received": len(body)})
+
+    async def short(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return httpx.Response(200, json={"received": 10})
+
+    d = make()
+    for handler, state in ((counting, "Complete"), (short, "Error_IncorrectSize")):
+        values = [pv(UPLOAD + "UploadURL", "http://127.0.0.1:1/up")]
+        values += [
+            pv(UPLOAD + "TestFileLength", "200000"),
+            pv(UPLOAD + "DiagnosticsState", "Requested"),
+        ]
+        ask(d, soap.SetParameterValues(values, "k"))
+        run_with_server(d, UPLOAD, handler)
+        assert d.get(UPLOAD + "DiagnosticsState") == state
+    assert seen == [200000]
+    assert d.get(UPLOAD + "TotalBytesSent") == "200000"
