@@ -279,10 +279,16 @@ def test_the_openapi_schema_documents_the_endpoints_and_the_run_parameter():
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
     for twin in ("", "_name", "_serial"):
         assert set(paths[f"/api/v1/inventory_device{twin}_diags/"]) >= {"get", "post"}
-    ipping = paths["/api/v1/inventory_device_ipping/{key}/"]["get"]
+    assert "/api/v1/inventory_device_name_ipping/{name}/" in paths
+    assert "/api/v1/inventory_device_serial_ipping/{serial_number}/" in paths
+    ipping = paths["/api/v1/inventory_device_ipping/{id}/"]["get"]
     names = {p["name"] for p in ipping["parameters"]}
     assert {"run", "host", "number_of_repetitions"} <= names
     assert {"200", "202", "403", "404", "409"} <= set(ipping["responses"])
     for twin, key in (("", "device"), ("_name", "name"), ("_serial", "serial_number")):
         get = paths[f"/api/v1/inventory_device{twin}_diags/"]["get"]
         assert {"id", "update_status", "limit", key} <= {p["name"] for p in get["parameters"]}
+        page = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page_schema = SchemaGenerator().get_schema(request=None, public=True)["components"]
+        props = page_schema["schemas"][page.rsplit("/", 1)[-1]]["properties"]
+        assert {"count", "next", "previous", "results"} <= set(props)

@@ -65,6 +65,8 @@ def _run(request, device: Device, name, parameters):
 class _DiagsView(APIView):
     """GET: scheduled diagnostics and their results; POST: schedule one."""
 
+    pagination_class = LimitOffsetPagination  # also documents the page in the schema
+
     #: The body field / query filter naming the device, and the Device field it matches.
     key = "device"
     lookup = "pk"
@@ -89,7 +91,7 @@ class _DiagsView(APIView):
                 else ops.filter(operation_id=raw_id)
             )
         update_status = bool_param(request, "update_status")
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(ops, request, view=self)
         if update_status and page:
             refresh_status(list({op.device_id: op.device for op in page}.values()))
@@ -157,7 +159,8 @@ class DeviceSerialDiagsView(_DiagsView):
 class _IppingView(APIView):
     """GET: the device's ping results; with `run=true` it also starts a ping."""
 
-    lookup = "pk"
+    #: The Device field the path names, and the path parameter naming it (as the seeds do).
+    lookup, url_kwarg = "pk", "id"
 
     @extend_schema(
         parameters=[
@@ -178,7 +181,8 @@ class _IppingView(APIView):
         ],
         responses={200: PingResultSerializer, 202: PingResultSerializer, **ERRORS},
     )
-    def get(self, request, key):
+    def get(self, request, **kwargs):
+        key = kwargs[self.url_kwarg]
         if self.lookup == "pk":
             key = path_id(key)
         device = visible_device(request, **{self.lookup: key})
@@ -218,15 +222,15 @@ class _IppingView(APIView):
 
 
 class DeviceIppingView(_IppingView):
-    lookup = "pk"
+    lookup, url_kwarg = "pk", "id"
 
 
 class DeviceNameIppingView(_IppingView):
-    lookup = "name"
+    lookup, url_kwarg = "name", "name"
 
 
 class DeviceSerialIppingView(_IppingView):
-    lookup = "serial_number"
+    lookup, url_kwarg = "serial_number", "serial_number"
 
 
 def diagnostics_urlpatterns() -> list:
@@ -236,7 +240,10 @@ def diagnostics_urlpatterns() -> list:
         path("inventory_device_diags/", DeviceDiagsView.as_view()),
         path("inventory_device_name_diags/", DeviceNameDiagsView.as_view()),
         path("inventory_device_serial_diags/", DeviceSerialDiagsView.as_view()),
-        path("inventory_device_ipping/<str:key>/", DeviceIppingView.as_view()),
-        path("inventory_device_name_ipping/<str:key>/", DeviceNameIppingView.as_view()),
-        path("inventory_device_serial_ipping/<str:key>/", DeviceSerialIppingView.as_view()),
+        path("inventory_device_ipping/<int:id>/", DeviceIppingView.as_view()),
+        path("inventory_device_name_ipping/<str:name>/", DeviceNameIppingView.as_view()),
+        path(
+            "inventory_device_serial_ipping/<str:serial_number>/",
+            DeviceSerialIppingView.as_view(),
+        ),
     ]
