@@ -15,6 +15,7 @@ from linesman.cwmp.api.views import (
     DeviceVariablesView,
 )
 from linesman.devicelog.api.views import DeviceLogViewSet
+from linesman.diagnostics.api.views import diagnostics_urlpatterns
 from linesman.inventory.api.settings_views import (
     DeviceNameSettingsView,
     DeviceSerialSettingsView,
@@ -99,5 +100,6 @@ urlpatterns = [
     ),
     *bulk_urlpatterns(),
     path("", include("linesman.metrics.api.urls")),
+    *diagnostics_urlpatterns(),
     path("", include(router.urls)),
 ]

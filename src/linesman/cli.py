@@ -278,6 +278,9 @@ def _register_optional_commands() -> None:
     main.add_command(devices)
     main.add_command(op)
     main.add_command(jobs)
+    from linesman.cli_diag import diag
+
+    main.add_command(diag)
     from linesman.simulator.cli import simulate
 
     main.add_command(simulate)

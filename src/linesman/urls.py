@@ -1,4 +1,4 @@
-"""Top-level routes: the API, its docs, the admin, the ACS and the firmware file server."""
+"""Top-level routes: the API, its docs, the admin, the ACS, the firmware and speed-test files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.views import defaults
 
 from linesman.cwmp.views import acs
+from linesman.diagnostics import files as diagnostic_files
 from linesman.inventory import firmware
 
 
@@ -57,5 +58,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cwmp/", acs, name="cwmp"),
     path("cwmp", acs),
+    path("diagnostics/speedtest/", diagnostic_files.speedtest),
+    path("diagnostics/speedtest/<int:size>", diagnostic_files.speedtest),
     re_path(r"^firmware/(?P<token>[^/]+)/(?P<filename>[^/]*)$", firmware.serve, name="firmware"),
 ]

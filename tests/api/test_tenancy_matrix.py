@@ -59,6 +59,13 @@ SET_ID = "/api/v1/inventory_device_setting/"
 SET_NAME = "/api/v1/inventory_device_name_setting/"
 SET_SERIAL = "/api/v1/inventory_device_serial_setting/"
 SETTING = {"variable_name": "Device.X.Enable", "value": "1"}
+DIAGS = "/api/v1/inventory_device_diags/"
+DIAGS_NAME = "/api/v1/inventory_device_name_diags/"
+DIAGS_SERIAL = "/api/v1/inventory_device_serial_diags/"
+IPPING = "/api/v1/inventory_device_ipping/"
+IPPING_NAME = "/api/v1/inventory_device_name_ipping/"
+IPPING_SERIAL = "/api/v1/inventory_device_serial_ipping/"
+PING = {"operation": "ipping", "parameters": {"host": "127.0.0.1"}}
 
 NEW_DEVICE_A = {
     "name": "new-device",
@@ -221,6 +228,21 @@ TABLE = [
     ("put A", "PUT", SET_SERIAL + "{serial_a}/", SETTING, 403, 200, 200, 200, 401, 404),
     ("patch B", "PATCH", SET_SERIAL + "{serial_b}/", SETTING, 404, 404, 404, 200, 401, 200),
     ("patch B", "PATCH", SET_NAME + "{name_b}/", SETTING, 404, 404, 404, 200, 401, 200),
+    # diagnostics: everyone reads their organization's; operators and up run them
+    ("list", "GET", DIAGS, None,              (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a", "diag_b"}), 401, (200, {"diag_b"})),  # noqa: E501
+    ("list device B", "GET", DIAGS + "?device={dev_b}", None, (200, set()), (200, set()), (200, set()), (200, {"diag_b"}), 401, (200, {"diag_b"})),  # noqa: E501
+    ("list by name", "GET", DIAGS_NAME + "?name={name_a}", None, (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a"}), (200, {"diag_a"}), 401, (200, set())),  # noqa: E501
+    ("list by serial", "GET", DIAGS_SERIAL + "?serial_number={serial_b}", None, (200, set()), (200, set()), (200, set()), (200, {"diag_b"}), 401, (200, {"diag_b"})),  # noqa: E501
+    ("ping A", "POST", DIAGS, {"device": "{dev_a}", **PING}, 403, 201, 201, 201, 401, 404),
+    ("ping B", "POST", DIAGS, {"device": "{dev_b}", **PING}, 404, 404, 404, 201, 401, 201),
+    ("ping A by name", "POST", DIAGS_NAME, {"name": "{name_a}", **PING}, 403, 201, 201, 201, 401, 404),  # noqa: E501
+    ("ping A by serial", "POST", DIAGS_SERIAL, {"serial_number": "{serial_a}", **PING}, 403, 201, 201, 201, 401, 404),  # noqa: E501
+    ("unknown kind A", "POST", DIAGS, {"device": "{dev_a}", "operation": "bogus"}, 403, 400, 400, 400, 401, 404),  # noqa: E501
+    ("ping results A", "GET", IPPING + "{dev_a}/", None, 200, 200, 200, 200, 401, 404),
+    ("ping results B", "GET", IPPING + "{dev_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("ping results A by name", "GET", IPPING_NAME + "{name_a}/", None, 200, 200, 200, 200, 401, 404),  # noqa: E501
+    ("ping results A by serial", "GET", IPPING_SERIAL + "{serial_a}/", None, 200, 200, 200, 200, 401, 404),  # noqa: E501
+    ("run ping A", "GET", IPPING + "{dev_a}/?run=true", None, 403, 202, 202, 202, 401, 404),
 ]
 # fmt: on
 
@@ -274,6 +296,15 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
     prof_b = ConnectionProfile.objects.create(name="prof_b", organization=org_b)
     set_a = Setting.objects.create(device=dev_a, variable_name="Device.A", value="1")
     set_b = Setting.objects.create(device=dev_b, variable_name="Device.B", value="1")
+    diag_a, diag_b = (
+        Operation.objects.create(
+            device=device,
+            kind="diagnostic",
+            state="completed",
+            params={"diagnostic": "ipping", "object": "Device.IP.Diagnostics.IPPing."},
+        )
+        for device in (dev_a, dev_b)
+    )
     ids = {
         "org_a": org_a.pk,
         "org_b": org_b.pk,
@@ -305,6 +336,8 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
         "prof_b": prof_b.pk,
         "set_a": set_a.pk,
         "set_b": set_b.pk,
+        "diag_a": diag_a.pk,
+        "diag_b": diag_b.pk,
     }
     actors = {
         "viewer_a": viewer_a,

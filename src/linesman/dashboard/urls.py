@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from linesman.dashboard import jobs, views
+from linesman.dashboard import diagnostics, jobs, views
 
 app_name = "dashboard"
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("devices/<int:pk>/state/", views.device_state, name="device_state"),
     path("devices/<int:pk>/parameters/", views.device_parameters, name="device_parameters"),
     path("devices/<int:pk>/operate/", views.device_operate, name="device_operate"),
+    path(
+        "devices/<int:pk>/diagnostics/",
+        diagnostics.device_diagnostics,
+        name="device_diagnostics",
+    ),
+    path("devices/<int:pk>/diagnose/", diagnostics.device_diagnose, name="device_diagnose"),
     path(
         "devices/<int:pk>/operations/<str:operation_id>/cancel/",
         views.operation_cancel,

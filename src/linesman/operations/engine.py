@@ -39,6 +39,8 @@ AWAIT_BOOTSTRAP = "awaiting_bootstrap"
 AWAIT_TRANSFER = "awaiting_transfer"
 AWAIT_VERSION = "awaiting_version"
 AWAIT_INFORM = "awaiting_inform"
+AWAIT_DIAGNOSTIC = "awaiting_diagnostic"
+DIAGNOSTICS_COMPLETE = "8 DIAGNOSTICS COMPLETE"
 
 RESULTS = {
     OperationState.COMPLETED: "success",
@@ -193,7 +195,111 @@ def plan_step(op: Operation) -> None:
     elif step == OperationKind.STATUS:
         op.phase = AWAIT_INFORM
         op.save(update_fields=["phase"])
+    elif step == OperationKind.DIAGNOSTIC:
+        _plan_diagnostic(op)
     _maybe_step_done(op)
+
+
+# --- diagnostics -------------------------------------------------------------------------
+# A diagnostic's request is prepared by the diagnostics service (which knows the TR-181 and
+# TR-098 objects): params {"object": "Device.IP.Diagnostics.IPPing.", "set": [{name, value,
+# type}], "diagnostic": kind}. The engine only carries out the CWMP exchange: set the inputs
+# with DiagnosticsState=Requested, wait for `8 DIAGNOSTICS COMPLETE`, read the object back
+# (GetParameterNames of the object, then GetParameterValues of its parameters).
+
+
+def _plan_diagnostic(op: Operation) -> None:
+    # Not "apply": a diagnostic trigger is not desired configuration, and the values it sets
+    # are not stored as the device's parameters either (they are the test's inputs).
+    queue.enqueue(
+        op.device_id,
+        "SetParameterValues",
+        {"parameters": op.params.get("set", []), "parameter_key": op.operation_id},
+        handler="diag_request",
+        operation_id=op.pk,
+    )
+
+
+def _diagnostic_requested(op: Operation) -> None:
+    op.phase = AWAIT_DIAGNOSTIC
+    op.save(update_fields=["phase"])
+
+
+def _diagnostic_complete(op: Operation) -> None:
+    """The device says its diagnostic ran: learn the result object's names (its tables'
+    rows vary), then read them; many CPEs fail a partial-path GetParameterValues."""
+    op.phase = ""
+    op.save(update_fields=["phase"])
+    queue.enqueue(
+        op.device_id,
+        "GetParameterNames",
+        {"path": op.params["object"], "next_level": False},
+        handler="diag_names",
+        operation_id=op.pk,
+    )
+
+
+def _diagnostic_names(op: Operation, response: dict[str, Any]) -> None:
+    leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
+    if not leaves:
+        finish(
+            op,
+            OperationState.FAILED,
+            error=f"The device reported no parameters under {op.params['object']}.",
+            cause="diagnostic_error",
+        )
+        return
+    for start in range(0, len(leaves), CHUNK):
+        queue.enqueue(
+            op.device_id,
+            "GetParameterValues",
+            {"names": leaves[start : start + CHUNK]},
+            handler="diag_read",
+            operation_id=op.pk,
+        )
+
+
+def _diagnostic_read(op: Operation, response: dict[str, Any]) -> None:
+    """Store the results (names relative to the diagnostic object); once all are read, a
+    DiagnosticsState other than Complete fails the operation with the device's reason."""
+    prefix = op.params["object"]
+    values = dict((op.output.get("diagnostic") or {}).get("values", {}))
+    values.update(
+        {
+            p["name"][len(prefix) :]: p.get("value", "")
+            for p in response.get("parameters", [])
+            if p["name"].startswith(prefix)
+        }
+    )
+    state = values.get("DiagnosticsState", "")
+    op.output = {**op.output, "diagnostic": {"state": state, "values": values}}
+    op.save(update_fields=["output"])
+    if DeviceTask.objects.filter(
+        operation_id=op.pk, handler="diag_read", state__in=[TaskState.QUEUED, TaskState.SENT]
+    ).exists():
+        return
+    if state != "Complete":
+        reason = state or "no DiagnosticsState"
+        finish(
+            op,
+            OperationState.FAILED,
+            error=f"The device reported the diagnostic ended with {reason}.",
+            cause="diagnostic_error",
+        )
+
+
+def _announce_diagnostic(op: Operation) -> None:
+    if op.kind != OperationKind.DIAGNOSTIC:
+        return
+    events.announce(
+        "diagnostic.finished",
+        device_id=op.device_id,
+        organization_id=op.device.organization_id,
+        operation_id=op.operation_id,
+        kind=op.params.get("diagnostic", ""),
+        state=op.state,
+        results=(op.output.get("diagnostic") or {}).get("values", {}),
+    )
 
 
 def _remaining_tasks(op: Operation) -> bool:
@@ -256,6 +362,7 @@ def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=
             message=f"{op.operation_id} {state}" + (f": {error}" if error else ""),
         )
     transaction.on_commit(lambda: _announce_finished(op))
+    _announce_diagnostic(op)
     return op
 
 
@@ -332,6 +439,12 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
     elif handler == "download":
         op.phase = AWAIT_TRANSFER
         op.save(update_fields=["phase"])
+    elif handler == "diag_request":
+        _diagnostic_requested(op)
+    elif handler == "diag_names":
+        _diagnostic_names(op, response)
+    elif handler == "diag_read":
+        _diagnostic_read(op, response)
     elif handler in ("add_object", "delete_object"):
         results = list(op.output.get("objects", []))
         results.append({"object_name": task.args.get("object_name"), **response})
@@ -563,6 +676,8 @@ def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
         op.phase = ""
         op.save(update_fields=["phase"])
         _step_done(op)
+    elif op.phase == AWAIT_DIAGNOSTIC and DIAGNOSTICS_COMPLETE in codes:
+        _diagnostic_complete(op)
 
 
 def _check_version(op: Operation, device: Device, *, final: bool = True) -> None:
@@ -647,6 +762,7 @@ def expire(op_pk: int) -> None:
             AWAIT_TRANSFER: "the end of its download",
             AWAIT_VERSION: "the new firmware version",
             AWAIT_INFORM: "its next inform",
+            AWAIT_DIAGNOSTIC: "the end of its diagnostic (8 DIAGNOSTICS COMPLETE)",
         }.get(op.phase, op.phase)
         error = f"The device did not complete the operation in time (waiting for {waited})."
     else:

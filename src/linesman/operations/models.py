@@ -24,6 +24,7 @@ class OperationKind(models.TextChoices):
     DELETE_OBJECT = "del.obj", "Delete object"
     REFRESH = "refresh", "Refresh parameters"
     STATUS = "status", "Connectivity probe"
+    DIAGNOSTIC = "diagnostic", "Diagnostic (ping, traceroute, speed test, ...)"
 
 
 #: The five operations the seeds name; clients may ask for these by name.

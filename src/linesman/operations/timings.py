@@ -18,6 +18,8 @@ TIMINGS: dict[str, tuple[int, int]] = {
     OperationKind.DELETE_OBJECT: (30, 900),
     OperationKind.REFRESH: (60, 900),
     OperationKind.STATUS: (15, 120),
+    # Set, run on the device (a speed test can take a minute), read back.
+    OperationKind.DIAGNOSTIC: (60, 600),
 }
 
 

@@ -676,30 +676,13 @@ class SimulatedDevice:
     def add_transfer(self, transfer: PendingTransfer) -> None:
         self.pending.transfers.append(transfer)
 
-    def run_diagnostics(self) -> bool:
-        """Complete requested diagnostics with plausible results; True if any ran."""
+    def take_diagnostics(self) -> list[str]:
+        """The diagnostic objects requested in the last session (the agent runs them)."""
         if self._pending is None or not self._pending.diagnostics:
-            return False
-        model = self.model
-        for obj in self._pending.diagnostics:
-            host = model.get_or(obj + "Host", "")
-            if not host:
-                model.set(obj + "DiagnosticsState", "Error_CannotResolveHostName")
-                continue
-            count = model.get_or(obj + "NumberOfRepetitions", "4")
-            for name, value in (
-                ("SuccessCount", count),
-                ("FailureCount", "0"),
-                ("AverageResponseTime", "12"),
-                ("MinimumResponseTime", "9"),
-                ("MaximumResponseTime", "17"),
-                ("DiagnosticsState", "Complete"),
-            ):
-                if model.exists(obj + name):
-                    model.set(obj + name, value)
+            return []
+        requested = list(dict.fromkeys(self._pending.diagnostics))
         self._pending.diagnostics.clear()
-        self.add_event("8 DIAGNOSTICS COMPLETE")
-        return True
+        return requested
 
     def apply_firmware(self, version: str) -> None:
         """Boot into a downloaded image (or report what the quirks say it reports)."""

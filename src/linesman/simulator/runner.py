@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from linesman.simulator import diagnostics as sim_diagnostics
 from linesman.simulator import transfer
 from linesman.simulator.device import FIRMWARE_IMAGE, PendingTransfer, SimulatedDevice, now_iso
 from linesman.simulator.session import CwmpSession, SessionError, SessionOptions
@@ -295,7 +296,11 @@ class DeviceAgent:
             device.add_event("M Reboot", key)
             self._plan_periodic(after_boot=True)
             return
-        device.run_diagnostics()
+        requested = device.take_diagnostics()
+        for obj in requested:
+            await sim_diagnostics.run(device, obj, self.shard.client)
+        if requested:
+            device.add_event("8 DIAGNOSTICS COMPLETE")
         self._replan_if_changed()
 
     async def _run_due_downloads(self) -> None:

@@ -7,6 +7,7 @@ Ethernet ports, two WLAN configurations (2.4 and 5 GHz) and a hosts table. Value
 
 from __future__ import annotations
 
+from linesman.simulator import diagnostics as sim_diagnostics
 from linesman.simulator.datamodel import (
     BOOL,
     DATETIME,
@@ -455,33 +456,7 @@ def _declaration() -> Decl:
             ),
         ),
         O("LANConfigSecurity", P("ConfigPassword", w=True, secret=True, max_len=64)),
-        O(
-            "IPPingDiagnostics",
-            P(
-                "DiagnosticsState",
-                "None",
-                w=True,
-                enum=(
-                    "None",
-                    "Requested",
-                    "Complete",
-                    "Error_CannotResolveHostName",
-                    "Error_Internal",
-                    "Error_Other",
-                ),
-            ),
-            P("Interface", w=True),
-            P("Host", w=True, max_len=256),
-            P("NumberOfRepetitions", "4", UINT, w=True, min=1),
-            P("Timeout", "1000", UINT, w=True, min=1),
-            P("DataBlockSize", "64", UINT, w=True, min=1, max=65535),
-            P("DSCP", "0", UINT, w=True, max=63),
-            P("SuccessCount", "0", UINT),
-            P("FailureCount", "0", UINT),
-            P("AverageResponseTime", "0", UINT),
-            P("MinimumResponseTime", "0", UINT),
-            P("MaximumResponseTime", "0", UINT),
-        ),
+        *sim_diagnostics.tr098_objects(),
         _lan_device(),
         _wan_device(),
         P("X_LINESMAN_BootCount", type=UINT, dynamic="boot_count", notify=False),

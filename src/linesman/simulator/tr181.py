@@ -7,6 +7,7 @@ NAT port mappings, a hosts table and the usual management and diagnostics object
 
 from __future__ import annotations
 
+from linesman.simulator import diagnostics as sim_diagnostics
 from linesman.simulator.datamodel import (
     BOOL,
     DATETIME,
@@ -398,6 +399,7 @@ def _declaration() -> Decl:
             w=True,
             max_entries=8,
         ),
+        sim_diagnostics.tr181_wifi_neighbours(),
     )
     ip_interface_template = [
         P("Enable", "true", BOOL, w=True),
@@ -456,37 +458,7 @@ def _declaration() -> Decl:
             w=True,
             max_entries=8,
         ),
-        O(
-            "Diagnostics",
-            O(
-                "IPPing",
-                P(
-                    "DiagnosticsState",
-                    "None",
-                    w=True,
-                    enum=(
-                        "None",
-                        "Requested",
-                        "Complete",
-                        "Error_CannotResolveHostName",
-                        "Error_Internal",
-                        "Error_Other",
-                    ),
-                ),
-                P("Interface", w=True),
-                P("Host", w=True, max_len=256),
-                P("NumberOfRepetitions", "4", UINT, w=True, min=1),
-                P("Timeout", "1000", UINT, w=True, min=1),
-                P("DataBlockSize", "64", UINT, w=True, min=1, max=65535),
-                P("DSCP", "0", UINT, w=True, max=63),
-                P("IPAddressUsed"),
-                P("SuccessCount", "0", UINT),
-                P("FailureCount", "0", UINT),
-                P("AverageResponseTime", "0", UINT),
-                P("MinimumResponseTime", "0", UINT),
-                P("MaximumResponseTime", "0", UINT),
-            ),
-        ),
+        sim_diagnostics.tr181_ip_diagnostics(),
     )
     hosts = O(
         "Hosts",
@@ -581,6 +553,7 @@ def _declaration() -> Decl:
     )
     dns = O(
         "DNS",
+        sim_diagnostics.tr181_dns_diagnostics(),
         O(
             "Client",
             P("Enable", "true", BOOL, w=True),
