@@ -35,6 +35,7 @@ from linesman.operations.api.views import (
     OperationCancelView,
     WhipView,
 )
+from linesman.webhooks.api.views import DeliveryViewSet, EndpointViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("inventory_device", DeviceViewSet, basename="inventory_device")
@@ -51,6 +52,8 @@ router.register(
 router.register("audit_log", AuditEntryViewSet, basename="audit_log")
 router.register("inventory_parameter", ParameterViewSet, basename="inventory_parameter")
 router.register("inventory_device_setting", SettingListView, basename="inventory_device_setting")
+router.register("webhook_endpoint", EndpointViewSet, basename="webhook_endpoint")
+router.register("webhook_delivery", DeliveryViewSet, basename="webhook_delivery")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -148,6 +148,16 @@ VARIABLES: list[tuple[str, str, str]] = [
         "allow connection requests to loopback addresses (the simulator on 127.0.0.1)",
     ),
     (
+        "LINESMAN_METRICS_TOKEN",
+        "(unset)",
+        "bearer token that opens `GET /metrics` from any address (at least 16 characters)",
+    ),
+    (
+        "LINESMAN_METRICS_ALLOWED_NETWORKS",
+        "127.0.0.0/8,::1/128",
+        "comma-separated networks (CIDR) that may read `GET /metrics` without the token",
+    ),
+    (
         "LINESMAN_THROTTLE_WINDOW",
         "60",
         "seconds of the ACS's and the API's failure-counting windows; a key beyond its limit "
@@ -310,6 +320,8 @@ class Config:
     login_window: int = 900
     secure_cookies: bool = False
     trusted_proxy_header: str | None = None
+    metrics_token: str | None = None
+    metrics_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -390,6 +402,10 @@ def load() -> Config:
             "e.g. X-Forwarded-Proto"
         )
 
+    metrics_token = _env("LINESMAN_METRICS_TOKEN")
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise ConfigError("LINESMAN_METRICS_TOKEN must be at least 16 characters long")
+
     return Config(
         home=home,
         database_url=database_url,
@@ -437,6 +453,10 @@ def load() -> Config:
             secure == "true" or (secure == "auto" and public_url.startswith("https://"))
         ),
         trusted_proxy_header=proxy_header,
+        metrics_token=metrics_token,
+        metrics_allowed_networks=_networks(
+            "LINESMAN_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"
+        ),
     )
 
 

@@ -85,6 +85,9 @@ def check_address_free(host: str, port: int) -> None:
 
 def run(worker: bool = True, threads: int | None = None) -> None:
     """Serve until SIGINT/SIGTERM with the configured HTTP server."""
+    from linesman.observability import metrics
+
+    metrics.fresh_dir()  # counters of an earlier run's processes must not linger
     if settings.CONFIG.server == "granian":
         run_granian(worker=worker, threads=threads)
     else:

@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 
 from linesman.cwmp.views import acs
 from linesman.inventory import firmware
+from linesman.observability.views import metrics_view
 
 
 def root(request):
@@ -18,6 +19,7 @@ def root(request):
             "docs": "/api/v1/docs/",
             "acs": "/cwmp/",
             "admin": "/admin/",
+            "metrics": "/metrics",
         }
     )
 
@@ -29,5 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cwmp/", acs, name="cwmp"),
     path("cwmp", acs),
+    path("metrics", metrics_view, name="metrics"),
     re_path(r"^firmware/(?P<token>[^/]+)/(?P<filename>[^/]*)$", firmware.serve, name="firmware"),
 ]
