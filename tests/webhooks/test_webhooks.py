@@ -218,3 +218,25 @@ def test_a_failing_receiver_never_breaks_the_announcer(
     delivery = Delivery.objects.get()
     assert delivery.status == "pending" and delivery.response_code is None
     assert "ConnectError" in delivery.error
+
+
+def test_a_bulk_job_event_goes_to_the_job_organizations(
+    admin_a, admin_b, org_a, org_b, receiver, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from linesman.core import events
+    from linesman.operations.bulk_models import BulkJob
+
+    job = BulkJob.objects.create(operation_type="reboot", execute_at=timezone.now())
+    job.organizations.set([org_a])
+    _endpoint(admin_a.client, org_a, receiver.url, types=["bulk_job.finished"])
+    _endpoint(admin_b.client, org_b, receiver.url, types=["bulk_job.finished"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.announce("bulk_job.finished", job_id=job.pk, status="completed")
+
+    assert [(r.json["type"], r.json["data"]["job_id"]) for r in receiver.received] == [
+        ("bulk_job.finished", job.pk)
+    ]
+    assert Delivery.objects.get().endpoint.organization_id == org_a.pk
