@@ -71,3 +71,35 @@ def test_access_is_restricted_by_network_or_token(db, settings, remote, header, 
     assert response.status_code == status
     if status == 403:
         assert "detail" in response.json()
+
+
+def test_connection_requests_are_counted_by_outcome(
+    org_a, device_type, django_capture_on_commit_callbacks
+):
+    from linesman.cwmp import connreq
+    from tests.cwmp.cr_listeners import recording_listener
+
+    labels_ok = 'method="http",outcome="ok"'
+    labels_refused = 'method="http",outcome="address_not_allowed"'
+    text = _scrape()
+    ok, refused = (
+        _value(text, "linesman_connection_requests_total", labels_ok),
+        _value(text, "linesman_connection_requests_total", labels_refused),
+    )
+    with recording_listener(200) as listener:
+        reachable = make_device(
+            org_a,
+            device_type,
+            "CR1",
+            connection_request_url=f"http://127.0.0.1:{listener.port}/cr",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert connreq.send(reachable).ok
+    metadata = make_device(
+        org_a, device_type, "CR2", connection_request_url="http://169.254.169.254/"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert connreq.send(metadata).cause == "address_not_allowed"
+    text = _scrape()
+    assert _value(text, "linesman_connection_requests_total", labels_ok) == ok + 1
+    assert _value(text, "linesman_connection_requests_total", labels_refused) == refused + 1

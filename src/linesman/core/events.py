@@ -20,6 +20,7 @@ Names (the `data` each carries in brackets):
   state, result, error, cause)
 - `bulk_job.finished` (job_id, status)
 - `diagnostic.finished` (operation_id, kind, results)
+- `connection_request.sent` (method: http, outcome: ok or a failure cause)
 """
 
 from __future__ import annotations
