@@ -26,6 +26,11 @@ from linesman.inventory.api.views import (
     LocationViewSet,
     OrganizationViewSet,
 )
+from linesman.operations.api.attribute_views import (
+    DeviceAttributesView,
+    DeviceNameAttributesView,
+    DeviceSerialAttributesView,
+)
 from linesman.operations.api.bulk_views import bulk_urlpatterns
 from linesman.operations.api.views import (
     DeviceNameOperationView,
@@ -68,6 +73,9 @@ urlpatterns = [
     path("inventory_device_name_variables/<str:key>/", DeviceNameVariablesView.as_view()),
     path("inventory_device_serial_variables/<str:key>/", DeviceSerialVariablesView.as_view()),
     path("inventory_device_setting/<int:parent_id>/", DeviceSettingsView.as_view()),
+    path("inventory_device_attributes/<int:key>/", DeviceAttributesView.as_view()),
+    path("inventory_device_name_attributes/<str:key>/", DeviceNameAttributesView.as_view()),
+    path("inventory_device_serial_attributes/<str:key>/", DeviceSerialAttributesView.as_view()),
     *bulk_urlpatterns(),
     path("", include(router.urls)),
 ]

@@ -18,6 +18,8 @@ TIMINGS: dict[str, tuple[int, int]] = {
     OperationKind.DELETE_OBJECT: (30, 900),
     OperationKind.REFRESH: (60, 900),
     OperationKind.STATUS: (15, 120),
+    OperationKind.GET_ATTRIBUTES: (30, 900),
+    OperationKind.SET_ATTRIBUTES: (30, 900),
 }
 
 
