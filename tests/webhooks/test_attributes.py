@@ -157,3 +157,19 @@ def test_a_value_change_reaches_a_webhook_with_the_values(
     assert got.json["type"] == "parameter.changed"
     assert got.json["data"]["values"][SSID] == "guest-net"
     assert got.json["device"]["serial_number"] == SERIAL
+    # ... and the ACS stored the changed value (the live variables show it).
+    variables = admin_a.client.get(
+        f"/api/v1/inventory_device_variables/{device.pk}/", {"prefix": SSID}
+    ).json()["results"]
+    assert [(v["variable_name"], v["value"]) for v in variables] == [(SSID, "guest-net")]
+
+
+def test_a_value_change_without_a_session_is_stored_too(operator_a, device):
+    """A plain VALUE CHANGE Inform with nothing queued takes the ACS's session-less path."""
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("4 VALUE CHANGE",), params={SSID: "quiet"}).status_code == 200
+    assert cpe.post(None).status_code == 204
+    variables = operator_a.client.get(
+        f"/api/v1/inventory_device_variables/{device.pk}/", {"prefix": SSID}
+    ).json()["results"]
+    assert [v["value"] for v in variables] == ["quiet"]

@@ -23,6 +23,7 @@ from linesman.core.events import announce, wanted
 from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
+from linesman.cwmp.parameters import merge_values
 from linesman.inventory.models import Device
 from linesman.operations import engine
 from linesman.operations.models import ACTIVE_STATES, Operation
@@ -285,6 +286,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     )
     if not (provision or busy or queued or open_session):
         inform.apply(device, message, envelope, request.address, params)
+        _store_changed_values(device, message, codes)
         _announce_inform(device, events, request.address, params)
         _debug(device, "in", request.body)
         return _out(device, _soap(reply, cookie=stateless_cookie(device.pk, envelope.cwmp_ns)))
@@ -295,6 +297,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     # One transaction: a crash must not leave the device's events half applied.
     with transaction.atomic():
         inform.apply(device, message, envelope, request.address, params)
+        _store_changed_values(device, message, codes)
         if busy:
             engine.recover_lost_answers(device, events)
         if provision:
@@ -308,6 +311,18 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         _announce_inform(device, events, request.address, params)
     _debug(device, "in", request.body)
     return _out(device, _soap(reply, cookie=session.key))
+
+
+def _store_changed_values(device: Device, message: soap.Inform, codes: set[str]) -> None:
+    """A `4 VALUE CHANGE` Inform carries the changed values: store them with the device's
+    live values (periodic Informs skip this, to stay cheap)."""
+    if "4 VALUE CHANGE" not in codes:
+        return
+    with transaction.atomic():
+        merge_values(
+            device.pk,
+            [{"name": p.name, "value": p.value, "type": p.type} for p in message.parameters],
+        )
 
 
 def _announce_inform(
