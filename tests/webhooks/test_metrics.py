@@ -103,3 +103,23 @@ def test_connection_requests_are_counted_by_outcome(
     text = _scrape()
     assert _value(text, "linesman_connection_requests_total", labels_ok) == ok + 1
     assert _value(text, "linesman_connection_requests_total", labels_refused) == refused + 1
+
+
+def test_server_start_removes_only_the_files_of_finished_processes(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from linesman.observability import metrics
+
+    finished_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished_pid.wait()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    mine = tmp_path / f"counter_{os.getpid()}.db"
+    dead = tmp_path / f"counter_{finished_pid.pid}.db"
+    mine.write_bytes(b"x")
+    dead.write_bytes(b"x")
+
+    metrics.fresh_dir()
+
+    assert mine.exists() and not dead.exists()

@@ -3,8 +3,8 @@
 Counters and histograms use prometheus-client's multi-process mode: settings.py points
 ``PROMETHEUS_MULTIPROC_DIR`` at ``$LINESMAN_HOME/prometheus`` before the library is
 imported, each process writes its own files there, and a scrape adds them up. The server
-empties the directory when it starts (`fresh_dir`), so figures of dead processes from an
-earlier run do not linger. Figures that are state rather than happenings (devices by
+removes the files of processes that are gone when it starts (`fresh_dir`), so figures of
+an earlier run do not linger. Figures that are state rather than happenings (devices by
 status, bulk job progress, the task queue) are read from the database at scrape time
 (`linesman.observability.views`).
 """
@@ -12,7 +12,6 @@ status, bulk job progress, the task queue) are read from the database at scrape 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from prometheus_client import Counter, Histogram
@@ -49,12 +48,26 @@ def multiproc_dir() -> Path | None:
 
 
 def fresh_dir() -> None:
-    """Empty the multi-process directory (at server start, before any worker exists)."""
+    """Remove the files of processes that are gone (at server start). This process's own
+    files stay: its counters were created (and their files opened) at import."""
     directory = multiproc_dir()
     if directory is None:
         return
-    shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def webhook_delivery(event_type: str, outcome: str) -> None:
