@@ -123,3 +123,26 @@ def test_server_start_removes_only_the_files_of_finished_processes(tmp_path, mon
     metrics.fresh_dir()
 
     assert mine.exists() and not dead.exists()
+
+
+def test_a_session_with_work_is_timed(
+    operator_a, org_a, device_type, django_capture_on_commit_callbacks
+):
+    from linesman.core import crypto
+    from linesman.cwmp import soap
+    from tests.cwmp.acs_client import ScriptedCpe
+
+    make_device(
+        org_a, device_type, "TIMED1", username="cpe", password_encrypted=crypto.encrypt("pw")
+    )
+    count = "linesman_session_duration_seconds_count"
+    before = _value(_scrape(), count)
+    cpe = ScriptedCpe("cpe", "pw")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cpe.inform("TIMED1", events=("0 BOOTSTRAP", "1 BOOT")).status_code == 200
+        response = cpe.post(None)  # bootstrap provisioning: SetParameterValues
+        while response.status_code == 200:
+            assert isinstance(cpe.parse(response).body, soap.SetParameterValues)
+            response = cpe.post(soap.SetParameterValuesResponse(0))
+        assert response.status_code == 204
+    assert _value(_scrape(), count) == before + 1

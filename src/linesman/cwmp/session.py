@@ -89,6 +89,13 @@ def _xml(body: bytes, cookie: str | None = None) -> Reply:
 def _end(session: CwmpSession | None) -> Reply:
     if session is not None:
         CwmpSession.objects.filter(pk=session.pk).delete()
+        # Only sessions that had work have a row (and so a start time) to measure.
+        announce(
+            "session.ended",
+            device_id=session.device_id,
+            duration=(timezone.now() - session.started).total_seconds(),
+            rpcs=session.rpc_count,
+        )
     return Reply(204, end_cookie=True)
 
 

@@ -22,7 +22,7 @@ from linesman.core.events import Event
 SESSIONS = Counter("linesman_sessions", "CWMP sessions opened (Informs received)")
 SESSION_DURATION = Histogram(
     "linesman_session_duration_seconds",
-    "CWMP session duration, Inform to the end of the session",
+    "CWMP session duration, Inform to the end, of sessions that ran RPCs",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
 INFORM_EVENTS = Counter("linesman_inform_events", "Inform event codes received", ["code"])
