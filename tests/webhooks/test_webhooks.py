@@ -226,7 +226,7 @@ def test_a_bulk_job_event_goes_to_the_job_organizations(
     from django.utils import timezone
 
     from linesman.core import events
-    from linesman.operations.bulk_models import BulkJob
+    from linesman.operations.models import BulkJob
 
     job = BulkJob.objects.create(operation_type="reboot", execute_at=timezone.now())
     job.organizations.set([org_a])

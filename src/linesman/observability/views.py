@@ -22,7 +22,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from linesman.inventory.models import Device
 from linesman.observability import metrics
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.models import BulkJob
 from linesman.tenancy.models import Organization
 
 RECENT_BULK_JOBS = 20

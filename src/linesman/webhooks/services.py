@@ -42,7 +42,7 @@ from linesman.core.events import Event
 from linesman.cwmp import netpolicy
 from linesman.inventory.models import Device
 from linesman.observability import metrics
-from linesman.operations.bulk_models import BulkJob
+from linesman.operations.models import BulkJob
 from linesman.webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 #: Event types an endpoint may subscribe to: the platform event names (core.events).
