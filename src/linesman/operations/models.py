@@ -55,6 +55,37 @@ def new_operation_id() -> str:
     return "op_" + secrets.token_hex(8)
 
 
+class Notification(models.IntegerChoices):
+    """A parameter's notification attribute (TR-069 SetParameterAttributes)."""
+
+    OFF = 0, "off"
+    PASSIVE = 1, "passive"
+    ACTIVE = 2, "active"
+
+
+class DesiredAttribute(models.Model):
+    """A parameter attribute the device should have: part of its desired configuration,
+    set by `set.attr` operations and re-applied when the device bootstraps (factory reset)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="desired_attributes")
+    variable_name = models.CharField(max_length=300)
+    notification = models.PositiveSmallIntegerField(choices=Notification.choices)
+    #: None: the access list is left as the device has it.
+    access_list = models.JSONField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["variable_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "variable_name"], name="uniq_desired_attribute"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variable_name} {self.get_notification_display()} on {self.device_id}"
+
+
 class Operation(models.Model):
     operation_id = models.CharField(max_length=32, unique=True, default=new_operation_id)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="operations")
@@ -101,37 +132,6 @@ class Operation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
-
-
-class Notification(models.IntegerChoices):
-    """A parameter's notification attribute (TR-069 SetParameterAttributes)."""
-
-    OFF = 0, "off"
-    PASSIVE = 1, "passive"
-    ACTIVE = 2, "active"
-
-
-class DesiredAttribute(models.Model):
-    """A parameter attribute the device should have: part of its desired configuration,
-    set by `set.attr` operations and re-applied when the device bootstraps (factory reset)."""
-
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="desired_attributes")
-    variable_name = models.CharField(max_length=300)
-    notification = models.PositiveSmallIntegerField(choices=Notification.choices)
-    #: None: the access list is left as the device has it.
-    access_list = models.JSONField(null=True, blank=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["variable_name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["device", "variable_name"], name="uniq_desired_attribute"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.variable_name} {self.get_notification_display()} on {self.device_id}"
 
 
 from linesman.operations.bulk_models import BulkJob, BulkJobTarget  # noqa: E402,F401
