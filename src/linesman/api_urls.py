@@ -34,6 +34,11 @@ from linesman.inventory.api.views import (
     LocationViewSet,
     OrganizationViewSet,
 )
+from linesman.operations.api.attribute_views import (
+    DeviceAttributesView,
+    DeviceNameAttributesView,
+    DeviceSerialAttributesView,
+)
 from linesman.operations.api.views import (
     DeviceNameOperationView,
     DeviceOperationHistoryView,
@@ -43,6 +48,7 @@ from linesman.operations.api.views import (
     WhipView,
 )
 from linesman.operations.bulk.api.views import bulk_urlpatterns
+from linesman.webhooks.api.views import DeliveryViewSet, EndpointViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("inventory_device", DeviceViewSet, basename="inventory_device")
@@ -73,6 +79,8 @@ router.register(
     ConnectionProfileViewSet,
     basename="inventory_connection_profile",
 )
+router.register("webhook_endpoint", EndpointViewSet, basename="webhook_endpoint")
+router.register("webhook_delivery", DeliveryViewSet, basename="webhook_delivery")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -98,6 +106,9 @@ urlpatterns = [
         "inventory_device_serial_setting/<str:parent__serial_number>/",
         DeviceSerialSettingsView.as_view(),
     ),
+    path("inventory_device_attributes/<int:key>/", DeviceAttributesView.as_view()),
+    path("inventory_device_name_attributes/<str:key>/", DeviceNameAttributesView.as_view()),
+    path("inventory_device_serial_attributes/<str:key>/", DeviceSerialAttributesView.as_view()),
     *bulk_urlpatterns(),
     path("", include("linesman.metrics.api.urls")),
     *diagnostics_urlpatterns(),

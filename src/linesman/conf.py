@@ -165,6 +165,16 @@ VARIABLES: list[tuple[str, str, str]] = [
         "allow connection requests to loopback addresses (the simulator on 127.0.0.1)",
     ),
     (
+        "LINESMAN_METRICS_TOKEN",
+        "(unset)",
+        "bearer token that opens `GET /metrics` from any address (at least 16 characters)",
+    ),
+    (
+        "LINESMAN_METRICS_ALLOWED_NETWORKS",
+        "127.0.0.0/8,::1/128",
+        "comma-separated networks (CIDR) that may read `GET /metrics` without the token",
+    ),
+    (
         "LINESMAN_THROTTLE_WINDOW",
         "60",
         "seconds of the ACS's and the API's failure-counting windows; a key beyond its limit "
@@ -376,6 +386,8 @@ class Config:
     xmpp_server: tuple[str, int] | None = None
     map_tile_url: str | None = None
     map_tile_attribution: str | None = None
+    metrics_token: str | None = None
+    metrics_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -490,6 +502,9 @@ def load() -> Config:
             if server_raw
             else (xmpp_jid.split("@", 1)[1], 5222)
         )
+    metrics_token = _env("LINESMAN_METRICS_TOKEN")
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise ConfigError("LINESMAN_METRICS_TOKEN must be at least 16 characters long")
 
     return Config(
         home=home,
@@ -548,6 +563,10 @@ def load() -> Config:
         xmpp_server=xmpp_server,
         map_tile_url=_tile_url(_env("LINESMAN_MAP_TILE_URL")),
         map_tile_attribution=_env("LINESMAN_MAP_TILE_ATTRIBUTION"),
+        metrics_token=metrics_token,
+        metrics_allowed_networks=_networks(
+            "LINESMAN_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"
+        ),
     )
 
 

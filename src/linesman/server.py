@@ -109,6 +109,9 @@ def start_stun():
 
 def run(worker: bool = True, threads: int | None = None) -> None:
     """Serve until SIGINT/SIGTERM with the configured HTTP server (and the STUN server)."""
+    from linesman.observability import metrics
+
+    metrics.fresh_dir()  # counters of an earlier run's processes must not linger
     stun = start_stun()
     try:
         if settings.CONFIG.server == "granian":

@@ -18,6 +18,14 @@ if TESTING and "LINESMAN_HOME" not in os.environ:
 
 CONFIG = conf.load()
 
+# prometheus-client's multi-process mode (linesman.observability.metrics): every process
+# of this data directory writes its counters here; set before the library is imported,
+# and always to this home's directory (a child server with another home gets its own).
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(CONFIG.home / "prometheus")
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+LINESMAN_METRICS_TOKEN = CONFIG.metrics_token
+LINESMAN_METRICS_ALLOWED_NETWORKS = CONFIG.metrics_allowed_networks
+
 SECRET_KEY = CONFIG.secret_key
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
@@ -95,6 +103,8 @@ INSTALLED_APPS = [
     "linesman.devicelog",
     "linesman.dashboard",
     "linesman.metrics",
+    "linesman.observability",
+    "linesman.webhooks",
 ]
 
 MIDDLEWARE = [

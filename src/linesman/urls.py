@@ -10,6 +10,7 @@ from django.views import defaults
 from linesman.cwmp.views import acs
 from linesman.diagnostics import files as diagnostic_files
 from linesman.inventory import firmware
+from linesman.observability.views import metrics_view
 
 
 def root(request):
@@ -20,6 +21,7 @@ def root(request):
             "docs": "/api/v1/docs/",
             "acs": "/cwmp/",
             "admin": "/admin/",
+            "metrics": "/metrics",
         }
     )
 
@@ -60,5 +62,6 @@ urlpatterns = [
     path("cwmp", acs),
     path("diagnostics/speedtest/", diagnostic_files.speedtest),
     path("diagnostics/speedtest/<int:size>", diagnostic_files.speedtest),
+    path("metrics", metrics_view, name="metrics"),
     re_path(r"^firmware/(?P<token>[^/]+)/(?P<filename>[^/]*)$", firmware.serve, name="firmware"),
 ]

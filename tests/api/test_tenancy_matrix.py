@@ -31,6 +31,7 @@ from linesman.inventory.models import Device, DeviceType, FirmwareImage, Locatio
 from linesman.operations.models import Operation
 from linesman.tenancy import services as tenancy
 from linesman.tenancy.models import ApiToken, Organization
+from linesman.webhooks.models import Delivery, Endpoint
 from tests.conftest import make_device
 
 pytestmark = pytest.mark.usefixtures("no_static_finders")
@@ -66,6 +67,8 @@ IPPING = "/api/v1/inventory_device_ipping/"
 IPPING_NAME = "/api/v1/inventory_device_name_ipping/"
 IPPING_SERIAL = "/api/v1/inventory_device_serial_ipping/"
 PING = {"operation": "ipping", "parameters": {"host": "127.0.0.1"}}
+HOOK = "/api/v1/webhook_endpoint/"
+HOOK_LOG = "/api/v1/webhook_delivery/"
 
 NEW_DEVICE_A = {
     "name": "new-device",
@@ -80,6 +83,13 @@ PUT_DEVICE_A = {
     "type": "{type_shared}",
     "organization_id": "{org_a}",
 }
+NEW_HOOK_A = {
+    "organization_id": "{org_a}",
+    "name": "ops",
+    "url": "http://127.0.0.1:9/hook",
+    "event_types": ["device.down"],
+}
+NEW_HOOK_B = {**NEW_HOOK_A, "organization_id": "{org_b}"}
 PLAIN = {"description": "changed"}
 REBOOT = {"reboot": True}
 DEBUG = {"debug": True}
@@ -243,6 +253,22 @@ TABLE = [
     ("ping results A by name", "GET", IPPING_NAME + "{name_a}/", None, 200, 200, 200, 200, 401, 404),  # noqa: E501
     ("ping results A by serial", "GET", IPPING_SERIAL + "{serial_a}/", None, 200, 200, 200, 200, 401, 404),  # noqa: E501
     ("run ping A", "GET", IPPING + "{dev_a}/?run=true", None, 403, 202, 202, 202, 401, 404),
+    # webhook endpoints and their delivery log: organization admins only
+    ("list", "GET", HOOK, None,               (200, set()), (200, set()), (200, {"hook_a"}), (200, {"hook_a", "hook_b"}), 401, (200, {"hook_b"})),  # noqa: E501
+    ("list other org", "GET", HOOK + "?organization={org_b}", None, 403, 403, 403, (200, {"hook_b"}), 401, (200, {"hook_b"})),  # noqa: E501
+    ("create in A", "POST", HOOK, NEW_HOOK_A, 403, 403, 201, 201, 401, 403),
+    ("create in B", "POST", HOOK, NEW_HOOK_B, 403, 403, 403, 201, 401, 201),
+    ("create invalid", "POST", HOOK, {}, 403, 403, 400, 400, 401, 400),
+    ("detail A", "GET", HOOK + "{hook_a}/", None, 404, 404, 200, 200, 401, 404),
+    ("detail B", "GET", HOOK + "{hook_b}/", None, 404, 404, 404, 200, 401, 200),
+    ("patch A", "PATCH", HOOK + "{hook_a}/", {"name": "renamed"}, 404, 404, 200, 200, 401, 404),
+    ("patch invalid A", "PATCH", HOOK + "{hook_a}/", {"event_types": ["x"]}, 404, 404, 400, 400, 401, 404),  # noqa: E501
+    ("move A to B", "PATCH", HOOK + "{hook_a}/", {"organization_id": "{org_b}"}, 404, 404, 403, 200, 401, 404),  # noqa: E501
+    ("delete A", "DELETE", HOOK + "{hook_a}/", None, 404, 404, 204, 204, 401, 404),
+    ("delete B", "DELETE", HOOK + "{hook_b}/", None, 404, 404, 404, 204, 401, 204),
+    ("list", "GET", HOOK_LOG, None,           (200, set()), (200, set()), (200, {"delivery_a"}), (200, {"delivery_a", "delivery_b"}), 401, (200, {"delivery_b"})),  # noqa: E501
+    ("detail A", "GET", HOOK_LOG + "{delivery_a}/", None, 404, 404, 200, 200, 401, 404),
+    ("create", "POST", HOOK_LOG, {"status": "delivered"}, 405, 405, 405, 405, 401, 405),
 ]
 # fmt: on
 
@@ -305,7 +331,19 @@ def world(org_a, org_b, viewer_a, operator_a, admin_a, superuser, anonymous, adm
         )
         for device in (dev_a, dev_b)
     )
+    hook_a = Endpoint.objects.create(
+        organization=org_a, name="A", url="http://127.0.0.1:9/a", event_types=["device.up"]
+    )
+    hook_b = Endpoint.objects.create(
+        organization=org_b, name="B", url="http://127.0.0.1:9/b", event_types=["device.up"]
+    )
+    delivery_a = Delivery.objects.create(endpoint=hook_a, event_type="device.up", payload={})
+    delivery_b = Delivery.objects.create(endpoint=hook_b, event_type="device.up", payload={})
     ids = {
+        "hook_a": hook_a.pk,
+        "hook_b": hook_b.pk,
+        "delivery_a": delivery_a.pk,
+        "delivery_b": delivery_b.pk,
         "org_a": org_a.pk,
         "org_b": org_b.pk,
         "org_c": org_c.pk,
@@ -384,6 +422,8 @@ def _state():
         AuditEntry.objects.count(),
         list(Metric.objects.order_by("pk").values()),
         MetricLog.objects.count(),
+        list(Endpoint.objects.order_by("pk").values()),
+        Delivery.objects.count(),
     )
 
 

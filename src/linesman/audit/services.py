@@ -17,6 +17,7 @@ SECRET_FIELDS = {
     "connection_request_password",
     "connection_request_password_encrypted",
     "key_hash",
+    "secret_encrypted",  # webhook endpoints
 }
 
 

@@ -13,6 +13,7 @@ announcing it costs a dict lookup, which keeps the Inform path cheap.
 Names (the `data` each carries in brackets):
 - `device.registered` (serial_number), `device.up`, `device.down` (previous, reason)
 - `session.inform` (events: [[code, command_key]], address) - every session's Inform
+- `session.ended` (duration in seconds, rpcs) - a session that ran RPCs ended normally
 - `device.booted`, `device.bootstrapped` (events)
 - `parameter.changed` (values: {name: value}) - a `4 VALUE CHANGE`
 - `rpc.answered` (method, operation_id), `rpc.fault` (method, code, message, operation_id)
@@ -20,6 +21,7 @@ Names (the `data` each carries in brackets):
   state, result, error, cause)
 - `bulk_job.finished` (job_id, status)
 - `diagnostic.finished` (operation_id, kind, results)
+- `connection_request.sent` (method: http, outcome: ok or a failure cause)
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import httpx
 from django.utils import timezone
 
+from linesman.core.events import announce
 from linesman.cwmp import netpolicy
 from linesman.cwmp.models import ConnectionRequestLog
 from linesman.inventory.models import CONNECTION_REQUEST_METHODS, Device
@@ -232,7 +233,18 @@ def _log_row(device: Device, outcome: Outcome) -> ConnectionRequestLog:
 
 def _record(device: Device, outcome: Outcome) -> Outcome:
     _log_row(device, outcome).save()
+    _announce(device, outcome)
     return outcome
+
+
+def _announce(device: Device, outcome: Outcome) -> None:
+    announce(
+        "connection_request.sent",
+        device_id=device.pk,
+        organization_id=device.organization_id,
+        method=outcome.method,
+        outcome=outcome.cause or "ok",
+    )
 
 
 def methods_of(device: Device) -> list[str]:
@@ -342,6 +354,8 @@ def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) 
     outcomes = asyncio.run(run()) if targets else []
     by_id = {d.pk: d for d in targets}
     ConnectionRequestLog.objects.bulk_create(_log_row(by_id[o.device_id], o) for o in outcomes)
+    for outcome in outcomes:
+        _announce(by_id[outcome.device_id], outcome)
     return outcomes
 
 

@@ -1,8 +1,9 @@
 """Bootstrap provisioning: what a device gets on its first contact and after a reset.
 
 The periodic inform interval (the device's `update_frequency`), connection request
-credentials of its own (random, stored encrypted), and its desired configuration (the
-type's template plus its own settings). A type whose connection request methods include
+credentials of its own (random, stored encrypted), its desired configuration (the
+type's template plus its own settings), and its desired parameter attributes
+(notifications). A type whose connection request methods include
 "udp" also gets STUN switched on towards this server (TR-111 Part 2: STUNUsername and
 STUNPassword are the connection request credentials, which the STUN server checks), and
 one with "xmpp" gets the ACS's JID as the only one allowed to send connection requests
@@ -28,6 +29,7 @@ from linesman.cwmp import queue
 from linesman.cwmp.rpc import SECRET_REF
 from linesman.inventory.models import Device
 from linesman.inventory.services import is_managed_parameter
+from linesman.operations.models import DesiredAttribute
 
 CHUNK = 50
 
@@ -46,6 +48,32 @@ def desired_configuration(device: Device) -> list[dict[str, str]]:
             "type": setting.type,
         }
     return [item for name, item in values.items() if not is_managed_parameter(name)]
+
+
+def desired_attributes(device: Device) -> list[dict]:
+    """The parameter attributes the device should have (set by `set.attr` operations)."""
+    return list(
+        DesiredAttribute.objects.filter(device=device).values(
+            "variable_name", "notification", "access_list"
+        )
+    )
+
+
+def attribute_args(attributes: list[dict]) -> dict:
+    """SetParameterAttributes arguments for attributes ({variable_name, notification,
+    access_list (None: leave the device's as it is)})."""
+    return {
+        "parameters": [
+            {
+                "name": a["variable_name"],
+                "notification_change": True,
+                "notification": int(a["notification"]),
+                "access_list_change": a.get("access_list") is not None,
+                "access_list": list(a.get("access_list") or []),
+            }
+            for a in attributes
+        ]
+    }
 
 
 def management_parameters(device: Device) -> list[dict[str, str]]:
@@ -147,6 +175,16 @@ def provision(device: Device, operation_id: int | None = None) -> None:
             "SetParameterValues",
             {"parameters": desired[start : start + CHUNK], "parameter_key": "bootstrap"},
             handler="apply",
+            operation_id=operation_id,
+        )
+    # A factory reset also forgot the notifications asked for: ask again.
+    attributes = desired_attributes(device)
+    for start in range(0, len(attributes), CHUNK):
+        queue.enqueue(
+            device.pk,
+            "SetParameterAttributes",
+            attribute_args(attributes[start : start + CHUNK]),
+            handler="apply_attributes",
             operation_id=operation_id,
         )
 

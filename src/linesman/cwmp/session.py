@@ -24,6 +24,7 @@ from linesman.cwmp import digest, inform, provisioning, queue, replay, rpc, soap
 from linesman.cwmp.faults import describe
 from linesman.cwmp.handlers import answered
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
+from linesman.cwmp.parameters import merge_values
 from linesman.inventory.models import Device
 from linesman.operations import engine
 from linesman.operations.models import ACTIVE_STATES, Operation
@@ -89,6 +90,13 @@ def _xml(body: bytes, cookie: str | None = None) -> Reply:
 def _end(session: CwmpSession | None) -> Reply:
     if session is not None:
         CwmpSession.objects.filter(pk=session.pk).delete()
+        # Only sessions that had work have a row (and so a start time) to measure.
+        announce(
+            "session.ended",
+            device_id=session.device_id,
+            duration=(timezone.now() - session.started).total_seconds(),
+            rpcs=session.rpc_count,
+        )
     return Reply(204, end_cookie=True)
 
 
@@ -286,6 +294,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     )
     if not (provision or busy or queued or open_session):
         inform.apply(device, message, envelope, request.address, params)
+        _store_changed_values(device, message, codes)
         _announce_inform(device, events, request.address, params)
         _debug(device, "in", request.body)
         return _out(device, _soap(reply, cookie=stateless_cookie(device.pk, envelope.cwmp_ns)))
@@ -296,6 +305,7 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     # One transaction: a crash must not leave the device's events half applied.
     with transaction.atomic():
         inform.apply(device, message, envelope, request.address, params)
+        _store_changed_values(device, message, codes)
         if busy:
             engine.recover_lost_answers(device, events)
         if provision:
@@ -309,6 +319,18 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         _announce_inform(device, events, request.address, params)
     _debug(device, "in", request.body)
     return _out(device, _soap(reply, cookie=session.key))
+
+
+def _store_changed_values(device: Device, message: soap.Inform, codes: set[str]) -> None:
+    """A `4 VALUE CHANGE` Inform carries the changed values: store them with the device's
+    live values (periodic Informs skip this, to stay cheap)."""
+    if "4 VALUE CHANGE" not in codes:
+        return
+    with transaction.atomic():
+        merge_values(
+            device.pk,
+            [{"name": p.name, "value": p.value, "type": p.type} for p in message.parameters],
+        )
 
 
 def _announce_inform(

@@ -197,7 +197,48 @@ def plan_step(op: Operation) -> None:
         op.save(update_fields=["phase"])
     elif step == OperationKind.DIAGNOSTIC:
         _plan_diagnostic(op)
+    elif step == OperationKind.GET_ATTRIBUTES:
+        _plan_get_attributes(op)
+    elif step == OperationKind.SET_ATTRIBUTES:
+        _plan_set_attributes(op)
     _maybe_step_done(op)
+
+
+# --- parameter attributes (notifications, access lists) -----------------------------------
+
+
+def _plan_get_attributes(op: Operation) -> None:
+    names = [v["variable_name"] for v in _variables(op)]
+    queue.enqueue(
+        op.device_id,
+        "GetParameterAttributes",
+        {"names": names},
+        handler="read_attributes",
+        operation_id=op.pk,
+    )
+
+
+def _plan_set_attributes(op: Operation) -> None:
+    attributes = op.params.get("attributes") or []
+    for start in range(0, len(attributes), CHUNK):
+        queue.enqueue(
+            op.device_id,
+            "SetParameterAttributes",
+            provisioning.attribute_args(attributes[start : start + CHUNK]),
+            handler="apply_attributes",
+            operation_id=op.pk,
+        )
+
+
+def _read_attributes(op: Operation, response: dict[str, Any]) -> None:
+    found = dict(op.output.get("attributes", {}))
+    for item in response.get("parameters", []):
+        found[item["name"]] = {
+            "notification": item.get("notification", 0),
+            "access_list": list(item.get("access_list") or []),
+        }
+    op.output = {**op.output, "attributes": found}
+    op.save(update_fields=["output"])
 
 
 # --- diagnostics -------------------------------------------------------------------------
@@ -439,6 +480,8 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
     elif handler == "download":
         op.phase = AWAIT_TRANSFER
         op.save(update_fields=["phase"])
+    elif handler == "read_attributes":
+        _read_attributes(op, response)
     elif handler == "diag_request":
         _diagnostic_requested(op)
     elif handler == "diag_names":

@@ -25,6 +25,8 @@ class OperationKind(models.TextChoices):
     REFRESH = "refresh", "Refresh parameters"
     STATUS = "status", "Connectivity probe"
     DIAGNOSTIC = "diagnostic", "Diagnostic (ping, traceroute, speed test, ...)"
+    GET_ATTRIBUTES = "get.attr", "Read parameter attributes"
+    SET_ATTRIBUTES = "set.attr", "Set parameter attributes (notification, access list)"
 
 
 #: The five operations the seeds name; clients may ask for these by name.
@@ -52,6 +54,37 @@ FINAL_STATES = (
 
 def new_operation_id() -> str:
     return "op_" + secrets.token_hex(8)
+
+
+class Notification(models.IntegerChoices):
+    """A parameter's notification attribute (TR-069 SetParameterAttributes)."""
+
+    OFF = 0, "off"
+    PASSIVE = 1, "passive"
+    ACTIVE = 2, "active"
+
+
+class DesiredAttribute(models.Model):
+    """A parameter attribute the device should have: part of its desired configuration,
+    set by `set.attr` operations and re-applied when the device bootstraps (factory reset)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="desired_attributes")
+    variable_name = models.CharField(max_length=300)
+    notification = models.PositiveSmallIntegerField(choices=Notification.choices)
+    #: None: the access list is left as the device has it.
+    access_list = models.JSONField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["variable_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "variable_name"], name="uniq_desired_attribute"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variable_name} {self.get_notification_display()} on {self.device_id}"
 
 
 class Operation(models.Model):

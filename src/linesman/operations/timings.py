@@ -20,6 +20,8 @@ TIMINGS: dict[str, tuple[int, int]] = {
     OperationKind.STATUS: (15, 120),
     # Set, run on the device (a speed test can take a minute), read back.
     OperationKind.DIAGNOSTIC: (60, 600),
+    OperationKind.GET_ATTRIBUTES: (30, 900),
+    OperationKind.SET_ATTRIBUTES: (30, 900),
 }
 
 

@@ -29,6 +29,8 @@ class BulkOperationType(models.TextChoices):
     SET = "set", "Set parameters"
     ADD_OBJECT = "add.obj", "Add object"
     DELETE_OBJECT = "del.obj", "Delete object"
+    GET_ATTRIBUTES = "get.attr", "Read parameter attributes"
+    SET_ATTRIBUTES = "set.attr", "Set parameter attributes (notification, access list)"
 
 
 #: Other names accepted for an operation type: a device's own operation is `firmware`

@@ -54,6 +54,8 @@ OPERATION_KINDS: dict[str, str] = {
     BulkOperationType.ADD_OBJECT: "add.obj",
     BulkOperationType.DELETE_OBJECT: "del.obj",
     BulkOperationType.BULK_SERIAL_SYNC: "get",
+    BulkOperationType.GET_ATTRIBUTES: "get.attr",
+    BulkOperationType.SET_ATTRIBUTES: "set.attr",
 }
 BATCH_TYPES = (BulkOperationType.STATUS_REFRESH, BulkOperationType.INVENTORY_AUDIT)
 #: Snapshots contact no device, so they go in larger batches than max_concurrency.
@@ -237,6 +239,13 @@ def _start_device(job: BulkJob, target: BulkJobTarget, user) -> Operation:
     try:
         if job.operation_type == BulkOperationType.FIRMWARE_UPGRADE:
             return _start_firmware(job, device, common)
+        if job.operation_type == BulkOperationType.SET_ATTRIBUTES:
+            from linesman.operations import attributes
+
+            # Stored as each device's desired attributes, as a single-device request does.
+            return attributes.set_attributes(
+                device=device, attributes=job.params.get("variables") or [], **common
+            )
         params: dict[str, Any] = {}
         if job.operation_type == BulkOperationType.BULK_SERIAL_SYNC:
             params["variables"] = _device_info_variables(device)

@@ -47,7 +47,7 @@ MAX_TIMEOUT_MINUTES = 7 * 24 * 60
 MIN_TIMEOUT_MINUTES = 0.05
 MAX_VARIABLES = 1000
 
-VARIABLE_TYPES = ("get", "set", "add.obj", "del.obj")
+VARIABLE_TYPES = ("get", "set", "add.obj", "del.obj", "get.attr", "set.attr")
 #: Operation types that only read what the platform already knows: a viewer may run them.
 READ_ONLY_TYPES = ("inventory_audit",)
 
@@ -310,6 +310,8 @@ def _variable(index: int, raw: Any, op_type: str, errors: _Errors) -> dict[str, 
     if op_type in ("add.obj", "del.obj") and not name.endswith("."):
         errors.add(f"{where}.variable_name", "An object path ending with '.' is required.")
         return None
+    if op_type == "set.attr":
+        return _attribute(where, name, raw, errors)
     if op_type == "get":
         return {"variable_name": name}
     if op_type != "set":
@@ -343,6 +345,29 @@ def _variable(index: int, raw: Any, op_type: str, errors: _Errors) -> dict[str, 
         errors.add(f"{where}.value", f"{value!r} is not a boolean.")
         return None
     return {"variable_name": name, "value": value, "type": xsd}
+
+
+def _attribute(where: str, name: str, raw: dict[str, Any], errors: _Errors) -> dict | None:
+    """A `set.attr` variable: notification (off, passive, active) and an optional access
+    list (omitted: the device keeps its own)."""
+    from linesman.operations.attributes import parse_notification
+
+    if name.endswith("."):
+        errors.add(f"{where}.variable_name", "A parameter path, not an object, is required.")
+        return None
+    notification = parse_notification(raw.get("notification"))
+    if notification is None:
+        errors.add(f"{where}.notification", "off, passive or active is required.")
+        return None
+    access_list = raw.get("access_list")
+    if access_list is not None and (
+        not isinstance(access_list, list)
+        or len(access_list) > 16
+        or not all(isinstance(a, str) and 0 < len(a) <= 64 for a in access_list)
+    ):
+        errors.add(f"{where}.access_list", 'A list of names, e.g. ["Subscriber"], is required.')
+        return None
+    return {"variable_name": name, "notification": notification, "access_list": access_list}
 
 
 def _variables(body: dict[str, Any], op_type: str, errors: _Errors) -> list[dict[str, str]]:

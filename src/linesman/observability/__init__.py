@@ -1,0 +1,1 @@
+"""Observability: the platform's own figures for Prometheus (`GET /metrics`)."""

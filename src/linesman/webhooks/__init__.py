@@ -1,0 +1,1 @@
+"""Webhooks: platform events delivered to organizations' HTTP endpoints, signed and retried."""
