@@ -93,6 +93,18 @@ def build_fleet() -> dict[str, str]:
     from linesman.devicelog.models import DeviceLogEntry
 
     ConnectionProfile.objects.create(pk=1, name="residential")
+    from linesman.webhooks.models import Delivery, Endpoint
+
+    endpoint = Endpoint.objects.create(
+        pk=1,
+        organization=orgs[0],
+        name="ticketing",
+        url="https://hooks.example.net/linesman",
+        event_types=["device.down"],
+    )
+    Delivery.objects.create(
+        pk=1, endpoint=endpoint, event_type="device.down", payload={"event": "device.down"}
+    )
     from linesman.metrics.models import Metric, MetricLog, Origin
 
     metric = Metric.objects.create(

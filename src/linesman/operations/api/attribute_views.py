@@ -66,11 +66,12 @@ def _start(action):
 
 
 class DeviceAttributesView(APIView):
-    lookup = "pk"
+    #: The device field the path names, and the path parameter's name (as the seeds name it).
+    lookup = "id"
 
     @extend_schema(responses={200: OpenApiResponse(description="Desired attributes")})
-    def get(self, request, key):
-        device = visible_device(request, **{self.lookup: key})
+    def get(self, request, **kwargs):
+        device = visible_device(request, **{self.lookup: kwargs[self.lookup]})
         body = {"attributes": attributes.desired(device)}
         if bool_param(request, "refresh"):
             require_role(request, device.organization_id, Role.OPERATOR)
@@ -92,8 +93,8 @@ class DeviceAttributesView(APIView):
             409: OpenApiResponse(description="Another operation is active"),
         },
     )
-    def put(self, request, key):
-        device = visible_device(request, **{self.lookup: key})
+    def put(self, request, **kwargs):
+        device = visible_device(request, **{self.lookup: kwargs[self.lookup]})
         require_role(request, device.organization_id, Role.OPERATOR)
         body = AttributeWriteSerializer(data=_items(request.data), many=True)
         body.is_valid(raise_exception=True)

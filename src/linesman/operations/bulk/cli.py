@@ -78,6 +78,8 @@ OPERATION_TYPES = (
     "set",
     "add.obj",
     "del.obj",
+    "get.attr",
+    "set.attr",
     "bulk_serial_sync",
     "status_refresh",
     "inventory_audit",
