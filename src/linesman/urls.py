@@ -22,6 +22,11 @@ def root(request):
     )
 
 
+# Styled pages inside the dashboard for /ui/ paths; Django's defaults elsewhere.
+handler403 = "linesman.dashboard.errors.permission_denied"
+handler404 = "linesman.dashboard.errors.page_not_found"
+handler500 = "linesman.dashboard.errors.server_error"
+
 urlpatterns = [
     path("", root, name="root"),
     path("api/v1/", include("linesman.api_urls")),

@@ -20,7 +20,7 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
+    path("logout/", views.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
     path("devices/", views.device_list, name="devices"),
     path("devices/<int:pk>/", views.device_detail, name="device"),
     path("devices/<int:pk>/state/", views.device_state, name="device_state"),

@@ -8,6 +8,7 @@ operations, `inventory.services` to record a firmware choice.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required as _login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -29,6 +30,7 @@ from linesman.dashboard.forms import (
     OperateForm,
     confirmation_for,
 )
+from linesman.dashboard.pending import pending_items
 from linesman.inventory.filters import DeviceFilter
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
@@ -42,6 +44,29 @@ PAGE_SIZE = 50
 POLL_ACTIVE, POLL_IDLE = 1500, 15000
 
 login_required = _login_required(login_url=reverse_lazy("dashboard:login"))
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST logs out (as Django's view does); GET, a typed or bookmarked /ui/logout/,
+    asks first with a one-button form instead of answering a blank 405."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect("dashboard:login")
+        return render(
+            request,
+            "dashboard/confirm.html",
+            {
+                "question": f"Log out {request.user.get_username()}?",
+                "action": request.path,
+                "fields": [],
+                "yes_label": "Log out",
+                "back": reverse("dashboard:home"),
+                "back_label": "No, back to the overview",
+            },
+        )
 
 
 @login_required
@@ -98,21 +123,13 @@ def device_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending_items(device: Device) -> list[tuple[str, str]]:
-    """pending_settings (detailed) as (item, state-or-time) pairs."""
-    text = pending_settings_for([device], detailed=True).get(device.pk) or ""
-    return [
-        tuple(item.split(":", 1)) if ":" in item else (item, "") for item in text.split(",") if item
-    ]
-
-
 def _state_context(request: HttpRequest, device: Device) -> dict:
     active = operations.active_operation(device)
     return {
         "device": device,
         "active": active,
         "history": list(device.operations.order_by("-id")[:25]),
-        "pending": _pending_items(device),
+        "pending": pending_items(device),
         "can_operate": visible.can_operate(request, device),
         "state_poll": POLL_ACTIVE if active else POLL_IDLE,
     }
@@ -145,7 +162,8 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {"kind": b.kind, "label": b.label, "confirm": confirmation_for(b.kind, device)}
             for b in BUTTONS
         ],
-        "firmware_confirm": FIRMWARE_CONFIRM.format(name=device.name, version="the chosen image"),
+        # {choice}: the script puts the selected image's version in (dashboard.js).
+        "firmware_confirm": FIRMWARE_CONFIRM.format(name=device.name, version="{choice}"),
         "images": visible.firmware_for(access, device),
         "firmware_upgrade": last_upgrade(device.pk),
         "can_audit": can_audit,

@@ -3,7 +3,9 @@
  * An element with data-poll="URL" is refreshed from URL. The fragment the server returns
  * says when to ask again: data-poll-next="ms" on its root (0 or absent: stop). So the
  * server decides the cadence: fast while an operation runs, slow or never otherwise.
- * Forms with data-confirm="question" ask before submitting and then send confirmed=on.
+ * Forms with data-confirm="question" ask before submitting and then send confirmed=on;
+ * "{choice}" in the question is replaced by the chosen option's data-label of the form's
+ * select[data-confirm-choice] (the firmware form names the image it installs).
  * Bars carry their width as data-width="percent" (the Content-Security-Policy allows no
  * inline style attributes; styles set from script are allowed).
  */
@@ -84,10 +86,25 @@
     var form = event.target;
     var question = form.getAttribute("data-confirm");
     if (!question) return;
+    var select = form.querySelector("select[data-confirm-choice]");
+    if (select && select.selectedOptions.length) {
+      var option = select.selectedOptions[0];
+      question = question.replace("{choice}", option.getAttribute("data-label") || option.text);
+    }
     if (!window.confirm(question)) { event.preventDefault(); return; }
     var flag = document.createElement("input");
     flag.type = "hidden"; flag.name = "confirmed"; flag.value = "on";
     form.appendChild(flag);
+  });
+
+  // The top bar's menu button on narrow screens (CSS shows it; this opens the menu).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#menu-toggle") : null;
+    if (!button) return;
+    var bar = button.closest(".topbar");
+    var open = !bar.classList.contains("menu-open");
+    bar.classList.toggle("menu-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
   document.addEventListener("input", function (event) {
