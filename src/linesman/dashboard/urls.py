@@ -22,6 +22,8 @@ urlpatterns = [
     ),
     path("logout/", views.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
     path("devices/", views.device_list, name="devices"),
+    path("devices/export.csv", views.device_export, name="devices_export"),
+    path("devices/job/", jobs.job_from_devices, name="devices_job"),
     path("devices/<int:pk>/", views.device_detail, name="device"),
     path("devices/<int:pk>/state/", views.device_state, name="device_state"),
     path("devices/<int:pk>/parameters/", views.device_parameters, name="device_parameters"),

@@ -7,19 +7,23 @@ operations, `inventory.services` to record a firmware choice.
 
 from __future__ import annotations
 
+import csv
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required as _login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from linesman.audit.models import AuditEntry
 from linesman.core.textcheck import parse_id
+from linesman.core.times import iso_z
 from linesman.cwmp.models import DeviceParameters
 from linesman.dashboard import access as visible
 from linesman.dashboard import mapping, overview, tree
@@ -37,6 +41,7 @@ from linesman.inventory.models import Device
 from linesman.operations import services as operations
 from linesman.operations.models import ACTIVE_STATES, OperationKind
 from linesman.operations.pending import pending_settings_for
+from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
 
 PAGE_SIZE = 50
@@ -78,7 +83,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/overview.html", context)
 
 
-def _filtered_devices(request: HttpRequest, form: DeviceListForm):
+def device_list_form(request: HttpRequest, data) -> DeviceListForm:
+    """The device list's controls, bound to `data` (an empty query is a valid form)."""
+    access = access_for(request)
+    return DeviceListForm(
+        data,
+        types=visible.device_types(access),
+        organizations=visible.organizations(access),
+        locations=visible.locations(access),
+    )
+
+
+def filtered_devices(request: HttpRequest, form: DeviceListForm):
     access = access_for(request)
     queryset = visible.devices(access)
     if not form.is_valid():
@@ -103,15 +119,9 @@ def _filtered_devices(request: HttpRequest, form: DeviceListForm):
 
 @login_required
 def device_list(request: HttpRequest) -> HttpResponse:
-    access = access_for(request)
     # Always bound (an empty query is a valid form) so cleaned_data is there to read.
-    form = DeviceListForm(
-        request.GET,
-        types=visible.device_types(access),
-        organizations=visible.organizations(access),
-        locations=visible.locations(access),
-    )
-    queryset = _filtered_devices(request, form)
+    form = device_list_form(request, request.GET)
+    queryset = filtered_devices(request, form)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     pending = pending_settings_for(page.object_list, detailed=False)
     rows = [(device, pending.get(device.pk)) for device in page.object_list]
@@ -119,8 +129,68 @@ def device_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/device_list.html",
-        {"form": form, "page": page, "rows": rows, "sort": sort or "name"},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "sort": sort or "name",
+            "query": request.GET.urlencode(),
+            "can_start_jobs": access_for(request).has_role_anywhere(Role.OPERATOR),
+        },
     )
+
+
+#: Columns of the CSV export: header, and how a device gives its cell.
+CSV_COLUMNS = [
+    ("name", lambda d: d.name),
+    ("serial_number", lambda d: d.serial_number),
+    ("status", lambda d: d.status),
+    ("type", lambda d: d.type.short_name),
+    ("organization", lambda d: d.organization.name),
+    ("location", lambda d: d.effective_location_name or ""),
+    ("software_version", lambda d: d.software_version or ""),
+    ("last_connection", lambda d: iso_z(d.last_connection) or ""),
+    ("status_change", lambda d: iso_z(d.status_change) or ""),
+    ("customer_id", lambda d: d.customer_id or ""),
+]
+CSV_BATCH = 500
+
+
+def _csv_cell(value) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula: quote it as text.
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def device_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The device list, as filtered and sorted on screen, as CSV (every page of it)."""
+    form = device_list_form(request, request.GET)
+    queryset = filtered_devices(request, form)
+
+    def rows():
+        buffer = _Echo()
+        writer = csv.writer(buffer)
+        yield writer.writerow([name for name, _ in CSV_COLUMNS] + ["pending"])
+        for start in itertools.count(0, CSV_BATCH):
+            batch = list(queryset[start : start + CSV_BATCH])
+            if not batch:
+                return
+            pending = pending_settings_for(batch, detailed=False)
+            for device in batch:
+                cells = [get(device) for _, get in CSV_COLUMNS] + [pending.get(device.pk) or ""]
+                yield writer.writerow([_csv_cell(c) for c in cells])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="devices.csv"'
+    return response
+
+
+class _Echo:
+    """A file-like object csv.writer writes one row to, handing it back."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
 def _state_context(request: HttpRequest, device: Device) -> dict:

@@ -107,6 +107,15 @@
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // A header checkbox with data-pick-all="NAME" (de)selects every checkbox named NAME.
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-pick-all");
+    if (!name) return;
+    document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
+
   document.addEventListener("input", function (event) {
     if (event.target.hasAttribute("data-tree-filter")) applyFilter(event.target);
   });
