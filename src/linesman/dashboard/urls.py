@@ -29,6 +29,11 @@ urlpatterns = [
     path("devices/<int:pk>/parameters/", views.device_parameters, name="device_parameters"),
     path("devices/<int:pk>/operate/", views.device_operate, name="device_operate"),
     path(
+        "devices/<int:pk>/parameters/set/",
+        views.device_parameter_set,
+        name="device_parameter_set",
+    ),
+    path(
         "devices/<int:pk>/operations/<str:operation_id>/cancel/",
         views.operation_cancel,
         name="operation_cancel",

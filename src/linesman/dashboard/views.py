@@ -22,6 +22,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from linesman.audit.models import AuditEntry
+from linesman.core.redaction import MARKER, is_secret
 from linesman.core.textcheck import parse_id
 from linesman.core.times import iso_z
 from linesman.cwmp.models import DeviceParameters
@@ -38,6 +39,7 @@ from linesman.dashboard.pending import pending_items
 from linesman.inventory.filters import DeviceFilter
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
+from linesman.inventory.services import SettingsRejected, change_settings
 from linesman.operations import services as operations
 from linesman.operations.models import ACTIVE_STATES, OperationKind
 from linesman.operations.pending import pending_settings_for
@@ -205,14 +207,16 @@ def _state_context(request: HttpRequest, device: Device) -> dict:
     }
 
 
-def _parameters_context(device: Device) -> dict:
+def _parameters_context(request: HttpRequest, device: Device) -> dict:
     row = DeviceParameters.objects.filter(device_id=device.pk).first()
     values = row.values if row else {}
     active = operations.active_operation(device)
     refreshing = active is not None and active.kind in (OperationKind.REFRESH, OperationKind.SYNC)
+    pending = dict(device.settings.filter(pending=True).values_list("variable_name", "value"))
+    editable = visible.can_operate(request, device)
     return {
         "device": device,
-        "tree": tree.render(values),
+        "tree": tree.render(values, pending=pending, editable=editable),
         "parameter_count": len(values),
         "parameters_updated": row.updated if row else None,
         "refreshing": refreshing,
@@ -227,7 +231,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_audit = visible.can_read_audit(request, device)
     context = {
         **_state_context(request, device),
-        **_parameters_context(device),
+        **_parameters_context(request, device),
         "buttons": [
             {"kind": b.kind, "label": b.label, "confirm": confirmation_for(b.kind, device)}
             for b in BUTTONS
@@ -253,7 +257,52 @@ def device_state(request: HttpRequest, pk: int) -> HttpResponse:
 def device_parameters(request: HttpRequest, pk: int) -> HttpResponse:
     """Live fragment: the parameter tree (polled while a refresh or sync runs)."""
     device = visible.visible_device(request, pk)
-    return render(request, "dashboard/fragments/parameters.html", _parameters_context(device))
+    context = _parameters_context(request, device)
+    return render(request, "dashboard/fragments/parameters.html", context)
+
+
+@login_required
+@require_POST
+def device_parameter_set(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a writable parameter in place: recorded as a desired setting (the settings
+    API's service, so pending until the device confirms it) and sent at once by a `set`
+    operation when the device is free (otherwise the next reconf or bootstrap sends it)."""
+    device = visible.visible_device(request, pk)
+    visible.require_operator(request, device)
+    back = reverse("dashboard:device", args=[device.pk]) + "#parameters"
+    name = (request.POST.get("variable_name") or "").strip()
+    value = request.POST.get("value", "")
+    row = DeviceParameters.objects.filter(device_id=device.pk).first()
+    reported = (row.values if row else {}).get(name)
+    if not reported or not (list(reported) + [None, None, None])[2]:
+        messages.error(
+            request, f"Not changed: {name or 'no parameter'} is not a writable parameter."
+        )
+        return redirect(back)
+    kind = reported[1] or "xsd:string"
+    if value == MARKER and is_secret(name):
+        messages.info(request, f"{name} unchanged (the stored secret is kept).")
+        return redirect(back)
+    item = {"variable_name": name, "value": value, "type": kind}
+    try:
+        change_settings(user=request.user, device=device, items=[item], replace=False)
+    except SettingsRejected as exc:
+        messages.error(request, f"Not changed: {exc}")
+        return redirect(back)
+    try:
+        op = operations.start_operation(
+            device=device, kind=OperationKind.SET, user=request.user, params={"variables": [item]}
+        )
+    except operations.OperationError as exc:
+        messages.warning(
+            request,
+            f"{name} is pending: {exc} It is sent with the next reconfiguration or bootstrap.",
+        )
+    else:
+        messages.success(
+            request, f"{name} pending until the device confirms it ({op.operation_id})."
+        )
+    return redirect(back)
 
 
 def _start(request: HttpRequest, device: Device, kind: str, image=None):

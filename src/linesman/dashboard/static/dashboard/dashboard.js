@@ -107,6 +107,28 @@
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // Writable parameters: "edit" opens the page's edit form in the parameter's row.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.hasAttribute && target.hasAttribute("data-edit-cancel")) {
+      var open = target.closest("form.edit");
+      if (open) open.remove();
+      return;
+    }
+    if (!(target.hasAttribute && target.hasAttribute("data-edit"))) return;
+    var template = document.getElementById("param-edit-template");
+    var leaf = target.closest("li.leaf");
+    if (!template || !leaf) return;
+    document.querySelectorAll("li.leaf form.edit").forEach(function (f) { f.remove(); });
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.querySelector("[name=variable_name]").value = target.getAttribute("data-edit");
+    var input = form.querySelector("[name=value]");
+    input.value = target.getAttribute("data-value") || "";
+    leaf.appendChild(form);
+    input.focus();
+    input.select();
+  });
+
   // A header checkbox with data-pick-all="NAME" (de)selects every checkbox named NAME.
   document.addEventListener("change", function (event) {
     var name = event.target.getAttribute && event.target.getAttribute("data-pick-all");
