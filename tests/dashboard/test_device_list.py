@@ -97,7 +97,10 @@ def test_selected_rows_prefill_the_job_form(login, operator_a, fleet):
     chosen = [fleet["alpha"].pk, fleet["bravo"].pk, fleet["foreign"].pk]  # foreign: not visible
     response = client.post("/ui/devices/job/", {"scope": "selected", "device": chosen})
     assert response.status_code == 200
-    form = response.content.decode().split('id="job-form"')[1]
+    page = response.content.decode()
+    # The form posts to the jobs page (not back to this one), which creates the job.
+    assert '<form method="post" action="/ui/jobs/" class="jobform" id="job-form">' in page
+    form = page.split('id="job-form"')[1]
     assert "AAA001\nAAA002</textarea>" in form and "BBB001" not in form
     assert not BulkJob.objects.exists()  # only prefilled: the operator picks and confirms
 
