@@ -119,3 +119,39 @@ def test_secret_marker_written_back_keeps_the_secret(login, operator_a, tree):
 def test_other_organization_is_not_found(login, admin_b, tree):
     response = login(admin_b).post(set_url(tree), {"variable_name": SSID, "value": "x"})
     assert response.status_code == 404
+
+
+def test_the_device_confirms_the_edit_in_its_next_session(login, operator_a, org_a, device_type):
+    """Through the ACS with a scripted device: the set operation sends the value, the
+    device accepts it, and the setting stops being pending."""
+    from linesman.core import crypto
+    from linesman.cwmp import soap
+    from tests.conftest import make_device
+    from tests.cwmp.acs_client import ScriptedCpe
+
+    device = make_device(
+        org_a, device_type, "CPE0014", username="cpe", password_encrypted=crypto.encrypt("pw")
+    )
+    parameters.merge_names(device.pk, [{"name": SSID, "writable": True}])
+    parameters.merge_values(device.pk, [{"name": SSID, "value": "Office", "type": "xsd:string"}])
+    login(operator_a).post(set_url(device), {"variable_name": SSID, "value": "Guest"})
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform("CPE0014", events=("6 CONNECTION REQUEST",)).status_code == 200
+    sent = []
+    response = cpe.post(None)
+    while response.status_code == 200:
+        request = cpe.parse(response).body
+        if isinstance(request, soap.SetParameterValues):
+            sent += [(p.name, p.value) for p in request.parameters]
+            reply = soap.SetParameterValuesResponse(0)
+        elif isinstance(request, soap.GetParameterNames):
+            reply = soap.GetParameterNamesResponse([soap.ParameterInfo(SSID, True)])
+        else:
+            reply = soap.GetParameterValuesResponse(
+                [soap.ParameterValue(n, "Guest") for n in request.names]
+            )
+        response = cpe.post(reply)
+    assert (SSID, "Guest") in sent
+    setting = Setting.objects.get(device=device, variable_name=SSID)
+    assert setting.pending is False and setting.applied is not None
+    assert Operation.objects.get(device=device, kind="set").state == OperationState.COMPLETED
