@@ -45,6 +45,7 @@ def _render(
     out: list[str],
     pending: dict[str, str],
     editable: bool,
+    objects: dict[str, bool],
 ) -> None:
     out.append('<ul class="tree">')
     for name in sorted(node, key=_key):
@@ -56,7 +57,22 @@ def _render(
                 f'<li class="branch"><details data-path="{escape(path)}."{is_open}>'
                 f"<summary>{escape(name)}<span class=count>{_leaves(child)}</span></summary>"
             )
-            _render(child, path + ".", depth + 1, out, pending, editable)
+            if editable and objects.get(path + "."):
+                # Writable table: AddObject; writable instance (a number): DeleteObject.
+                action, label = (
+                    ("delete", "delete instance")
+                    if _is_instance(name)
+                    else (
+                        "add",
+                        "add instance",
+                    )
+                )
+                out.append(
+                    f'<span class="objects"><button type="button" class="small" '
+                    f'data-object-action="{action}" data-object="{escape(path)}.">'
+                    f"{label}</button></span>"
+                )
+            _render(child, path + ".", depth + 1, out, pending, editable, objects)
             out.append("</details></li>")
         else:
             value, kind, writable = (list(child) + [None, None, None])[:3]
@@ -82,6 +98,10 @@ def _render(
     out.append("</ul>")
 
 
+def _is_instance(name: str) -> bool:
+    return name.isascii() and name.isdigit()
+
+
 def _leaves(node: dict[str, Any]) -> int:
     return sum(_leaves(c) if isinstance(c, dict) else 1 for c in node.values())
 
@@ -90,12 +110,22 @@ def render(
     values: dict[str, list[Any]],
     pending: dict[str, str] | None = None,
     editable: bool = False,
+    objects: dict[str, bool] | None = None,
 ) -> SafeString:
     """The whole tree as HTML (every name and value escaped, secrets' values redacted).
     `pending`: desired values not confirmed yet, shown next to the reported ones;
-    `editable`: writable leaves get an edit button (the page's edit form does the rest)."""
+    `editable`: writable leaves get an edit button (the page's edit form does the rest),
+    and objects writable per `objects` (GetParameterNames) add or delete buttons."""
     if not values:
         return mark_safe("")
     out: list[str] = []
-    _render(nest(redact_reported(values)), "", 0, out, redact_mapping(pending or {}), editable)
+    _render(
+        nest(redact_reported(values)),
+        "",
+        0,
+        out,
+        redact_mapping(pending or {}),
+        editable,
+        objects or {},
+    )
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped above

@@ -28,6 +28,7 @@ urlpatterns = [
     path("devices/<int:pk>/state/", views.device_state, name="device_state"),
     path("devices/<int:pk>/parameters/", views.device_parameters, name="device_parameters"),
     path("devices/<int:pk>/operate/", views.device_operate, name="device_operate"),
+    path("devices/<int:pk>/objects/", views.device_object, name="device_object"),
     path(
         "devices/<int:pk>/parameters/set/",
         views.device_parameter_set,

@@ -216,7 +216,12 @@ def _parameters_context(request: HttpRequest, device: Device) -> dict:
     editable = visible.can_operate(request, device)
     return {
         "device": device,
-        "tree": tree.render(values, pending=pending, editable=editable),
+        "tree": tree.render(
+            values,
+            pending=pending,
+            editable=editable,
+            objects=row.object_writable if row else {},
+        ),
         "parameter_count": len(values),
         "parameters_updated": row.updated if row else None,
         "refreshing": refreshing,
@@ -361,6 +366,55 @@ def operation_cancel(request: HttpRequest, pk: int, operation_id: str) -> HttpRe
         operations.cancel_operation(op, user=request.user, reason="cancelled from the dashboard")
         messages.success(request, f"{operation_id} cancelled.")
     return redirect("dashboard:device", pk=device.pk)
+
+
+@login_required
+@require_POST
+def device_object(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an instance to a writable table, or delete a writable instance (where the
+    device's data model says so), then read the tree again: one operation, two steps."""
+    device = visible.visible_device(request, pk)
+    visible.require_operator(request, device)
+    back = reverse("dashboard:device", args=[device.pk]) + "#parameters"
+    action = request.POST.get("action")
+    name = (request.POST.get("object_name") or "").strip()
+    row = DeviceParameters.objects.filter(device_id=device.pk).first()
+    writable = bool(row and name.endswith(".") and row.object_writable.get(name))
+    last = name.rstrip(".").rsplit(".", 1)[-1]
+    is_instance = last.isascii() and last.isdigit()
+    if action not in ("add", "delete") or not writable or is_instance != (action == "delete"):
+        what = "an instance" if action == "delete" else "a table"
+        messages.error(
+            request, f"Not changed: {name or 'no object'} is not {what} you may {action}."
+        )
+        return redirect(back)
+    if action == "delete" and not request.POST.get("confirmed"):
+        return render(
+            request,
+            "dashboard/confirm.html",
+            {
+                "question": f"Delete {name} on {device.name}? Its parameters are gone with it.",
+                "action": request.path,
+                "fields": [("action", action), ("object_name", name)],
+                "back": back,
+                "back_label": f"No, back to {device.name}",
+            },
+        )
+    kind = OperationKind.DELETE_OBJECT if action == "delete" else OperationKind.ADD_OBJECT
+    try:
+        op = operations.start_operation(
+            device=device,
+            kind=kind,
+            user=request.user,
+            steps=[kind, OperationKind.REFRESH],
+            params={"variables": [{"variable_name": name}]},
+        )
+    except operations.OperationError as exc:
+        messages.error(request, f"Not started: {exc}")
+        return redirect(back)
+    verb = "Deleting" if action == "delete" else "Adding an instance to"
+    messages.success(request, f"{verb} {name} ({op.operation_id}).")
+    return redirect(back)
 
 
 @login_required

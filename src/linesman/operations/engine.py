@@ -311,6 +311,10 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         op.phase = AWAIT_TRANSFER
         op.save(update_fields=["phase"])
     elif handler in ("add_object", "delete_object"):
+        if handler == "delete_object":
+            from linesman.cwmp.parameters import forget_object
+
+            forget_object(op.device_id, task.args.get("object_name") or "")
         results = list(op.output.get("objects", []))
         results.append({"object_name": task.args.get("object_name"), **response})
         op.output = {**op.output, "objects": results}

@@ -129,6 +129,21 @@
     input.select();
   });
 
+  // Writable objects: "add instance" / "delete instance" post the page's object form
+  // (requestSubmit, so a delete asks first like every destructive form).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-object-action]") : null;
+    var form = document.getElementById("object-form");
+    if (!button || !form) return;
+    var action = button.getAttribute("data-object-action");
+    var name = button.getAttribute("data-object");
+    form.querySelector("[name=action]").value = action;
+    form.querySelector("[name=object_name]").value = name;
+    if (action === "delete") form.setAttribute("data-confirm", "Delete " + name + "?");
+    else form.removeAttribute("data-confirm");
+    form.requestSubmit();
+  });
+
   // A header checkbox with data-pick-all="NAME" (de)selects every checkbox named NAME.
   document.addEventListener("change", function (event) {
     var name = event.target.getAttribute && event.target.getAttribute("data-pick-all");
