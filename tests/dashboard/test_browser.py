@@ -364,3 +364,38 @@ def test_overview_and_device_page_fit_a_phone(ui, stack):
         assert ui.find("#main-nav a[href='/ui/devices/']").is_displayed()
     finally:
         ui.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_add_an_object_instance_where_the_data_model_allows(ui, stack):
+    target = stack.devices[1]
+    ui.login("operator")
+    ui.open(f"/ui/devices/{target['id']}/")
+    ui.wait(
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#parameter-tree [data-object-action=add]")
+            or d.refresh()
+        ),
+        timeout=30,
+        message="a writable table",
+    )
+    button = ui.all("#parameter-tree [data-object-action=add]")[0]
+    table = button.get_attribute("data-object")
+    before = {
+        d.get_attribute("data-path")
+        for d in ui.all("#parameter-tree details[data-path]")
+        if d.get_attribute("data-path").startswith(table)
+    }
+    ui.driver.execute_script("arguments[0].click()", button)  # it may sit in a closed branch
+    message = ui.find(".msg.success").text
+    operation_id = re.search(r"op_[0-9a-f]+", message).group(0)
+    ui.wait_for_operation(target["id"], operation_id, "completed")
+
+    def grown(d):
+        d.refresh()
+        paths = {
+            e.get_attribute("data-path")
+            for e in d.find_elements(By.CSS_SELECTOR, "#parameter-tree details[data-path]")
+        }
+        return {p for p in paths if p.startswith(table)} - before
+
+    ui.wait(grown, timeout=30, message=f"a new instance under {table}")
