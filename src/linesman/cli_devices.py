@@ -85,6 +85,16 @@ def _device_table(devices: list[dict], title: str):
 # ---------------------------------------------------------------------------- backends
 
 
+def local_actor() -> str:
+    """Who runs the local command line, for an operation's "by": the OS user."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (local CLI)"
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return "local CLI"
+
+
 class Local:
     """The local database, through the services and serializers the API uses."""
 
@@ -210,9 +220,11 @@ class Local:
                 from linesman.operations.services import upgrade_firmware
 
                 image = self._image(device, image_ref)
-                op = upgrade_firmware(device=device, image=image, user=None)
+                op = upgrade_firmware(device=device, image=image, actor=local_actor())
             else:
-                op = services.start_operation(device=device, kind=services.parse_kind(kind))
+                op = services.start_operation(
+                    device=device, kind=services.parse_kind(kind), actor=local_actor()
+                )
         except services.OperationError as exc:
             raise click.ClickException(str(exc)) from None
         return self._render_op(op)

@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.views import defaults
 
 from linesman.cwmp.views import acs
+from linesman.dashboard import errors
 from linesman.diagnostics import files as diagnostic_files
 from linesman.inventory import firmware
 from linesman.observability.views import metrics_view
@@ -26,30 +27,41 @@ def root(request):
     )
 
 
+def _api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def not_found(request, exception=None):
     """404 for a path no route matches: under /api/ a JSON body as every API error has (the
-    OpenAPI schema documents it), elsewhere Django's page."""
-    if request.path.startswith("/api/"):
+    OpenAPI schema documents it), under /ui/ the dashboard's page, elsewhere Django's."""
+    if _api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
+    return errors.page_not_found(request, exception)
 
 
 def bad_request(request, exception=None):
     """400 raised before any view (a Host header ALLOWED_HOSTS refuses, a malformed
     request): JSON under /api/, like every other API error."""
-    if request.path.startswith("/api/"):
+    if _api(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     return defaults.bad_request(request, exception)
 
 
+def permission_denied(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+    return errors.permission_denied(request, exception)
+
+
 def server_error(request):
     """500: never expected (a defect), but under /api/ still a JSON body."""
-    if request.path.startswith("/api/"):
+    if _api(request):
         return JsonResponse({"detail": "Internal server error."}, status=500)
-    return defaults.server_error(request)
+    return errors.server_error(request)
 
 
 handler400 = bad_request
+handler403 = permission_denied
 handler404 = not_found
 handler500 = server_error
 

@@ -46,10 +46,13 @@ ROLES = ["viewer_a", "operator_a", "admin_a", "superuser"]
 
 
 def answer_from(values: dict[str, str]):
-    """A CPE that answers every RPC, reporting `values` (secrets in clear)."""
+    """A CPE that answers every RPC, reporting `values` (secrets in clear) and, like a real
+    device, what it was set to since (the tree read after a bootstrap reads it back)."""
+    values = dict(values)
 
     def answer(request):
         if isinstance(request, soap.SetParameterValues):
+            values.update({p.name: p.value for p in request.parameters if p.name in values})
             return soap.SetParameterValuesResponse(0)
         if isinstance(request, soap.GetParameterNames):
             return soap.GetParameterNamesResponse([soap.ParameterInfo(n, True) for n in values])

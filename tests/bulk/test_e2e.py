@@ -112,7 +112,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             sims.append(SimulatorThread(fleet))
             sims[-1].start()
         for fleet, sim in zip(fleets, sims, strict=True):
-            assert sim.wait_until(lambda f=fleet: _provisioned(f), timeout=60), fleet.stats()
+            # A first contact also reads the device's whole tree (issue 14): longer sessions.
+            assert sim.wait_until(lambda f=fleet: _provisioned(f), timeout=150), fleet.stats()
         yield Stack(server, api, orgs, fleets, sims)
     finally:
         for sim in sims:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+
 import pytest
 
 from linesman import cli_devices
@@ -258,7 +261,13 @@ def test_op_queues_and_returns(run, device_a):
         f"Queued reboot on device {device_a.pk} as {op.operation_id}; "
         "waiting for the device's first contact (never seen)"
     )
-    assert op.initiated_by_name == "system"
+    # "by" names the person at the keyboard (issue 14), not "system".
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert op.initiated_by_name == f"{me} (local CLI)"
+    from linesman.audit.models import AuditEntry
+
+    entry = AuditEntry.objects.get(message__startswith=op.operation_id)
+    assert entry.actor == f"{me} (local CLI)"
 
 
 def test_op_json(run, device_a):

@@ -348,3 +348,31 @@ def test_reboot_whose_answer_was_lost_is_not_sent_again(device, admin_a):
     op.refresh_from_db()
     assert op.state == OperationState.COMPLETED
     assert DeviceTask.objects.get(operation=op).attempts == 1
+
+
+def test_first_contact_reads_the_whole_tree_in_the_background(device):
+    """A freshly bootstrapped device's page shows its tree, not the Inform's few values
+    (issue 14): after provisioning, names then values are read, owned by no operation."""
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("0 BOOTSTRAP",))
+    rpcs = finish_session(cpe)
+    kinds = [type(r) for r in rpcs]
+    assert kinds[0] is soap.SetParameterValues  # provisioning first
+    assert kinds[-2:] == [soap.GetParameterNames, soap.GetParameterValues]
+    assert rpcs[-2].path == "Device."  # the whole tree of the data model root
+    assert rpcs[-1].names == ["Device.DeviceInfo.SoftwareVersion", "Device.WiFi.SSID.1.SSID"]
+    device.refresh_from_db()
+    values = device.parameters.values
+    assert values["Device.WiFi.SSID.1.SSID"] == [
+        "value-of-Device.WiFi.SSID.1.SSID",
+        values["Device.WiFi.SSID.1.SSID"][1],
+        True,
+    ]
+    assert not device.operations.exists()  # nothing for an operator to wait on or cancel
+
+
+def test_a_later_periodic_inform_does_not_read_the_tree_again(device):
+    _provisioned(device)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("2 PERIODIC",))
+    assert finish_session(cpe) == []

@@ -251,3 +251,151 @@ def test_viewer_sees_no_operation_buttons(ui, stack):
     assert not ui.all("#actions") and not ui.all("button.op")
     assert not ui.all("#op-refresh")
     ui.shot("device-viewer")
+
+
+# --- issue 14: the device page to work from, lists, error pages, phones ---------------
+
+
+def test_a_404_page_inside_the_layout(ui):
+    ui.login("operator")
+    ui.open("/ui/no-such-page/")
+    assert ui.find("#error-page").get_attribute("data-status") == "404"
+    assert ui.find("#main-nav a[href='/ui/devices/']")
+    ui.shot("not-found")
+
+
+def test_bootstrapped_device_shows_its_tree_and_a_parameter_is_edited_in_place(ui, stack):
+    target = stack.devices[2]
+    ui.login("operator")
+    ui.open(f"/ui/devices/{target['id']}/")
+    # The tree was read after the first contact: no refresh needed (issue 14).
+    ui.wait(
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#parameter-tree li.leaf")) > 20 or d.refresh()
+        ),
+        timeout=30,
+        message="the whole tree without a refresh",
+    )
+    buttons = [
+        b
+        for b in ui.all("#parameter-tree button[data-edit]")
+        if b.get_attribute("data-edit").endswith(".SSID")
+    ]
+    assert buttons, "a writable SSID"
+    path = buttons[0].get_attribute("data-edit")
+    ui.find("#filter-parameters" if ui.all("#filter-parameters") else ".tree-filter").send_keys(
+        path
+    )
+    ui.wait(lambda d: buttons[0].is_displayed(), message="the SSID leaf shown")
+    buttons[0].click()
+    field = ui.find(f'li.leaf[data-path="{path}"] form.edit input[name=value]')
+    field.clear()
+    field.send_keys("Guest-14")
+    ui.shot("parameter-edit")
+    field.submit()
+    assert "pending until the device confirms it" in ui.find(".msg.success").text
+    # The set operation reaches the simulated device; the pending mark goes once confirmed.
+    leaf = f'li.leaf[data-path="{path}"]'
+    ui.wait(
+        lambda d: (
+            "Guest-14" in ui.find(leaf).get_attribute("textContent")
+            and not d.find_elements(By.CSS_SELECTOR, f"{leaf} .pending-value")
+            or d.refresh()
+        ),
+        timeout=30,
+        message="the new value confirmed by the device",
+    )
+
+
+def test_select_devices_and_start_a_job(ui, stack):
+    ui.login("operator")
+    ui.open("/ui/devices/")
+    boxes = ui.all("#device-table input[name=device]")
+    assert len(boxes) == len(stack.devices)
+    boxes[0].click()
+    boxes[1].click()
+    ui.shot("devices-selected")
+    ui.find("#job-selected").click()
+    ui.wait(lambda d: d.current_url.endswith("/ui/devices/job/"), message="job form")
+    serials = ui.find("#id_serial_numbers").get_attribute("value").split()
+    assert len(serials) == 2
+    Select(ui.find("#id_operation_type")).select_by_value("sync")
+    ui.find("#create-job").click()
+    try:
+        ui.wait(lambda d: re.search(r"/ui/jobs/\d+/$", d.current_url), message="job page")
+    except TimeoutException:
+        raise AssertionError(ui.driver.current_url + ui.find("main").text[:1500]) from None
+    ui.wait(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#job-bar[aria-valuenow="100"]'),
+        timeout=60,
+        message="the job's progress bar at 100%",
+    )
+
+
+#: The elements that stick out of the viewport, for a failure message.
+WIDEST = """
+return Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > 391)
+  .slice(-6).map(e => e.tagName + '#' + e.id + '.' + e.className + ' '
+    + Math.round(e.getBoundingClientRect().right));
+"""
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+
+
+def test_overview_and_device_page_fit_a_phone(ui, stack):
+    ui.login("operator")
+    ui.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        for name, path in (
+            ("overview", "/ui/"),
+            ("device", f"/ui/devices/{stack.devices[0]['id']}/"),
+        ):
+            ui.open(path)
+            ui.find("#menu-toggle")
+            width = ui.driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (
+                f"{path} is {width} px wide at 390 px: {ui.driver.execute_script(WIDEST)}"
+            )
+            assert not ui.find("#main-nav").is_displayed()  # collapsed into the menu
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            ui.driver.save_screenshot(str(SCREENSHOTS / f"phone-{name}.png"))
+        ui.find("#menu-toggle").click()
+        ui.wait(lambda d: ui.find("#main-nav").is_displayed(), message="menu opens")
+        assert ui.find("#main-nav a[href='/ui/devices/']").is_displayed()
+    finally:
+        ui.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_add_an_object_instance_where_the_data_model_allows(ui, stack):
+    target = stack.devices[1]
+    ui.login("operator")
+    ui.open(f"/ui/devices/{target['id']}/")
+    ui.wait(
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#parameter-tree [data-object-action=add]")
+            or d.refresh()
+        ),
+        timeout=30,
+        message="a writable table",
+    )
+    button = ui.all("#parameter-tree [data-object-action=add]")[0]
+    table = button.get_attribute("data-object")
+    before = {
+        d.get_attribute("data-path")
+        for d in ui.all("#parameter-tree details[data-path]")
+        if d.get_attribute("data-path").startswith(table)
+    }
+    ui.driver.execute_script("arguments[0].click()", button)  # it may sit in a closed branch
+    message = ui.find(".msg.success").text
+    operation_id = re.search(r"op_[0-9a-f]+", message).group(0)
+    ui.wait_for_operation(target["id"], operation_id, "completed")
+
+    def grown(d):
+        d.refresh()
+        paths = {
+            e.get_attribute("data-path")
+            for e in d.find_elements(By.CSS_SELECTOR, "#parameter-tree details[data-path]")
+        }
+        return {p for p in paths if p.startswith(table)} - before
+
+    ui.wait(grown, timeout=30, message=f"a new instance under {table}")

@@ -35,6 +35,10 @@ def test_silent_device_turns_down_and_its_operation_times_out(platform, start_fl
         == 200
     )
     device = sim.fleet.devices[0]
+    # Its first session (provisioning, then the tree read) over before it goes silent:
+    # an operation queued during that session would still reach it.
+    stats = sim.fleet.stats
+    assert sim.wait_until(lambda: stats().bootstrapped == 1 and not stats().in_session, timeout=30)
     sim.run(lambda: setattr(device, "unreachable", True))
     before = record["status_change"]
     response = api.put(f"/inventory_device_operation/{record['id']}/", json={"operation": "reboot"})

@@ -85,6 +85,9 @@ class DeviceParameters(models.Model):
         Device, on_delete=models.CASCADE, related_name="parameters", primary_key=True
     )
     values = models.JSONField(default=dict)
+    #: {object path ending in ".": writable} from GetParameterNames: a writable table
+    #: takes AddObject, a writable instance DeleteObject (TR-069 A.3.2.3).
+    object_writable = models.JSONField(default=dict)
     updated = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -189,6 +189,19 @@ def provision(device: Device, operation_id: int | None = None) -> None:
         )
 
 
+def read_tree(device: Device) -> None:
+    """Read the device's whole parameter tree after its first contact (or a bootstrap), as
+    GenieACS does, so its page shows more than the Inform's few parameters. Queued after
+    the provisioning writes and owned by no operation, so it blocks none; the engine reads
+    the names' values in chunks, up to `engine.TREE_READ_LIMIT` parameters."""
+    queue.enqueue(
+        device.pk,
+        "GetParameterNames",
+        {"path": None, "next_level": False},
+        handler="discover",
+    )
+
+
 def needs_provisioning(
     device: Device, events: set[str], first_contact: bool, reported: dict[str, str]
 ) -> bool:

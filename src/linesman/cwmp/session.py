@@ -314,6 +314,8 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
             ).first()
             bootstrap = waiting is not None and "0 BOOTSTRAP" in codes
             provisioning.provision(device, waiting.pk if bootstrap else None)
+            if first_contact or "0 BOOTSTRAP" in codes:
+                provisioning.read_tree(device)
         if busy:
             engine.on_inform(device, events)
         _announce_inform(device, events, request.address, params)

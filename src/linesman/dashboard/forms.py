@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django import forms
 
+from linesman.inventory.filters import STATUS_VALUES
 from linesman.inventory.models import Device, DeviceStatus
 from linesman.operations.models import SEED_OPERATIONS, OperationKind
 
@@ -71,6 +72,14 @@ class OperateForm(forms.Form):
         return data
 
 
+def normalise_status(value: str | None) -> str | None:
+    """ "Up"/"Down" for any spelling the API accepts, case-insensitively; None otherwise."""
+    if not value:
+        return None
+    text = str(value).strip()
+    return STATUS_VALUES.get(text) or STATUS_VALUES.get(text.lower())
+
+
 SORTS = {
     "name": "name",
     "serial": "serial_number",
@@ -88,7 +97,11 @@ class DeviceListForm(forms.Form):
     """The device list's controls. Filtering itself is the API's `DeviceFilter`."""
 
     q = forms.CharField(required=False, label="Search", max_length=200)
-    status = forms.ChoiceField(required=False, choices=[("", "any status"), *DeviceStatus.choices])
+    #: What the API's `status` accepts (1/true/up, 0/false/down), in any letter case.
+    status = forms.CharField(
+        required=False,
+        widget=forms.Select(choices=[("", "any status"), *DeviceStatus.choices]),
+    )
     type = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     organization = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     location = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -98,6 +111,11 @@ class DeviceListForm(forms.Form):
 
     def __init__(self, *args, types=(), organizations=(), locations=(), **kwargs):
         super().__init__(*args, **kwargs)
+        status = normalise_status(self.data.get("status"))
+        if status and self.data.get("status") != status:
+            # Shown selected in the control whatever spelling the link used.
+            self.data = self.data.copy()
+            self.data["status"] = status
         self.fields["type"].choices = [("", "any type")] + [(t.pk, t.short_name) for t in types]
         self.fields["organization"].choices = [("", "any organization")] + [
             (o.pk, o.name) for o in organizations
@@ -105,6 +123,12 @@ class DeviceListForm(forms.Form):
         self.fields["location"].choices = [("", "any location")] + [
             (loc.pk, loc.name) for loc in locations
         ]
+
+    def clean_status(self) -> str:
+        value = self.cleaned_data.get("status") or ""
+        if value and not normalise_status(value):
+            raise forms.ValidationError("Use up/down, 1/0 or true/false.")
+        return normalise_status(value) or ""
 
     def ordering(self) -> list[str]:
         sort = (self.cleaned_data.get("sort") if self.is_bound and self.is_valid() else "") or ""

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from linesman.core.redaction import redact_output
+from linesman.core.textcheck import parse_id
 from linesman.dashboard import access as visible
 from linesman.dashboard.job_forms import BulkJobForm, retry_body
 from linesman.dashboard.views import POLL_ACTIVE, POLL_IDLE, login_required
@@ -50,13 +51,14 @@ def _job(request: HttpRequest, pk: int) -> BulkJob:
     return job
 
 
-def _form(request: HttpRequest, data=None) -> BulkJobForm:
+def _form(request: HttpRequest, data=None, initial: dict | None = None) -> BulkJobForm:
     access = access_for(request)
     images = access.restrict(
         FirmwareImage.objects.select_related("device_type"), allow_shared=True
     ).order_by("device_type__short_name", "version")
     return BulkJobForm(
         data,
+        initial=initial,
         organizations=visible.organizations(access),
         types=visible.device_types(access),
         locations=visible.locations(access),
@@ -70,15 +72,74 @@ def _spec_errors(form: BulkJobForm, exc: bulk_spec.SpecError) -> None:
             form.add_error(None, f"{key}: {problem}" if key != "detail" else problem)
 
 
-@login_required
-def job_list(request: HttpRequest) -> HttpResponse:
-    """Jobs you can see (live), and the form that creates one."""
-    access = access_for(request)
+def _table_context(request: HttpRequest, access) -> dict:
     jobs = bulk.visible_jobs(access).prefetch_related("organizations").order_by("-id")
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [(job, progress(job)) for job in page.object_list]
     poll = POLL_ACTIVE if any(_is_live(job) for job, _ in rows) else POLL_IDLE
-    context = {"page": page, "rows": rows, "poll": poll}
+    return {"page": page, "rows": rows, "poll": poll}
+
+
+@login_required
+@require_POST
+def job_from_devices(request: HttpRequest) -> HttpResponse:
+    """The device list's "start a job": the job form, open, its targets filled in with the
+    rows selected (as serial numbers) or with the list's filter ("all matching")."""
+    from linesman.dashboard.views import device_list_form, filtered_devices
+
+    access = access_for(request)
+    if not access.has_role_anywhere(Role.OPERATOR):
+        raise PermissionDenied("Starting jobs needs the operator role.")
+    form = device_list_form(request, request.POST)
+    initial: dict = {}
+    if request.POST.get("scope") == "all":
+        matching = filtered_devices(request, form)
+        data = form.cleaned_data if form.is_valid() else {}
+        if (data.get("q") or "").strip():
+            # A text search has no job filter: the devices it matches now, by serial.
+            serials = matching.values_list("serial_number", flat=True)
+            initial["serial_numbers"] = "\n".join(serials)
+        else:
+            for job_field, list_field in (
+                ("organizations", "organization"),
+                ("device_types", "type"),
+                ("locations", "location"),
+            ):
+                if data.get(list_field):
+                    initial[job_field] = [data[list_field]]
+            if data.get("status"):
+                initial["status"] = data["status"].lower()
+        chosen = matching.count()
+    else:
+        ids = [parse_id(value) for value in request.POST.getlist("device")]
+        serials = list(
+            visible.devices(access)
+            .filter(pk__in=[i for i in ids if i is not None])
+            .order_by("serial_number")
+            .values_list("serial_number", flat=True)
+        )
+        if not serials:
+            messages.error(request, "Select at least one device first.")
+            return redirect(reverse("dashboard:devices") + "?" + request.POST.get("query", ""))
+        initial["serial_numbers"] = "\n".join(serials)
+        chosen = len(serials)
+    messages.info(request, f"{chosen} device{'s' if chosen != 1 else ''} chosen: pick the job.")
+    context = _table_context(request, access)
+    context.update(
+        form=_form(request, None, initial=initial),
+        preview=None,
+        posted=[],
+        can_create=True,
+        open_form=True,
+    )
+    return render(request, "dashboard/jobs.html", context)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    """Jobs you can see (live), and the form that creates one."""
+    access = access_for(request)
+    context = _table_context(request, access)
     if request.GET.get("fragment"):
         return render(request, "dashboard/fragments/job_table.html", context)
 

@@ -7,21 +7,26 @@ operations, `inventory.services` to record a firmware choice.
 
 from __future__ import annotations
 
+import csv
+import itertools
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required as _login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from linesman.audit.models import AuditEntry
+from linesman.core.redaction import MARKER, is_secret
 from linesman.core.textcheck import parse_id
+from linesman.core.times import iso_z
 from linesman.cwmp.models import DeviceParameters
 from linesman.dashboard import access as visible
 from linesman.dashboard import mapping, overview, tree
@@ -32,14 +37,17 @@ from linesman.dashboard.forms import (
     OperateForm,
     confirmation_for,
 )
+from linesman.dashboard.pending import pending_items
 from linesman.dashboard.security import CSP
 from linesman.devicelog.models import DeviceLogEntry
 from linesman.inventory.filters import DeviceFilter
 from linesman.inventory.firmware import last_upgrade
 from linesman.inventory.models import Device
+from linesman.inventory.services import SettingsRejected, change_settings
 from linesman.operations import services as operations
 from linesman.operations.models import ACTIVE_STATES, OperationKind
 from linesman.operations.pending import pending_settings_for
+from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
 
 PAGE_SIZE = 50
@@ -47,6 +55,29 @@ PAGE_SIZE = 50
 POLL_ACTIVE, POLL_IDLE = 1500, 15000
 
 login_required = _login_required(login_url=reverse_lazy("dashboard:login"))
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST logs out (as Django's view does); GET, a typed or bookmarked /ui/logout/,
+    asks first with a one-button form instead of answering a blank 405."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect("dashboard:login")
+        return render(
+            request,
+            "dashboard/confirm.html",
+            {
+                "question": f"Log out {request.user.get_username()}?",
+                "action": request.path,
+                "fields": [],
+                "yes_label": "Log out",
+                "back": reverse("dashboard:home"),
+                "back_label": "No, back to the overview",
+            },
+        )
 
 
 @login_required
@@ -58,7 +89,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/overview.html", context)
 
 
-def _filtered_devices(request: HttpRequest, form: DeviceListForm):
+def device_list_form(request: HttpRequest, data) -> DeviceListForm:
+    """The device list's controls, bound to `data` (an empty query is a valid form)."""
+    access = access_for(request)
+    return DeviceListForm(
+        data,
+        types=visible.device_types(access),
+        organizations=visible.organizations(access),
+        locations=visible.locations(access),
+    )
+
+
+def filtered_devices(request: HttpRequest, form: DeviceListForm):
     access = access_for(request)
     queryset = visible.devices(access)
     if not form.is_valid():
@@ -83,15 +125,9 @@ def _filtered_devices(request: HttpRequest, form: DeviceListForm):
 
 @login_required
 def device_list(request: HttpRequest) -> HttpResponse:
-    access = access_for(request)
     # Always bound (an empty query is a valid form) so cleaned_data is there to read.
-    form = DeviceListForm(
-        request.GET,
-        types=visible.device_types(access),
-        organizations=visible.organizations(access),
-        locations=visible.locations(access),
-    )
-    queryset = _filtered_devices(request, form)
+    form = device_list_form(request, request.GET)
+    queryset = filtered_devices(request, form)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     pending = pending_settings_for(page.object_list, detailed=False)
     rows = [(device, pending.get(device.pk)) for device in page.object_list]
@@ -99,16 +135,68 @@ def device_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/device_list.html",
-        {"form": form, "page": page, "rows": rows, "sort": sort or "name"},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "sort": sort or "name",
+            "query": request.GET.urlencode(),
+            "can_start_jobs": access_for(request).has_role_anywhere(Role.OPERATOR),
+        },
     )
 
 
-def _pending_items(device: Device) -> list[tuple[str, str]]:
-    """pending_settings (detailed) as (item, state-or-time) pairs."""
-    text = pending_settings_for([device], detailed=True).get(device.pk) or ""
-    return [
-        tuple(item.split(":", 1)) if ":" in item else (item, "") for item in text.split(",") if item
-    ]
+#: Columns of the CSV export: header, and how a device gives its cell.
+CSV_COLUMNS = [
+    ("name", lambda d: d.name),
+    ("serial_number", lambda d: d.serial_number),
+    ("status", lambda d: d.status),
+    ("type", lambda d: d.type.short_name),
+    ("organization", lambda d: d.organization.name),
+    ("location", lambda d: d.effective_location_name or ""),
+    ("software_version", lambda d: d.software_version or ""),
+    ("last_connection", lambda d: iso_z(d.last_connection) or ""),
+    ("status_change", lambda d: iso_z(d.status_change) or ""),
+    ("customer_id", lambda d: d.customer_id or ""),
+]
+CSV_BATCH = 500
+
+
+def _csv_cell(value) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula: quote it as text.
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def device_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The device list, as filtered and sorted on screen, as CSV (every page of it)."""
+    form = device_list_form(request, request.GET)
+    queryset = filtered_devices(request, form)
+
+    def rows():
+        buffer = _Echo()
+        writer = csv.writer(buffer)
+        yield writer.writerow([name for name, _ in CSV_COLUMNS] + ["pending"])
+        for start in itertools.count(0, CSV_BATCH):
+            batch = list(queryset[start : start + CSV_BATCH])
+            if not batch:
+                return
+            pending = pending_settings_for(batch, detailed=False)
+            for device in batch:
+                cells = [get(device) for _, get in CSV_COLUMNS] + [pending.get(device.pk) or ""]
+                yield writer.writerow([_csv_cell(c) for c in cells])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="devices.csv"'
+    return response
+
+
+class _Echo:
+    """A file-like object csv.writer writes one row to, handing it back."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
 def _state_context(request: HttpRequest, device: Device) -> dict:
@@ -120,20 +208,27 @@ def _state_context(request: HttpRequest, device: Device) -> dict:
         # asked to connect until its next inform.
         "waiting": operations.waiting(active) if active else None,
         "history": list(device.operations.order_by("-id")[:25]),
-        "pending": _pending_items(device),
+        "pending": pending_items(device),
         "can_operate": visible.can_operate(request, device),
         "state_poll": POLL_ACTIVE if active else POLL_IDLE,
     }
 
 
-def _parameters_context(device: Device) -> dict:
+def _parameters_context(request: HttpRequest, device: Device) -> dict:
     row = DeviceParameters.objects.filter(device_id=device.pk).first()
     values = row.values if row else {}
     active = operations.active_operation(device)
     refreshing = active is not None and active.kind in (OperationKind.REFRESH, OperationKind.SYNC)
+    pending = dict(device.settings.filter(pending=True).values_list("variable_name", "value"))
+    editable = visible.can_operate(request, device)
     return {
         "device": device,
-        "tree": tree.render(values),
+        "tree": tree.render(
+            values,
+            pending=pending,
+            editable=editable,
+            objects=row.object_writable if row else {},
+        ),
         "parameter_count": len(values),
         "parameters_updated": row.updated if row else None,
         "refreshing": refreshing,
@@ -148,13 +243,14 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_audit = visible.can_read_audit(request, device)
     context = {
         **_state_context(request, device),
-        **_parameters_context(device),
+        **_parameters_context(request, device),
         **_charts_context(request, device),
         "buttons": [
             {"kind": b.kind, "label": b.label, "confirm": confirmation_for(b.kind, device)}
             for b in BUTTONS
         ],
-        "firmware_confirm": FIRMWARE_CONFIRM.format(name=device.name, version="the chosen image"),
+        # {choice}: the script puts the selected image's version in (dashboard.js).
+        "firmware_confirm": FIRMWARE_CONFIRM.format(name=device.name, version="{choice}"),
         "images": visible.firmware_for(access, device),
         "firmware_upgrade": last_upgrade(device.pk),
         "can_audit": can_audit,
@@ -191,7 +287,52 @@ def device_state(request: HttpRequest, pk: int) -> HttpResponse:
 def device_parameters(request: HttpRequest, pk: int) -> HttpResponse:
     """Live fragment: the parameter tree (polled while a refresh or sync runs)."""
     device = visible.visible_device(request, pk)
-    return render(request, "dashboard/fragments/parameters.html", _parameters_context(device))
+    context = _parameters_context(request, device)
+    return render(request, "dashboard/fragments/parameters.html", context)
+
+
+@login_required
+@require_POST
+def device_parameter_set(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a writable parameter in place: recorded as a desired setting (the settings
+    API's service, so pending until the device confirms it) and sent at once by a `set`
+    operation when the device is free (otherwise the next reconf or bootstrap sends it)."""
+    device = visible.visible_device(request, pk)
+    visible.require_operator(request, device)
+    back = reverse("dashboard:device", args=[device.pk]) + "#parameters"
+    name = (request.POST.get("variable_name") or "").strip()
+    value = request.POST.get("value", "")
+    row = DeviceParameters.objects.filter(device_id=device.pk).first()
+    reported = (row.values if row else {}).get(name)
+    if not reported or not (list(reported) + [None, None, None])[2]:
+        messages.error(
+            request, f"Not changed: {name or 'no parameter'} is not a writable parameter."
+        )
+        return redirect(back)
+    kind = reported[1] or "xsd:string"
+    if value == MARKER and is_secret(name):
+        messages.info(request, f"{name} unchanged (the stored secret is kept).")
+        return redirect(back)
+    item = {"variable_name": name, "value": value, "type": kind}
+    try:
+        change_settings(user=request.user, device=device, items=[item], replace=False)
+    except SettingsRejected as exc:
+        messages.error(request, f"Not changed: {exc}")
+        return redirect(back)
+    try:
+        op = operations.start_operation(
+            device=device, kind=OperationKind.SET, user=request.user, params={"variables": [item]}
+        )
+    except operations.OperationError as exc:
+        messages.warning(
+            request,
+            f"{name} is pending: {exc} It is sent with the next reconfiguration or bootstrap.",
+        )
+    else:
+        messages.success(
+            request, f"{name} pending until the device confirms it ({op.operation_id})."
+        )
+    return redirect(back)
 
 
 def _start(request: HttpRequest, device: Device, kind: str, image=None):
@@ -250,6 +391,55 @@ def operation_cancel(request: HttpRequest, pk: int, operation_id: str) -> HttpRe
         operations.cancel_operation(op, user=request.user, reason="cancelled from the dashboard")
         messages.success(request, f"{operation_id} cancelled.")
     return redirect("dashboard:device", pk=device.pk)
+
+
+@login_required
+@require_POST
+def device_object(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an instance to a writable table, or delete a writable instance (where the
+    device's data model says so), then read the tree again: one operation, two steps."""
+    device = visible.visible_device(request, pk)
+    visible.require_operator(request, device)
+    back = reverse("dashboard:device", args=[device.pk]) + "#parameters"
+    action = request.POST.get("action")
+    name = (request.POST.get("object_name") or "").strip()
+    row = DeviceParameters.objects.filter(device_id=device.pk).first()
+    writable = bool(row and name.endswith(".") and row.object_writable.get(name))
+    last = name.rstrip(".").rsplit(".", 1)[-1]
+    is_instance = last.isascii() and last.isdigit()
+    if action not in ("add", "delete") or not writable or is_instance != (action == "delete"):
+        what = "an instance" if action == "delete" else "a table"
+        messages.error(
+            request, f"Not changed: {name or 'no object'} is not {what} you may {action}."
+        )
+        return redirect(back)
+    if action == "delete" and not request.POST.get("confirmed"):
+        return render(
+            request,
+            "dashboard/confirm.html",
+            {
+                "question": f"Delete {name} on {device.name}? Its parameters are gone with it.",
+                "action": request.path,
+                "fields": [("action", action), ("object_name", name)],
+                "back": back,
+                "back_label": f"No, back to {device.name}",
+            },
+        )
+    kind = OperationKind.DELETE_OBJECT if action == "delete" else OperationKind.ADD_OBJECT
+    try:
+        op = operations.start_operation(
+            device=device,
+            kind=kind,
+            user=request.user,
+            steps=[kind, OperationKind.REFRESH],
+            params={"variables": [{"variable_name": name}]},
+        )
+    except operations.OperationError as exc:
+        messages.error(request, f"Not started: {exc}")
+        return redirect(back)
+    verb = "Deleting" if action == "delete" else "Adding an instance to"
+    messages.success(request, f"{verb} {name} ({op.operation_id}).")
+    return redirect(back)
 
 
 class _BadFilter(Exception):

@@ -16,7 +16,9 @@ from linesman.audit import services as audit
 from linesman.audit.models import AuditAction
 from linesman.core import crypto
 from linesman.core.events import announce
-from linesman.inventory.models import Device, DeviceStatus
+from linesman.core.redaction import MARKER, is_secret, redact
+from linesman.cwmp import types
+from linesman.inventory.models import Device, DeviceStatus, Setting
 
 #: The shortest periodic inform interval a device may be given, in seconds.
 MIN_UPDATE_FREQUENCY = 10
@@ -49,6 +51,66 @@ def managed_parameter_problems(names: list[str]) -> dict[str, str]:
         elif is_managed_parameter(name):
             problems[name] = "Set by the ACS itself at provisioning; it cannot be written here."
     return problems
+
+
+class SettingsRejected(Exception):
+    """Desired settings refused, nothing written: {name: problem}. `unprocessable` when
+    the request was well formed but a value does not fit its type (422, not 400)."""
+
+    def __init__(self, problems: dict[str, str], *, unprocessable: bool) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+        self.unprocessable = unprocessable
+
+
+def change_settings(*, user, device: Device, items: list[dict[str, Any]], replace: bool) -> None:
+    """Record desired settings ({variable_name, value, type?}), each `pending` until the
+    device confirms it. `replace` drops the device's other settings. What the settings API
+    (PUT/PATCH) and the dashboard's in-place editing both call."""
+    managed = managed_parameter_problems([i["variable_name"] for i in items])
+    if managed:
+        raise SettingsRejected(managed, unprocessable=False)
+    items = [dict(item) for item in items]
+    problems = {}
+    stored = dict(device.settings.values_list("variable_name", "value"))
+    kept = set()
+    for item in items:
+        name = item["variable_name"]
+        item["type"] = types.normalise(item.get("type"))
+        if item["value"] == MARKER and is_secret(name):
+            # A secret reads back as the marker: writing that back keeps the stored
+            # value, so a client may PUT what it read without wiping the secret.
+            if name not in stored:
+                problems[name] = f"{MARKER} stands for a stored secret; send the value."
+            kept.add(name)
+            continue
+        error = types.check(item["type"], item["value"])
+        if error:
+            problems[name] = error
+    if problems:
+        raise SettingsRejected(problems, unprocessable=True)
+    with transaction.atomic():
+        if replace:
+            names = [i["variable_name"] for i in items]
+            Setting.objects.filter(device=device).exclude(variable_name__in=names).delete()
+        for item in items:
+            if item["variable_name"] in kept:
+                continue
+            Setting.objects.update_or_create(
+                device=device,
+                variable_name=item["variable_name"],
+                defaults={"value": item["value"], "type": item["type"], "pending": True},
+            )
+        audit.record(
+            user=user,
+            action="update",
+            instance=device,
+            device_id=device.pk,
+            message="settings " + ("replaced" if replace else "changed"),
+            changes={
+                i["variable_name"]: [None, redact(i["variable_name"], i["value"])] for i in items
+            },
+        )
 
 
 class DeviceBusy(Exception):

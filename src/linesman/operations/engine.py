@@ -436,21 +436,32 @@ def _store_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
     merge_values(device_id, parameters)
 
 
+#: The most parameters a background tree read (after first contact) reads values of.
+TREE_READ_LIMIT = 20000
+
+
+def _discovered(
+    device_id: int, response: dict[str, Any], operation_id: int | None, limit: int | None = None
+) -> None:
+    """GetParameterNames answered: store writability, queue the values' reads in chunks."""
+    from linesman.cwmp.parameters import merge_names
+
+    leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
+    merge_names(device_id, response.get("parameters", []))
+    for start in range(0, len(leaves[:limit]), CHUNK):
+        queue.enqueue(
+            device_id,
+            "GetParameterValues",
+            {"names": leaves[:limit][start : start + CHUNK]},
+            handler="read",
+            operation_id=operation_id,
+        )
+
+
 def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
     handler = task.handler
     if handler == "discover":
-        leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
-        from linesman.cwmp.parameters import merge_names
-
-        merge_names(op.device_id, response.get("parameters", []))
-        for start in range(0, len(leaves), CHUNK):
-            queue.enqueue(
-                op.device_id,
-                "GetParameterValues",
-                {"names": leaves[start : start + CHUNK]},
-                handler="read",
-                operation_id=op.pk,
-            )
+        _discovered(op.device_id, response, operation_id=op.pk)
     elif handler == "read":
         parameters = response.get("parameters", [])
         _store_values(op.device_id, parameters)
@@ -489,6 +500,10 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
     elif handler == "diag_read":
         _diagnostic_read(op, response)
     elif handler in ("add_object", "delete_object"):
+        if handler == "delete_object":
+            from linesman.cwmp.parameters import forget_object
+
+            forget_object(op.device_id, task.args.get("object_name") or "")
         results = list(op.output.get("objects", []))
         results.append({"object_name": task.args.get("object_name"), **response})
         op.output = {**op.output, "objects": results}
@@ -567,7 +582,14 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
     """Answers to SetParameterValues, whoever asked (an operation, or bootstrap
     provisioning): the device confirmed the values sent, so a setting whose desired value
     is the one sent is applied. A setting changed since the RPC was queued, or a one-shot
-    variables write of another value, leaves it pending."""
+    variables write of another value, leaves it pending. Also the background tree read
+    after first contact (`provisioning.read_tree`): names, then values, stored."""
+    if task.handler == "discover":
+        _discovered(task.device_id, response, operation_id=None, limit=TREE_READ_LIMIT)
+        return
+    if task.handler == "read":
+        _store_values(task.device_id, response.get("parameters", []))
+        return
     if task.handler in ("apply", "provision"):
         parameters = task.args.get("parameters", [])
         sent = {p["name"]: str(p.get("value", "")) for p in parameters}

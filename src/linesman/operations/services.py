@@ -94,8 +94,12 @@ def start_operation(
     bulk_job_id: int | None = None,
     timeout: int | None = None,
     connection_request: bool = True,
+    actor: str | None = None,
 ) -> Operation:
-    """Record an operation, queue its first RPCs, and ask the device to connect."""
+    """Record an operation, queue its first RPCs, and ask the device to connect.
+
+    `actor` names who started it when there is no user (the local command line: the OS
+    user or its `--user`), for the history's "by" and the audit trail."""
     steps = steps or [kind]
     # A device never seen yet is inactive too; its operations wait for its first session.
     # One that has been seen and was then switched off is deactivated.
@@ -109,7 +113,7 @@ def start_operation(
         kind=steps[0] if kind in SEED_OPERATIONS else kind,
         params=params,
         initiated_by=user if getattr(user, "is_authenticated", False) else None,
-        initiated_by_name=_actor(user),
+        initiated_by_name=actor if actor and user is None else _actor(user),
         estimated_completion=now + timedelta(seconds=estimate_seconds(steps)),
         deadline=now + timedelta(seconds=timeout or timeout_seconds(steps)),
         bulk_job_id=bulk_job_id,
@@ -121,6 +125,7 @@ def start_operation(
             engine.plan_step(op)
             audit.record(
                 user=user,
+                actor=op.initiated_by_name,
                 action=AuditAction.OPERATION,
                 instance=device,
                 device_id=device.pk,
@@ -172,7 +177,7 @@ def start_firmware_upgrade(*, device: Device, user=None, **kwargs) -> Operation:
     )
 
 
-def upgrade_firmware(*, device: Device, image, user=None) -> Operation:
+def upgrade_firmware(*, device: Device, image, user=None, actor: str | None = None) -> Operation:
     """Set a device's firmware image and start the upgrade (what the API's PATCH with
     {firmware_image, firmware_image_is_pending: true} does): a busy device is refused
     before anything changes."""
@@ -187,7 +192,7 @@ def upgrade_firmware(*, device: Device, image, user=None) -> Operation:
             device=device,
             data={"firmware_image": image, "firmware_image_is_pending": True},
         )
-        return start_firmware_upgrade(device=device, user=user)
+        return start_firmware_upgrade(device=device, user=user, actor=actor)
 
 
 def cancel_operation(op: Operation, *, user=None, reason: str = "cancelled") -> Operation:

@@ -81,3 +81,19 @@ def progress_bar(percent: int, failed: int = 0, element_id: str = "") -> SafeStr
         percent,
         percent,
     )
+
+
+@register.filter
+def more(text, limit: int = 80) -> SafeString:
+    """Long text cut at `limit` characters, the whole of it one click away (<details>):
+    table cells wrap and fold instead of widening the page."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return format_html("{}", text)
+    return format_html(
+        '<details class="more" title="{}"><summary>{}…<span class="more-hint">more</span>'
+        '</summary><div class="full">{}</div></details>',
+        text[:300],
+        text[:limit].rstrip(),
+        text,
+    )

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linesman.audit import services as audit
 from linesman.core.api import require_role
 from linesman.core.errors import Unprocessable
 from linesman.core.filters import IdFilter
-from linesman.core.redaction import MARKER, is_secret, redact
-from linesman.cwmp import types
+from linesman.core.redaction import redact
 from linesman.inventory.models import Device, DeviceType, Parameter, Setting
-from linesman.inventory.services import managed_parameter_problems
+from linesman.inventory.services import (
+    SettingsRejected,
+    change_settings,
+)
 from linesman.operations.api.views import visible_device
 from linesman.tenancy.models import Role
 from linesman.tenancy.services import access_for
@@ -166,50 +166,14 @@ class DeviceSettingsView(APIView):
             raise ValidationError({"settings": ["Send a list of {variable_name, value}."]})
         body = SettingWriteSerializer(data=data, many=True)
         body.is_valid(raise_exception=True)
-        managed = managed_parameter_problems([i["variable_name"] for i in body.validated_data])
-        if managed:
-            raise ValidationError({"settings": managed})
-        problems = {}
-        stored = dict(device.settings.values_list("variable_name", "value"))
-        kept = set()
-        for item in body.validated_data:
-            name = item["variable_name"]
-            item["type"] = types.normalise(item.get("type"))
-            if item["value"] == MARKER and is_secret(name):
-                # A secret reads back as the marker: writing that back keeps the stored
-                # value, so a client may PUT what it read without wiping the secret.
-                if name not in stored:
-                    problems[name] = f"{MARKER} stands for a stored secret; send the value."
-                kept.add(name)
-                continue
-            error = types.check(item["type"], item["value"])
-            if error:
-                problems[name] = error
-        if problems:
-            raise Unprocessable({"settings": problems})
-        with transaction.atomic():
-            if replace:
-                names = [i["variable_name"] for i in body.validated_data]
-                Setting.objects.filter(device=device).exclude(variable_name__in=names).delete()
-            for item in body.validated_data:
-                if item["variable_name"] in kept:
-                    continue
-                Setting.objects.update_or_create(
-                    device=device,
-                    variable_name=item["variable_name"],
-                    defaults={"value": item["value"], "type": item["type"], "pending": True},
-                )
-            audit.record(
-                user=request.user,
-                action="update",
-                instance=device,
-                device_id=device.pk,
-                message="settings " + ("replaced" if replace else "changed"),
-                changes={
-                    i["variable_name"]: [None, redact(i["variable_name"], i["value"])]
-                    for i in body.validated_data
-                },
+        try:
+            change_settings(
+                user=request.user, device=device, items=body.validated_data, replace=replace
             )
+        except SettingsRejected as exc:
+            if exc.unprocessable:
+                raise Unprocessable({"settings": exc.problems}) from None
+            raise ValidationError({"settings": exc.problems}) from None
         settings = Setting.objects.filter(device=device).order_by("id")
         return Response(SettingSerializer(settings, many=True).data)
 

@@ -3,7 +3,9 @@
  * An element with data-poll="URL" is refreshed from URL. The fragment the server returns
  * says when to ask again: data-poll-next="ms" on its root (0 or absent: stop). So the
  * server decides the cadence: fast while an operation runs, slow or never otherwise.
- * Forms with data-confirm="question" ask before submitting and then send confirmed=on.
+ * Forms with data-confirm="question" ask before submitting and then send confirmed=on;
+ * "{choice}" in the question is replaced by the chosen option's data-label of the form's
+ * select[data-confirm-choice] (the firmware form names the image it installs).
  * Bars carry their width as data-width="percent" (the Content-Security-Policy allows no
  * inline style attributes; styles set from script are allowed).
  */
@@ -84,10 +86,71 @@
     var form = event.target;
     var question = form.getAttribute("data-confirm");
     if (!question) return;
+    var select = form.querySelector("select[data-confirm-choice]");
+    if (select && select.selectedOptions.length) {
+      var option = select.selectedOptions[0];
+      question = question.replace("{choice}", option.getAttribute("data-label") || option.text);
+    }
     if (!window.confirm(question)) { event.preventDefault(); return; }
     var flag = document.createElement("input");
     flag.type = "hidden"; flag.name = "confirmed"; flag.value = "on";
     form.appendChild(flag);
+  });
+
+  // The top bar's menu button on narrow screens (CSS shows it; this opens the menu).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#menu-toggle") : null;
+    if (!button) return;
+    var bar = button.closest(".topbar");
+    var open = !bar.classList.contains("menu-open");
+    bar.classList.toggle("menu-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // Writable parameters: "edit" opens the page's edit form in the parameter's row.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.hasAttribute && target.hasAttribute("data-edit-cancel")) {
+      var open = target.closest("form.edit");
+      if (open) open.remove();
+      return;
+    }
+    if (!(target.hasAttribute && target.hasAttribute("data-edit"))) return;
+    var template = document.getElementById("param-edit-template");
+    var leaf = target.closest("li.leaf");
+    if (!template || !leaf) return;
+    document.querySelectorAll("li.leaf form.edit").forEach(function (f) { f.remove(); });
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.querySelector("[name=variable_name]").value = target.getAttribute("data-edit");
+    var input = form.querySelector("[name=value]");
+    input.value = target.getAttribute("data-value") || "";
+    leaf.appendChild(form);
+    input.focus();
+    input.select();
+  });
+
+  // Writable objects: "add instance" / "delete instance" post the page's object form
+  // (requestSubmit, so a delete asks first like every destructive form).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-object-action]") : null;
+    var form = document.getElementById("object-form");
+    if (!button || !form) return;
+    var action = button.getAttribute("data-object-action");
+    var name = button.getAttribute("data-object");
+    form.querySelector("[name=action]").value = action;
+    form.querySelector("[name=object_name]").value = name;
+    if (action === "delete") form.setAttribute("data-confirm", "Delete " + name + "?");
+    else form.removeAttribute("data-confirm");
+    form.requestSubmit();
+  });
+
+  // A header checkbox with data-pick-all="NAME" (de)selects every checkbox named NAME.
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-pick-all");
+    if (!name) return;
+    document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
   });
 
   document.addEventListener("input", function (event) {
