@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from linesman.cli import main
+from linesman.cli.main import main
 from linesman.tenancy.models import ApiToken, Membership, Organization
 from linesman.tenancy.services import hash_token
 

@@ -1,5 +1,5 @@
 """`python -m linesman` runs the command line."""
 
-from linesman.cli import main
+from linesman.cli.main import main
 
 main()

@@ -237,7 +237,7 @@ def test_blank_or_control_character_versions_are_refused(admin_a, device_type, v
 def test_local_cli_shows_the_failed_upgrade(admin_a, device, device_type):
     from click.testing import CliRunner
 
-    from linesman.cli import main
+    from linesman.cli.main import main
 
     image = upload(admin_a, device_type, "2.0.0").json()
     op_id = start_upgrade(admin_a, device, image["id"])

@@ -183,7 +183,7 @@ def test_the_cli_refuses_control_characters_in_device_fields(org_a, device_type)
     """The local CLI feeds the API's device serializer without the API's parsers."""
     from click.testing import CliRunner
 
-    from linesman.cli import main
+    from linesman.cli.main import main
 
     result = CliRunner().invoke(
         main,

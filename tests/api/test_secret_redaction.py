@@ -171,7 +171,7 @@ def test_whip_status_shows_no_secret(actor, reported):
 
 @pytest.mark.django_db
 def test_local_cli_shows_operation_output_redacted(reported, capsys):
-    from linesman.cli_devices import Local
+    from linesman.cli.devices import Local
 
     op = Operation.objects.get(device=reported, kind=OperationKind.REFRESH)
     shown = Local().get_operation(reported.pk, op.operation_id)

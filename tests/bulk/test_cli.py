@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from django.utils import timezone
 
+from linesman.cli.jobs import jobs
 from linesman.inventory.models import DeviceStatus
 from linesman.operations import engine
-from linesman.operations.bulk.cli import jobs
 from linesman.operations.bulk.models import BulkJob
 from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
 from tests.conftest import make_device
@@ -125,7 +125,7 @@ def test_invalid_jobs_are_explained_in_one_line(devices, tmp_path):
 
 
 def test_help_lists_the_choices_and_firmware_means_firmware_upgrade(devices):
-    from linesman.operations.bulk.cli import JOB_STATUSES, OPERATION_TYPES
+    from linesman.cli.jobs import JOB_STATUSES, OPERATION_TYPES
     from linesman.operations.bulk.models import BulkJobStatus, BulkOperationType
 
     assert set(OPERATION_TYPES) == set(BulkOperationType.values)
@@ -173,7 +173,7 @@ def test_show_follow_ends_with_the_job(devices, monkeypatch):
     created = json.loads(run("create", "--type", "reboot", "--serial", "CLI0", "--json"))
     job = BulkJob.objects.get(pk=int(created["id"]))
     assert job.status == "in_progress"
-    import linesman.operations.bulk.cli as cli
+    import linesman.cli.jobs as cli
 
     def finish_then_sleep(seconds):
         for op in Operation.objects.filter(bulk_job_id=job.pk, state__in=ACTIVE_STATES):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from linesman.cli.jobs import OPERATION_ALIASES
 from linesman.inventory.models import FirmwareImage
-from linesman.operations.bulk.cli import OPERATION_ALIASES
 from linesman.operations.bulk.models import OPERATION_TYPE_ALIASES
 from tests.bulk.conftest import URL
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from linesman.cli import main
+from linesman.cli.main import main
 
 
 class Run:

@@ -7,7 +7,7 @@ import pwd
 
 import pytest
 
-from linesman import cli_devices
+from linesman.cli import devices as cli_devices
 from linesman.inventory.models import Device, DeviceStatus
 from linesman.operations import engine
 from linesman.operations.models import Operation, OperationState

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from linesman.cli_remote import RemoteClient, RemoteError, describe_error
+from linesman.cli.remote import RemoteClient, RemoteError, describe_error
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import io
 import re
 
 import pytest
-from linesman.operations.bulk_models import BulkJob
 
 from linesman.inventory.models import DeviceStatus
+from linesman.operations.bulk.models import BulkJob
 from tests.conftest import make_device
 
 pytestmark = pytest.mark.django_db

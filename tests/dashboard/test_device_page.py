@@ -7,10 +7,10 @@ import re
 
 import pytest
 from django.utils import timezone
-from linesman.operations.bulk_models import BulkJob
 
 from linesman.audit.models import AuditEntry
 from linesman.inventory.models import Device, Setting
+from linesman.operations.bulk.models import BulkJob
 from linesman.operations.models import Operation, OperationState
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from linesman import cli_diag
+from linesman.cli import diag as cli_diag
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.operations import engine
 from linesman.operations.models import Operation

@@ -23,7 +23,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from linesman.cli_remote import RemoteClient
+from linesman.cli.remote import RemoteClient
 from linesman.simulator.fleet import (
     FLAVOURS,
     Fleet,

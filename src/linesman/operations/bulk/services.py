@@ -1,7 +1,7 @@
 """Bulk jobs across many devices (the headless operation endpoints): the service.
 
 Creating, cancelling and finding jobs happens here, for the API and the CLI alike; running
-them is `bulk_runner`'s work. `on_operation_finished` is the engine's hook: a device
+them is `runner`'s work. `on_operation_finished` is the engine's hook: a device
 operation that belongs to a job ended.
 """
 

@@ -1,6 +1,6 @@
 """Huey tasks of bulk jobs: the start at execute_at, connection requests, batch runners.
 
-Thin wrappers over `bulk_runner`. A job's `priority` becomes the Huey priority of its tasks
+Thin wrappers over `runner`. A job's `priority` becomes the Huey priority of its tasks
 (the Redis queue honours it; the SQLite queue runs tasks in time order).
 """
 

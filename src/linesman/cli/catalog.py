@@ -55,7 +55,7 @@ class _Local:
     """The local database through the API's serializers and the inventory services."""
 
     def __init__(self) -> None:
-        from linesman.cli_devices import Local
+        from linesman.cli.devices import Local
 
         self._devices = Local()  # sets Django up and checks the schema
 
@@ -103,7 +103,7 @@ class _Local:
         from django.core.files import File
         from django.db import transaction
 
-        from linesman.cli_remote import describe_error
+        from linesman.cli.remote import describe_error
         from linesman.inventory import services
 
         model, serializer_class = self._bindings(kind)
@@ -145,7 +145,7 @@ class _Remote:
     """A remote Linesman's REST API."""
 
     def __init__(self, url: str, token: str) -> None:
-        from linesman.cli_devices import Remote
+        from linesman.cli.devices import Remote
 
         self._devices = Remote(url, token)
         self.api = self._devices.api
@@ -167,7 +167,7 @@ class _Remote:
                 return rows
 
     def _find(self, kind: Kind, ref: str) -> dict:
-        from linesman.cli_remote import RemoteError
+        from linesman.cli.remote import RemoteError
 
         if _is_id(ref):
             try:

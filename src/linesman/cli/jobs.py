@@ -22,8 +22,8 @@ from linesman.core.textcheck import parse_id
 
 
 def _setup() -> None:
-    from linesman.cli import _check_database
-    from linesman.cli import _setup as setup
+    from linesman.cli.setup import check_database as _check_database
+    from linesman.cli.setup import setup
 
     setup()
     _check_database()
@@ -185,12 +185,12 @@ class RemoteJobs:
     """Jobs on a remote Linesman, through its REST API (the same JSON)."""
 
     def __init__(self, url: str, token: str) -> None:
-        from linesman.cli_remote import RemoteClient
+        from linesman.cli.remote import RemoteClient
 
         self.api = RemoteClient(url, token)
 
     def _call(self, job_id: str | None, method: Callable, path: str, *args, **kwargs):
-        from linesman.cli_remote import RemoteError
+        from linesman.cli.remote import RemoteError
 
         try:
             return method(path, *args, **kwargs)
@@ -200,7 +200,7 @@ class RemoteJobs:
             raise
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        from linesman.cli_remote import RemoteError
+        from linesman.cli.remote import RemoteError
 
         try:
             return self.api.post(f"{ENDPOINT}/", body)

@@ -1,4 +1,6 @@
-"""The `linesman` command line: serve, worker, migrate, users, organizations and tokens."""
+"""The `linesman` command: serve, worker, migrate, organizations, users and tokens, and the
+other command groups of this package (devices, op, jobs, types, locations, firmware, diag)
+and the simulator's `simulate`, registered at the end."""
 
 from __future__ import annotations
 
@@ -8,42 +10,13 @@ import sys
 
 import click
 
+from linesman.cli.setup import check_database as _check_database
+from linesman.cli.setup import emit as _emit
+from linesman.cli.setup import migrate as _migrate
+from linesman.cli.setup import setup as _setup
 from linesman.core.textcheck import parse_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linesman.settings")
-
-
-def _setup() -> None:
-    """Load settings and Django; a configuration problem is one clear line, exit 2."""
-    import django
-
-    from linesman.conf import ConfigError
-
-    try:
-        django.setup()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
-
-
-def _check_database() -> None:
-    from django.db import connection
-    from django.db.utils import OperationalError
-
-    try:
-        connection.ensure_connection()
-    except OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise click.ClickException(f"database unreachable: {first}") from None
-
-
-def _migrate(verbosity: int = 0) -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=verbosity)
-
-
-def _emit(as_json: bool, data: dict, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
 
 
 @click.group()
@@ -268,9 +241,9 @@ def token_revoke(token_id: int) -> None:
 
 
 def _register_optional_commands() -> None:
-    from linesman.cli_catalog import firmware, locations, types
-    from linesman.cli_devices import devices, op
-    from linesman.operations.bulk.cli import jobs
+    from linesman.cli.catalog import firmware, locations, types
+    from linesman.cli.devices import devices, op
+    from linesman.cli.jobs import jobs
 
     main.add_command(types)
     main.add_command(locations)
@@ -278,7 +251,7 @@ def _register_optional_commands() -> None:
     main.add_command(devices)
     main.add_command(op)
     main.add_command(jobs)
-    from linesman.cli_diag import diag
+    from linesman.cli.diag import diag
 
     main.add_command(diag)
     from linesman.simulator.cli import simulate

@@ -101,12 +101,12 @@ class _Remote:
     """A remote Linesman through its REST API."""
 
     def __init__(self, url: str, token: str) -> None:
-        from linesman.cli_remote import RemoteClient
+        from linesman.cli.remote import RemoteClient
 
         self.api = RemoteClient(url, token)
 
     def start(self, ref: str, kind: str, parameters: dict[str, Any]) -> dict:
-        from linesman.cli_remote import RemoteError
+        from linesman.cli.remote import RemoteError
 
         body = {"operation": kind, "parameters": parameters}
         if parse_id(ref) is not None:

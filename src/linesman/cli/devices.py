@@ -99,7 +99,8 @@ class Local:
     """The local database, through the services and serializers the API uses."""
 
     def __init__(self) -> None:
-        from linesman.cli import _check_database, _setup
+        from linesman.cli.setup import check_database as _check_database
+        from linesman.cli.setup import setup as _setup
 
         _setup()
         _check_database()
@@ -188,7 +189,7 @@ class Local:
         return self._render([self._device(ref)])[0]
 
     def create_device(self, data: dict[str, Any]) -> dict:
-        from linesman.cli_remote import describe_error
+        from linesman.cli.remote import describe_error
         from linesman.inventory import services
         from linesman.inventory.api.serializers import DeviceSerializer
 
@@ -282,7 +283,7 @@ class Remote:
     """A remote Linesman through its REST API."""
 
     def __init__(self, url: str, token: str) -> None:
-        from linesman.cli_remote import RemoteClient
+        from linesman.cli.remote import RemoteClient
 
         self.api = RemoteClient(url, token)
 
@@ -304,7 +305,7 @@ class Remote:
         return found[0]["id"]
 
     def _device(self, ref: str) -> dict:
-        from linesman.cli_remote import RemoteError
+        from linesman.cli.remote import RemoteError
 
         if parse_id(ref) is not None:
             try:
@@ -378,7 +379,7 @@ class Remote:
         return self.api.get(f"/inventory_device/{device_id}/operations/", limit=limit)["results"]
 
     def organization_name(self, organization_id: int) -> str:
-        from linesman.cli_remote import RemoteError
+        from linesman.cli.remote import RemoteError
 
         try:
             return self.api.get(f"/organization/{organization_id}/")["name"]
