@@ -64,9 +64,12 @@ def reboot_and_wait(api, pk: int) -> dict:
 
     def finished():
         op = api.get(f"/inventory_device/{pk}/operations/").json()["results"][0]
-        return op if op["status"] not in ("initiated", "dispatched", "in_progress") else None
+        ended = op["status"] not in ("initiated", "dispatched", "in_progress")
+        # The connection request's note lands when its sender returns, which for a UDP
+        # request (no answer; confirmed by the session) may be after the reboot ended.
+        return op if ended and "connection_request" in op["output"] else None
 
-    op = wait_until(finished, timeout=60, what="the reboot to finish")
+    op = wait_until(finished, timeout=60, what="the reboot to finish and its note")
     assert op["status"] == "completed", op
     return op
 
@@ -81,6 +84,9 @@ def test_a_device_reachable_only_by_udp_is_rebooted(platform, start_fleet):
     # Provisioning switched STUN on; the device's binding is recorded once it is answered.
     assert sim.wait_until(lambda: reach.bindings > 0, timeout=30), "no STUN binding"
 
+    # Its first session (provisioning, then the tree read) is over: the reboot needs a
+    # connection request, not a ride on that session.
+    assert sim.wait_until(lambda: sim_device.bootstrapped and not sim_device.in_session, 60)
     op = reboot_and_wait(api, record["id"])
 
     assert sim.run(lambda: sim_device.counters.reboots) == 1
@@ -105,6 +111,9 @@ def test_a_device_reachable_only_by_xmpp_is_rebooted(platform, start_fleet):
     allowed = sim_device.ms("ConnReqAllowedJabberIDs")
     assert sim.wait_until(lambda: sim_device.get(allowed) == ACS[0], timeout=30)
 
+    # Its first session (provisioning, then the tree read) is over: the reboot needs a
+    # connection request, not a ride on that session.
+    assert sim.wait_until(lambda: sim_device.bootstrapped and not sim_device.in_session, 60)
     op = reboot_and_wait(api, record["id"])
 
     assert sim.run(lambda: sim_device.counters.reboots) == 1

@@ -36,6 +36,9 @@ def test_never_connected_and_down_devices(platform, start_fleet):
     up = {r["serial_number"]: r for r in up_devices(api, 2)}
     assert silent.serial not in up
     records = {r["serial_number"]: r for r in api.get("/inventory_device/").json()["results"]}
+    # Its first session (provisioning, then the whole-tree read) must be over, or the
+    # reboot below would simply ride on it.
+    assert sim.wait_until(lambda: down.bootstrapped and not down.in_session, timeout=60)
     sim.run(lambda: setattr(down, "unreachable", True))
 
     # (c) Never connected: accepted as waiting for the first contact, no time guessed.

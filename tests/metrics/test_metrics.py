@@ -42,7 +42,18 @@ def _series(actor, **query):
     return response.json()
 
 
-def _session(cpe: ScriptedCpe, serial: str, params: dict, answers: dict | None = None, events=None):
+#: The one parameter of the tree a first contact reads (not a metric).
+TREE_LEAF = "Device.DeviceInfo.ModelName"
+
+
+def _session(
+    cpe: ScriptedCpe,
+    serial: str,
+    params: dict,
+    answers: dict | None = None,
+    events=None,
+    tree: tuple[str, ...] = (),
+):
     """One session: Inform, empty POST, then answer what the ACS asks (values of every
     GetParameterValues from `answers`, success for a SetParameterValues) until it ends the
     session (204). Returns the names of each GetParameterValues."""
@@ -56,12 +67,14 @@ def _session(cpe: ScriptedCpe, serial: str, params: dict, answers: dict | None =
         if isinstance(message, soap.SetParameterValues):
             answer = soap.SetParameterValuesResponse(0)
         elif isinstance(message, soap.GetParameterNames):
-            answer = soap.GetParameterNamesResponse(
-                [soap.ParameterInfo(n, False) for n in (answers or {})]
-            )
+            # A tree read (after a first contact, or a sync): the answered names and one
+            # more leaf, so its GetParameterValues tells itself apart from a collection's.
+            names = [TREE_LEAF, *tree]
+            answer = soap.GetParameterNamesResponse([soap.ParameterInfo(n, False) for n in names])
         else:
             assert isinstance(message, soap.GetParameterValues), message
-            asked.append(list(message.names))
+            if TREE_LEAF not in message.names:
+                asked.append(list(message.names))
             answer = soap.GetParameterValuesResponse(
                 [soap.ParameterValue(n, (answers or {}).get(n, "0")) for n in message.names]
             )
@@ -321,6 +334,7 @@ def test_values_an_operation_reads_join_the_series_as_operation_points(
         {},
         {UPTIME: "4242", TEMP: "40"},
         events=("6 CONNECTION REQUEST",),
+        tree=(UPTIME, TEMP),
     )
     points = _series(viewer_a, metric__name="uptime")["results"]
     assert [(p["raw"], p["origin"]) for p in points] == [(4242, "operation")]

@@ -46,6 +46,10 @@ def answer(request):
         return soap.FactoryResetResponse()
     if isinstance(request, soap.GetParameterValues):
         return soap.GetParameterValuesResponse([soap.ParameterValue(n, "v") for n in request.names])
+    if isinstance(request, soap.GetParameterNames):  # the tree read after first contact
+        return soap.GetParameterNamesResponse(
+            [soap.ParameterInfo("Device.DeviceInfo.SoftwareVersion", False)]
+        )
     raise AssertionError(f"unexpected {request}")
 
 
