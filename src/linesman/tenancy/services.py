@@ -93,6 +93,12 @@ def set_membership(user, organization: Organization, role: str) -> Membership:
     return membership
 
 
+def remove_membership(user, organization: Organization) -> bool:
+    """End `user`'s membership of `organization`; False if there was none."""
+    deleted, _ = Membership.objects.filter(user=user, organization=organization).delete()
+    return deleted > 0
+
+
 class Access:
     """What one user may see and do, computed once per request.
 
