@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from linesman.dashboard import diagnostics, jobs, views, webhooks
+from linesman.dashboard import catalog, diagnostics, jobs, views, webhooks
 
 app_name = "dashboard"
 
@@ -53,6 +53,9 @@ urlpatterns = [
     path("jobs/<int:pk>/devices/", jobs.job_devices, name="job_devices"),
     path("jobs/<int:pk>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/retry/", jobs.job_retry, name="job_retry"),
+    path("catalog/", catalog.catalog, name="catalog"),
+    path("catalog/<str:kind>/", catalog.catalog_create, name="catalog_create"),
+    path("catalog/<str:kind>/<int:pk>/delete/", catalog.catalog_delete, name="catalog_delete"),
     path("webhooks/", webhooks.webhook_list, name="webhooks"),
     path("webhooks/<int:pk>/toggle/", webhooks.webhook_toggle, name="webhook_toggle"),
 ]
