@@ -265,3 +265,28 @@ def test_retention_keeps_sweeping_while_rows_are_left_behind(device_a, monkeypat
     assert services.purge_if_due(now) == 1
     assert services.purge_if_due(now) == 0  # caught up: the next pass waits
     assert list(DeviceLogEntry.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_connection_requests_are_logged_with_their_method_and_outcome(
+    cpe_device, viewer_a, django_capture_on_commit_callbacks
+):
+    import socket
+
+    from linesman.cwmp import connreq
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    cpe_device.connection_request_url = f"http://127.0.0.1:{port}/cr"
+    cpe_device.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = connreq.send(cpe_device)
+    assert not outcome.ok
+    rows = _rows(viewer_a, f"?device={cpe_device.pk}&action=connection_request")["results"]
+    assert [(r["status"], r["message"], r["data"]) for r in rows] == [
+        (
+            "failed",
+            "by http: connection_refused",
+            {"method": "http", "outcome": "connection_refused"},
+        )
+    ]

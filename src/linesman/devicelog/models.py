@@ -17,6 +17,7 @@ class LogAction(models.TextChoices):
     STATUS = "status", "Status change"
     REGISTERED = "registered", "Device registered"
     DIAGNOSTIC = "diagnostic", "Diagnostic finished"
+    CONNECTION_REQUEST = "connection_request", "Connection request (method and outcome)"
 
 
 #: What `status` can hold: RPC outcomes, operation states, device states.

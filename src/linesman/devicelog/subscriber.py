@@ -82,6 +82,12 @@ def entry_for(event: Event) -> services.Row | None:
             d.get("operation_id"),
         )
         data = {"kind": d.get("kind"), "results": redact_output(results)}
+    elif name == "connection_request.sent":
+        # Which method reached the device (http, udp, xmpp), or why none did.
+        method, outcome = d.get("method"), d.get("outcome") or "ok"
+        status = "ok" if outcome == "ok" else "failed"
+        row = (LogAction.CONNECTION_REQUEST, status, None, f"by {method}: {outcome}", "")
+        data = {"method": method, "outcome": outcome}
     else:
         # device.booted / device.bootstrapped repeat what the session row already lists.
         return None
