@@ -82,6 +82,11 @@ def test_cancelling_a_running_bulk_job_stops_it(platform, start_fleet):
     api = platform["api"]
     sim = start_fleet(4)
     up_devices(api, 4)
+    # Their first sessions (provisioning, then the whole-tree read) are over: what the
+    # devices receive from here on is the job's.
+    assert sim.wait_until(
+        lambda: all(d.bootstrapped and not d.in_session for d in sim.fleet.devices), 60
+    )
     late_a, late_b, dark_a, dark_b = sim.fleet.devices
     late = Quirks(answer_delay=6.0, delay_on=frozenset({"Reboot"}))
     for device in (late_a, late_b):
