@@ -126,6 +126,7 @@ def build_fleet() -> dict[str, str]:
     DeviceLogEntry.objects.create(
         pk=1, device=devices[0], time=timezone.now(), action="inform", status="ok"
     )
+    _reset_sequences()
     root = tenancy.create_user("root", superuser=True)
     viewer_b = tenancy.create_user("viewer_b", organization=orgs[1], role=Role.VIEWER)
     fleet = {
@@ -159,3 +160,31 @@ def wsgi_keeps_test_connection() -> Iterator[None]:
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+def _reset_sequences() -> None:
+    """Rows above were given fixed ids; on PostgreSQL the id sequences must move past them,
+    or the next row the API creates takes id 1 again (a 409 that depends on test order)."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    models = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label.startswith(
+            (
+                "inventory",
+                "tenancy",
+                "operations",
+                "cwmp",
+                "metrics",
+                "devicelog",
+                "connprofiles",
+                "webhooks",
+            )
+        )
+    ]
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
