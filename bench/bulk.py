@@ -1,11 +1,18 @@
 """Bulk job throughput: a reboot job over N simulated devices against a real server.
 
-Starts `linesman serve` (its own data directory; PostgreSQL/Redis if DATABASE_URL/REDIS_URL
-are set), registers N simulated devices through the API, waits until every one has
-bootstrapped, then POSTs a reboot job over all of them and prints the time from the POST to
-the job's completion, and devices per second. Everything stays on 127.0.0.1.
+Starts the server (its own data directory; PostgreSQL/Redis if DATABASE_URL/REDIS_URL are
+set), registers N simulated devices through the API, waits until every one has bootstrapped,
+then POSTs a reboot job over all of them and prints the time from the POST to the job's
+completion, devices per second, whether every device rebooted exactly once, and the CPU each
+part spent per device during the job (server, worker, database, Redis, simulator).
+
+The set-up is README's: on the embedded default, `linesman serve` with its in-process worker;
+with `--production` (the default when DATABASE_URL is PostgreSQL), `serve --no-worker` and a
+separate `linesman worker`. Everything stays on 127.0.0.1.
 
     python bench/bulk.py [--devices 10000] [--concurrency 200] [--max-sessions 200]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \
+        python bench/bulk.py
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from tests.bulk.procs import crash  # noqa: E402
 from tests.e2e.live import Api, Database, LiveServer, wait_until  # noqa: E402
 
+from bench.fixtures import service_cpu_seconds, tree_cpu_seconds  # noqa: E402
 from linesman.simulator.fleet import Fleet, SimulatorThread, register_via_api  # noqa: E402
 
 URL = "/inventory_device_serial_headless_operation/"
@@ -45,6 +54,12 @@ def main() -> int:
     parser.add_argument("--max-sessions", type=int, default=200, help="simulator sessions")
     parser.add_argument("--threads", type=int, default=8, help="server HTTP threads a process")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--production",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        help="serve --no-worker plus a separate `linesman worker` (default on PostgreSQL)",
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="linesman-bench-bulk-"))
@@ -53,13 +68,23 @@ def main() -> int:
         home,
         database,
         extra_env={"LINESMAN_THREADS": str(args.threads), "LINESMAN_SWEEP_INTERVAL": "5"},
+        worker=not args.production,
     )
     sim = None
+    worker = None
     try:
         server.cli("migrate")
         server.cli("user", "create", "bench", "--superuser")
         token = server.cli_json("token", "create", "--user", "bench")["token"]
         server.start()
+        if args.production:
+            with open(home / "worker.log", "ab") as log:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "linesman", "worker"],
+                    env=server.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         api = Api(server, token)
         org = api.post("/organization/", json={"name": "Bench"}).json()["id"]
         dtype = api.post("/inventory_type/", json={"short_name": "cpe", "name": "CPE"}).json()
@@ -105,6 +130,7 @@ def main() -> int:
         wait_until(lambda: not sim.run(lambda: fleet.stats().in_session), timeout=120)
         print(f"\nbootstrapped in {time.monotonic() - started:.0f} s")
 
+        cpu_before = _cpu(server, worker)
         posted = time.monotonic()
         response = api.post(
             URL,
@@ -128,23 +154,60 @@ def main() -> int:
                 return 1
             time.sleep(1)
         elapsed = time.monotonic() - posted
-        reboots = sum(sim.run(lambda: [d.counters.reboots for d in fleet]))
+        cpu = {part: used - cpu_before[part] for part, used in _cpu(server, worker).items()}
+        per_device = sim.run(lambda: [d.counters.reboots for d in fleet])
+        reboots = sum(per_device)
+        exactly_once = all(count == 1 for count in per_device)
         print()
         print(f"status               {job['status']}")
         print(f"devices              {job['total_devices']} ({job['failed_devices']} failed)")
         print(f"errors by cause      {job['operation_details']['error_summary']}")
         print(f"peak concurrency     {job['peak_concurrency']} of {args.concurrency}")
-        print(f"simulated reboots    {reboots}")
+        print(f"simulated reboots    {reboots} (every device exactly once: {exactly_once})")
         print(f"database             {'PostgreSQL' if database.pg_name else 'SQLite'}")
         print(f"queue                {'Redis' if os.environ.get('REDIS_URL') else 'SQLite'}")
         print(f"POST to completion   {elapsed:.1f} s")
         print(f"throughput           {args.devices / elapsed:.1f} devices/s")
-        return 0 if job["status"] == "completed" else 1
+        print(f"set-up               {'serve --no-worker + worker' if worker else 'serve'}")
+        print(
+            "CPU ms per device    "
+            + ", ".join(
+                f"{part} {seconds * 1000 / args.devices:.1f}" for part, seconds in cpu.items()
+            )
+        )
+        print(f"CPU total            {sum(cpu.values()):.0f} s in {elapsed:.0f} s wall clock")
+        ok = job["status"] == "completed" and exactly_once
+        return 0 if ok else 1
     finally:
         if sim is not None:
             sim.stop(timeout=30)
+        if worker is not None:
+            worker.kill()
+            worker.wait()
         crash(server)  # a throwaway server: no graceful stop needed, nothing left behind
         database.drop()
+
+
+def _cpu(server: LiveServer, worker: subprocess.Popen | None) -> dict[str, float]:
+    """CPU seconds used so far by each part of the exchange.
+
+    The simulator runs in threads of this process, so this process's own time is the
+    simulator's (the benchmark's polling of the API is a few requests a second)."""
+    own = os.times()
+    parts = {
+        "server": tree_cpu_seconds(server.proc.pid),
+        "worker": tree_cpu_seconds(worker.pid) if worker else 0.0,
+        "database": service_cpu_seconds("postgres"),
+        "redis": service_cpu_seconds("redis-server"),
+        "simulator": own.user + own.system,
+    }
+    if not worker:
+        del parts["worker"]
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        del parts["database"]  # SQLite runs inside the server's process
+    if not os.environ.get("REDIS_URL"):
+        del parts["redis"]
+    return parts
 
 
 if __name__ == "__main__":

@@ -206,3 +206,48 @@ def tree_memory_mb(pid: int) -> tuple[float, float]:
         except OSError:
             continue
     return rss / 1024, pss / 1024
+
+
+def _proc_cpu(pid: int, children_too: bool) -> float:
+    """CPU seconds (user + system) a process used; with its reaped children's when asked."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # The command name may hold spaces: the fields we want come after its closing ')'.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if children_too:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process and all its descendants, living or reaped."""
+    total = 0.0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            total += _proc_cpu(current, children_too=True)
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pids.extend(int(c) for c in children.read().split())
+        except OSError:
+            continue
+    return total
+
+
+def service_cpu_seconds(name: str) -> float:
+    """CPU seconds used by every process called `name` (e.g. postgres, redis-server).
+
+    A server's exited workers are counted through their parent's reaped-children time, so the
+    sum covers connections that came and went during a measurement."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if comm.read().strip() != name:
+                    continue
+            total += _proc_cpu(int(entry), children_too=True)
+        except OSError:
+            continue
+    return total
