@@ -3,7 +3,8 @@
 Every command works on the local database (like `linesman serve`, through the same
 services and serializers as the API) or, with `--url URL --token T` (or LINESMAN_URL and
 LINESMAN_TOKEN), on a remote Linesman through its REST API. Both modes print the API's JSON
-with `--json`, so scripts see the same data either way.
+with `--json`, so scripts see the same data either way. A local `op` is recorded as the OS
+user's, or with `--user NAME` as that Linesman user's (who must be allowed to run it).
 
 Exit codes: 0 success; 1 failure (one line on stderr: not found, refused, the operation
 failed or timed out, an import row failed); 2 usage errors; 3 `op --wait --timeout` gave up
@@ -212,19 +213,52 @@ class Local:
 
     # operations ---------------------------------------------------------------------
 
-    def start_operation(self, ref: str, kind: str, image_ref: str | None) -> dict:
+    def user(self, name: str):
+        """The active Linesman user called `name`, for `op --user`."""
+        from django.contrib.auth import get_user_model
+
+        model = get_user_model()
+        found = model._default_manager.filter(**{model.USERNAME_FIELD: name}).first()
+        if found is None:
+            raise click.ClickException(f"no user {name!r}")
+        if not found.is_active:
+            raise click.ClickException(f"user {name!r} is deactivated")
+        return found
+
+    @staticmethod
+    def _check_operator(user, organization_id: int | None) -> None:
+        """An operation recorded for a user must be one the API would let them start: the
+        history would otherwise credit a viewer (or a stranger) with it."""
+        from linesman.tenancy.models import Role
+        from linesman.tenancy.services import Access
+
+        if user is not None and not Access(user).has_role(organization_id, Role.OPERATOR):
+            raise click.ClickException(
+                f"user {user.get_username()!r} may not run operations on this device "
+                "(needs the operator role in its organization)"
+            )
+
+    def start_operation(
+        self, ref: str, kind: str, image_ref: str | None, user_name: str | None = None
+    ) -> dict:
         from linesman.operations import services
 
+        # The user first: a wrong name is reported even when the device is wrong too.
+        user = self.user(user_name) if user_name else None
         device = self._device(ref)
+        self._check_operator(user, device.organization_id)
+        # With --user the operation is the user's (its "by", the audit trail's user);
+        # without, the OS user's name is all there is.
+        actor = None if user else local_actor()
         try:
             if kind == "firmware":
                 from linesman.operations.services import upgrade_firmware
 
                 image = self._image(device, image_ref)
-                op = upgrade_firmware(device=device, image=image, actor=local_actor())
+                op = upgrade_firmware(device=device, image=image, user=user, actor=actor)
             else:
                 op = services.start_operation(
-                    device=device, kind=services.parse_kind(kind), actor=local_actor()
+                    device=device, kind=services.parse_kind(kind), user=user, actor=actor
                 )
         except services.OperationError as exc:
             raise click.ClickException(str(exc)) from None
@@ -253,17 +287,19 @@ class Local:
 
         return self._render_op(Operation.objects.get(operation_id=operation_id))
 
-    def cancel_operation(self, operation_id: str) -> dict:
+    def cancel_operation(self, operation_id: str, user_name: str | None = None) -> dict:
         from linesman.operations import services
         from linesman.operations.models import Operation
 
+        user = self.user(user_name) if user_name else None
         op = Operation.objects.select_related("device").filter(operation_id=operation_id).first()
         if op is None:
             raise click.ClickException(f"no operation {operation_id}")
+        self._check_operator(user, op.device.organization_id)
         if not op.is_active:
             raise click.ClickException(f"operation {operation_id} already ended ({op.state})")
         return self._render_op(
-            services.cancel_operation(op, reason="cancelled with linesman op cancel")
+            services.cancel_operation(op, user=user, reason="cancelled with linesman op cancel")
         )
 
     def recent_operations(self, device_id: int, limit: int) -> list[dict]:
@@ -794,9 +830,25 @@ def _wait(backend, op: dict, timeout: float | None, show: bool) -> dict:
     type=click.FloatRange(min=0),
     help="With --wait: give up after S seconds (exit 3; the operation keeps running)",
 )
+@click.option(
+    "--user",
+    "user_name",
+    metavar="NAME",
+    help="Record the operation for this Linesman user (an operator of the device's "
+    "organization) instead of the OS user; local database only",
+)
 @json_option
 @remote_options
-def op(backend, device: str, operation: str, image, wait: bool, timeout, as_json: bool) -> None:
+def op(
+    backend,
+    device: str,
+    operation: str,
+    image,
+    wait: bool,
+    timeout,
+    user_name: str | None,
+    as_json: bool,
+) -> None:
     """Run OPERATION on DEVICE (id, serial number or name); `op cancel OP_ID` cancels one.
 
     Without --wait it returns once the operation is queued. With --wait it exits 0 when the
@@ -804,8 +856,14 @@ def op(backend, device: str, operation: str, image, wait: bool, timeout, as_json
     ran out first. While an operation waits for the device (never seen, or not reachable
     until its next inform) it says so, with when the device is expected.
     """
+    if user_name is not None and isinstance(backend, Remote):
+        # A remote Linesman records the token's user; naming another would be a lie.
+        raise click.UsageError("--user is for the local database; remotely the token acts")
+    if user_name is not None and not user_name.strip():
+        raise click.BadParameter("must name a user", param_hint="'--user'")
+    extra = {"user_name": user_name} if user_name else {}
     if device == "cancel" and operation not in OPERATIONS:
-        cancelled = backend.cancel_operation(operation)
+        cancelled = backend.cancel_operation(operation, **extra)
         if as_json:
             _print_json(cancelled)
         else:
@@ -820,7 +878,7 @@ def op(backend, device: str, operation: str, image, wait: bool, timeout, as_json
         raise click.UsageError("firmware needs --image IMAGE (id or version)")
     if operation != "firmware" and image:
         raise click.UsageError("--image only goes with the firmware operation")
-    started = backend.start_operation(device, operation, image)
+    started = backend.start_operation(device, operation, image, **extra)
     if not wait:
         if as_json:
             _print_json(started)
