@@ -6,18 +6,22 @@ lookups, compiler) costs several times what the database needs to run them. Thes
 write the same statements from the models' table and column names, once per shape, run
 them prepared on PostgreSQL, and adapt values the way the ORM does (`get_db_prep_save`), so
 they work on SQLite and PostgreSQL alike. `first()` and `recycle_connections()` trim the
-ORM's and Django's per-request overheads. Anything off these paths should use the ORM as
-it is.
+ORM's and Django's per-request overheads. `Lookup` runs an ORM queryset's SQL compiled
+once per thread, for the few lookups every CWMP request makes. Anything off these paths
+should use the ORM as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
@@ -109,3 +113,113 @@ def first(queryset: QuerySet[M]) -> M | None:
     ORDER BY that `QuerySet.first()` adds: compiling that ordering costs the ORM about as
     much as the rest of the query, on paths that run several such lookups per request."""
     return next(iter(queryset.order_by()[:1]), None)
+
+
+#: Stand-ins for a Lookup's arguments while its queryset is compiled: values no real row
+#: holds (inside the 32-bit range, as Django drops lookups outside an integer column's
+#: range at compile time), found again in the compiled parameters by value and type.
+_INT_SENTINEL = 1_987_654_300
+_STR_SENTINEL = "\x1ehotsql-argument-"
+
+
+@dataclass
+class _Compiled:
+    wrapper: Any  # the thread's connection the SQL and converters were made for
+    sql: str
+    params: list[Any]
+    slots: list[tuple[type, list[int]]]  # per argument: its type and positions in params
+    compiler: Any
+    converters: dict
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list[Any]
+
+
+class Lookup(Generic[M]):
+    """A SELECT of model instances (with their `select_related` rows) whose SQL the ORM
+    compiles once per thread, then runs with each call's arguments.
+
+    `build` makes the queryset from the arguments (ints and strings only, each used as a
+    lookup value); it is called once with stand-in values to learn where each argument
+    lands among the compiled parameters. Rows become instances exactly as the ORM's own
+    iterator makes them (`from_db`, converters, related populators), so callers get the
+    same objects `list(build(*args))` would give.
+
+    Compiling a queryset costs the ORM several times what SQLite or PostgreSQL needs to
+    run these lookups; they run on every CWMP request.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *arg_types: type) -> None:
+        for kind in arg_types:
+            if kind not in (int, str):
+                raise TypeError(f"Lookup arguments are ints or strings, not {kind.__name__}")
+        self._build = build
+        self._arg_types = arg_types
+        self._local = threading.local()
+
+    def _sentinels(self) -> list[Any]:
+        return [
+            _INT_SENTINEL + i if kind is int else f"{_STR_SENTINEL}{i}"
+            for i, kind in enumerate(self._arg_types)
+        ]
+
+    def _compile(self, wrapper: Any) -> _Compiled:
+        sentinels = self._sentinels()
+        queryset = self._build(*sentinels)
+        compiler = queryset.query.get_compiler(using=DEFAULT_DB_ALIAS)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        slots = []
+        for kind, sentinel in zip(self._arg_types, sentinels, strict=True):
+            positions = [i for i, p in enumerate(params) if type(p) is kind and p == sentinel]
+            if not positions:
+                raise ValueError(f"{sentinel!r} is not a parameter of {sql}")
+            slots.append((kind, positions))
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = [column[0] for column in select[0 : compiler.col_count]]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        return _Compiled(
+            wrapper=wrapper,
+            sql=sql,
+            params=params,
+            slots=slots,
+            compiler=compiler,
+            converters=compiler.get_converters(fields),
+            model=klass_info["model"],
+            init_list=[column[0].target.attname for column in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, DEFAULT_DB_ALIAS),
+        )
+
+    def all(self, *args: Any) -> list[M]:
+        """The matching instances, in the queryset's order."""
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        compiled: _Compiled | None = getattr(self._local, "compiled", None)
+        if compiled is None or compiled.wrapper is not wrapper:
+            compiled = self._local.compiled = self._compile(wrapper)
+        params = list(compiled.params)
+        for (kind, positions), value in zip(compiled.slots, args, strict=True):
+            for position in positions:
+                params[position] = kind(value)
+        with _cursor() as cursor:
+            _execute(cursor, compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        found = []
+        for row in rows:
+            obj = compiled.model.from_db(
+                DEFAULT_DB_ALIAS, compiled.init_list, row[compiled.start : compiled.end]
+            )
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+    def first(self, *args: Any) -> M | None:
+        """The first matching instance, or None (the queryset should be sliced to one)."""
+        found = self.all(*args)
+        return found[0] if found else None

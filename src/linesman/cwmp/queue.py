@@ -46,12 +46,17 @@ def has_pending(device_id: int) -> bool:
     return hotsql.exists(_PENDING_SQL, [device_id, TaskState.QUEUED.value, TaskState.SENT.value])
 
 
+_NEXT_TASK = hotsql.Lookup(
+    lambda device_id: DeviceTask.objects.filter(
+        device_id=device_id, state=TaskState.QUEUED
+    ).order_by("id")[:1],
+    int,
+)
+
+
 def next_task(device_id: int) -> DeviceTask | None:
-    return (
-        DeviceTask.objects.filter(device_id=device_id, state=TaskState.QUEUED)
-        .order_by("id")
-        .first()
-    )
+    """The device's oldest queued RPC (asked at every step of a session)."""
+    return _NEXT_TASK.first(device_id)
 
 
 #: Why a requeued RPC went back to the queue (its fault_string until it is sent again):

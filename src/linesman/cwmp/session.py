@@ -247,7 +247,7 @@ def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None
     """Create the session row (the per-device lock); None if another live session holds it."""
     now = timezone.now()
     with transaction.atomic():
-        existing = hotsql.first(CwmpSession.objects.select_for_update().filter(device=device))
+        existing = _SESSION_FOR_UPDATE.first(device.pk)
         if existing is not None:
             if now - existing.last_activity < TAKEOVER_AFTER:
                 return None
@@ -356,8 +356,36 @@ def _fresh_sessions():
     )
 
 
+_SESSION_BY_KEY = hotsql.Lookup(
+    lambda key: CwmpSession.objects.select_related("device", "device__type", "current_task").filter(
+        key=key
+    )[:1],
+    str,
+)
+_SESSION_OF_DEVICE = hotsql.Lookup(
+    lambda device_id: CwmpSession.objects.select_related(
+        "device", "device__type", "current_task"
+    ).filter(device_id=device_id)[:1],
+    int,
+)
+_DEVICE_WITH_TYPE = hotsql.Lookup(
+    lambda pk: Device.objects.select_related("type").filter(pk=pk)[:1], int
+)
+_SESSION_FOR_UPDATE = hotsql.Lookup(
+    lambda device_id: CwmpSession.objects.select_for_update().filter(device_id=device_id)[:1],
+    int,
+)
+
+
+def _fresh(session: CwmpSession | None) -> CwmpSession | None:
+    """The session if it is still live (the same rule as `_fresh_sessions`)."""
+    if session is None or session.last_activity < timezone.now() - SESSION_TIMEOUT:
+        return None
+    return session
+
+
 def _session_by_cookie(cookie: str) -> CwmpSession | None:
-    return hotsql.first(_fresh_sessions().filter(key=cookie))
+    return _fresh(_SESSION_BY_KEY.first(cookie))
 
 
 def _session_by_credentials(request: Request) -> tuple[CwmpSession | None, Reply | None]:
@@ -518,20 +546,20 @@ def _continue_stateless(
     """A request of a session that had nothing to do when it started."""
     message = envelope.body if envelope is not None else None
     if isinstance(message, _CPE_REQUESTS):
-        device = hotsql.first(Device.objects.select_related("type").filter(pk=device_id))
+        device = _DEVICE_WITH_TYPE.first(device_id)
         if device is None:
             return Reply(204, end_cookie=True)
         return _out(device, _cpe_request(device, cwmp_ns, envelope))
     if not queue.has_pending(device_id):
         return Reply(204, end_cookie=True)  # the common case: nothing to do, nothing written
-    promoted = hotsql.first(_fresh_sessions().filter(device_id=device_id))
+    promoted = _fresh(_SESSION_OF_DEVICE.first(device_id))
     if promoted is not None:
         # Promoted to a database session earlier, and the device kept the first cookie.
         return _continue_session(request, promoted, envelope)
     if queue.next_task(device_id) is None:
         return Reply(204, end_cookie=True)
     # Work was queued since the Inform: take the device's session lock and send it now.
-    device = hotsql.first(Device.objects.select_related("type").filter(pk=device_id))
+    device = _DEVICE_WITH_TYPE.first(device_id)
     session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns)) if device else None
     if session is None:
         return Reply(204, end_cookie=True)

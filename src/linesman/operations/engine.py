@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from linesman.audit import services as audit
@@ -79,6 +79,26 @@ def _announce_finished(op: Operation) -> None:
             callback(op)
         except Exception:  # a subscriber's failure must not break a device's session
             log.exception("operation %s: a finished-subscriber failed", op.operation_id)
+
+
+# Lookups every session makes, compiled once (see `hotsql.Lookup`).
+_OPERATION = hotsql.Lookup(
+    lambda pk: Operation.objects.select_related("device", "device__type").filter(pk=pk)[:1], int
+)
+_OPERATION_FOR_UPDATE = hotsql.Lookup(
+    lambda pk: (
+        Operation.objects.select_related("device").select_for_update(of=("self",)).filter(pk=pk)[:1]
+    ),
+    int,
+)
+_ACTIVE_OPERATION = hotsql.Lookup(
+    lambda device_id: (
+        Operation.objects.select_related("device", "device__type")
+        .filter(device_id=device_id, state__in=ACTIVE_STATES)
+        .order_by()[:1]
+    ),
+    int,
+)
 
 
 def current_step(op: Operation) -> str:
@@ -374,7 +394,10 @@ def _step_done(op: Operation) -> None:
 def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=None) -> Operation:
     """Move an operation to a final state, cancel what it still had queued, and record it."""
     with transaction.atomic():
-        op = Operation.objects.select_for_update().get(pk=op.pk)
+        locked = _OPERATION_FOR_UPDATE.first(op.pk)
+        if locked is None:  # deleted meanwhile (with its device): nothing left to end
+            return op
+        op = locked
         if op.state not in ACTIVE_STATES:
             return op
         op.state = state
@@ -420,11 +443,25 @@ def _set_state(op: Operation, state: str, **stamps) -> None:
 
 
 def on_task_sent(task: DeviceTask) -> None:
+    """An operation's first RPC went out: the operation is dispatched."""
     if task.operation_id is None:
         return
-    op = task.operation
-    if op.state == OperationState.INITIATED:
-        _set_state(op, OperationState.DISPATCHED, dispatched_at=timezone.now())
+    hotsql.execute(
+        _DISPATCH_SQL,
+        [
+            OperationState.DISPATCHED.value,
+            _DISPATCHED_AT.get_db_prep_save(timezone.now(), connection),
+            task.operation_id,
+            OperationState.INITIATED.value,
+        ],
+    )
+
+
+_DISPATCHED_AT = Operation._meta.get_field("dispatched_at")
+_DISPATCH_SQL = (
+    f"UPDATE {Operation._meta.db_table} SET state = %s, dispatched_at = %s"
+    " WHERE id = %s AND state = %s"
+)
 
 
 # --- answers -----------------------------------------------------------------------------
@@ -612,8 +649,8 @@ def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     if task.operation_id is None:
         _handle_unowned(task, response)
         return
-    op = Operation.objects.select_related("device", "device__type").get(pk=task.operation_id)
-    if op.state not in ACTIVE_STATES:
+    op = _OPERATION.first(task.operation_id)
+    if op is None or op.state not in ACTIVE_STATES:
         return
     _set_state(op, OperationState.IN_PROGRESS, started_at=timezone.now())
     _handle(op, task, response)
@@ -687,7 +724,7 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
     A reboot that comes back with `M Reboot` and this operation's CommandKey, or a
     bootstrap after a FactoryReset, must neither be sent again nor left waiting.
     """
-    op = hotsql.first(Operation.objects.filter(device_id=device.pk, state__in=ACTIVE_STATES))
+    op = _ACTIVE_OPERATION.first(device.pk)
     if op is None:
         return
     codes = {code for code, _ in events}
@@ -716,11 +753,7 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
 @transaction.atomic
 def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
     """Events of a new session: boots, bootstraps and version changes complete operations."""
-    op = hotsql.first(
-        Operation.objects.select_related("device", "device__type").filter(
-            device_id=device.pk, state__in=ACTIVE_STATES
-        )
-    )
+    op = _ACTIVE_OPERATION.first(device.pk)
     if op is None:
         return
     codes = {code for code, _ in events}

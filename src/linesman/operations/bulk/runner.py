@@ -125,8 +125,21 @@ def huey_priority(job: BulkJob) -> int:
     return HUEY_PRIORITY.get(job.priority, HUEY_PRIORITY["normal"])
 
 
+_JOB_FOR_UPDATE = hotsql.Lookup(
+    lambda pk: BulkJob.objects.select_for_update().filter(pk=pk)[:1], int
+)
+_OPERATION = hotsql.Lookup(lambda pk: Operation.objects.filter(pk=pk)[:1], int)
+_RUNNING_TARGET = hotsql.Lookup(
+    lambda job_id, op_pk: BulkJobTarget.objects.filter(
+        job_id=job_id, operation_id=op_pk, state=TargetState.RUNNING
+    )[:1],
+    int,
+    int,
+)
+
+
 def _lock(job_id: int) -> BulkJob | None:
-    return hotsql.first(BulkJob.objects.select_for_update().filter(pk=job_id))
+    return _JOB_FOR_UPDATE.first(job_id)
 
 
 def _save(job: BulkJob) -> None:
@@ -486,13 +499,13 @@ def _sync_inventory(job: BulkJob, op: Operation) -> dict[str, Any]:
 def record_operation(op_pk: int) -> bool:
     """Count a finished operation on its job (once); returns whether it was counted now."""
     with transaction.atomic():
-        op = hotsql.first(Operation.objects.filter(pk=op_pk))
+        op = _OPERATION.first(op_pk)
         if op is None or op.bulk_job_id is None or op.state in ACTIVE_STATES:
             return False
         job = _lock(op.bulk_job_id)
         if job is None:
             return False
-        target = hotsql.first(job.targets.filter(operation_id=op.pk, state=TargetState.RUNNING))
+        target = _RUNNING_TARGET.first(job.pk, op.pk)
         if target is None:
             return False
         state, cause, error, result = _operation_outcome(op)

@@ -1,0 +1,79 @@
+"""`hotsql.Lookup`: a queryset compiled once answers later calls with their own arguments,
+with the same instances (related rows included) as the ORM, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from linesman.core import hotsql
+from linesman.cwmp.models import CwmpSession
+from linesman.inventory.models import Device
+from tests.conftest import make_device
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BY_SERIAL = hotsql.Lookup(
+    lambda serial: Device.objects.select_related("type", "organization").filter(
+        serial_number=serial
+    )[:1],
+    str,
+)
+SESSION_OF = hotsql.Lookup(
+    lambda device_id, key: CwmpSession.objects.select_related("device", "device__type").filter(
+        device_id=device_id, key=key
+    ),
+    int,
+    str,
+)
+
+
+def test_each_call_answers_with_its_own_arguments(org_a, device_type):
+    a = make_device(org_a, device_type, "HS-A")
+    b = make_device(org_a, device_type, "HS-B")
+    assert BY_SERIAL.first("HS-A").pk == a.pk
+    assert BY_SERIAL.first("HS-B").pk == b.pk
+    assert BY_SERIAL.first("HS-NONE") is None
+
+
+def test_instances_are_the_orms_with_related_rows_and_converted_values(org_a, device_type):
+    device_type.settings_template = {"Device.X": "1"}
+    device_type.save()
+    device = make_device(org_a, device_type, "HS-C", is_active=True)
+    stamp = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    CwmpSession.objects.create(key="k-1", device=device, cwmp_ns="urn", last_activity=stamp)
+    session = SESSION_OF.first(device.pk, "k-1")
+    assert session.last_activity == stamp  # a datetime again, with its zone
+    assert session.device.serial_number == "HS-C"
+    assert session.device.type.short_name == device_type.short_name
+    assert session.device.type.settings_template == {"Device.X": "1"}  # JSON decoded
+    assert session.device.is_active is True  # a bool, not SQLite's 1
+    assert session._state.adding is False  # saved rows, as the ORM gives them
+    assert SESSION_OF.first(device.pk, "k-2") is None
+    assert SESSION_OF.first(device.pk + 1, "k-1") is None
+
+
+def test_each_thread_compiles_for_its_own_connection(org_a, device_type):
+    make_device(org_a, device_type, "HS-D")
+    found = []
+
+    def lookup():
+        try:
+            found.append(BY_SERIAL.first("HS-D").serial_number)
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    thread = threading.Thread(target=lookup)
+    thread.start()
+    thread.join(10)
+    assert found == ["HS-D"]
+    assert BY_SERIAL.first("HS-D").serial_number == "HS-D"
+
+
+def test_arguments_must_be_ints_or_strings():
+    with pytest.raises(TypeError):
+        hotsql.Lookup(lambda when: Device.objects.filter(created__gte=when), datetime)
