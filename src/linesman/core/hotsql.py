@@ -53,8 +53,14 @@ def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
         cursor.execute(sql, params)
 
 
+def _key_of(value: Any) -> Any:
+    """A related instance is stored as its primary key (as `save()` does for a ForeignKey)."""
+    return value.pk if isinstance(value, Model) else value
+
+
 def update_fields(model: type[Model], pk: Any, values: dict[str, Any]) -> int:
-    """UPDATE one row's fields (by attribute name) without signals; returns rows changed."""
+    """UPDATE one row's fields (by attribute name; a ForeignKey by its name takes an
+    instance or None) without signals or `auto_now`; returns rows changed."""
     if not values:
         return 0
     names = tuple(values)
@@ -66,7 +72,7 @@ def update_fields(model: type[Model], pk: Any, values: dict[str, Any]) -> int:
         columns = ", ".join(f"{quote(meta.get_field(n).column)} = %s" for n in names)
         sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"
         _update_sql[key] = sql
-    params = [meta.get_field(n).get_db_prep_save(values[n], connection) for n in names]
+    params = [meta.get_field(n).get_db_prep_save(_key_of(values[n]), connection) for n in names]
     with _cursor() as cursor:
         _execute(cursor, sql, [*params, pk])
         return cursor.rowcount

@@ -439,7 +439,7 @@ def _set_state(op: Operation, state: str, **stamps) -> None:
         if getattr(op, name) is None:
             setattr(op, name, value)
             fields.append(name)
-    op.save(update_fields=fields)
+    hotsql.update_fields(Operation, op.pk, {name: getattr(op, name) for name in fields})
 
 
 def on_task_sent(task: DeviceTask) -> None:

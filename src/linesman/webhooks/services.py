@@ -169,9 +169,38 @@ def _organizations(event: Event) -> list[int]:
     return []
 
 
+#: Seconds another process's endpoint changes may take to be seen by `subscribed_types`.
+SUBSCRIBED_TTL = 2.0
+_subscribed: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def subscribed_types() -> frozenset[str]:
+    """The event types some active endpoint subscribed to, in any organization.
+
+    Re-read at most every `SUBSCRIBED_TTL` seconds (and at once after a change made in this
+    process), so that the ACS's many events cost no query when nobody wants them."""
+    global _subscribed
+    read_at, types = _subscribed
+    now = time.monotonic()
+    if now - read_at >= SUBSCRIBED_TTL:
+        types = frozenset(
+            name
+            for row in Endpoint.objects.filter(active=True).values_list("event_types", flat=True)
+            for name in row or ()
+        )
+        _subscribed = (now, types)
+    return types
+
+
+def forget_subscriptions(**_: Any) -> None:
+    """An endpoint changed in this process: read the subscriptions again at the next event."""
+    global _subscribed
+    _subscribed = (0.0, frozenset())
+
+
 def endpoints_for(event: Event) -> list[int]:
     """Ids of the active endpoints that subscribed to this event (one small query)."""
-    if event.name not in EVENT_TYPES:
+    if event.name not in EVENT_TYPES or event.name not in subscribed_types():
         return []
     org_ids = _organizations(event)
     if not org_ids:
@@ -325,4 +354,5 @@ def _count_failure(endpoint: Endpoint, error: str) -> bool:
     Endpoint.objects.filter(pk=endpoint.pk, active=True).update(
         active=False, disabled_reason=reason[:500], disabled_at=timezone.now()
     )
+    forget_subscriptions()
     return True

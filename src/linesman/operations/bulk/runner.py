@@ -137,13 +137,23 @@ _RUNNING_TARGET = hotsql.Lookup(
     int,
 )
 
+_NEXT_PENDING = hotsql.Lookup(
+    lambda job_id: (
+        BulkJobTarget.objects.filter(job_id=job_id, state=TargetState.PENDING)
+        .select_related("device", "device__type")
+        .order_by("id")[:1]
+    ),
+    int,
+)
+
 
 def _lock(job_id: int) -> BulkJob | None:
     return _JOB_FOR_UPDATE.first(job_id)
 
 
 def _save(job: BulkJob) -> None:
-    job.save(update_fields=COUNTER_FIELDS)
+    job.updated_at = timezone.now()  # what save() would do for auto_now
+    hotsql.update_fields(BulkJob, job.pk, {name: getattr(job, name) for name in COUNTER_FIELDS})
 
 
 def _transition(
@@ -303,10 +313,15 @@ def fill(job_id: int) -> int:
         user = job.created_by
         while job.running_devices < job.max_concurrency:
             room = job.max_concurrency - job.running_devices
-            batch = list(
-                job.targets.filter(state=TargetState.PENDING)
-                .select_related("device", "device__type")
-                .order_by("id")[:room]
+            # One slot is the steady state (an operation ended, the next device starts).
+            batch = (
+                _NEXT_PENDING.all(job.pk)
+                if room == 1
+                else list(
+                    job.targets.filter(state=TargetState.PENDING)
+                    .select_related("device", "device__type")
+                    .order_by("id")[:room]
+                )
             )
             if not batch:
                 break
