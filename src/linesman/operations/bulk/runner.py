@@ -24,6 +24,7 @@ import math
 from datetime import timedelta
 from typing import Any, Protocol
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -137,6 +138,7 @@ _RUNNING_TARGET = hotsql.Lookup(
     int,
 )
 
+_USER = hotsql.Lookup(lambda pk: get_user_model().objects.filter(pk=pk)[:1], int)
 _NEXT_PENDING = hotsql.Lookup(
     lambda job_id: (
         BulkJobTarget.objects.filter(job_id=job_id, state=TargetState.PENDING)
@@ -303,61 +305,76 @@ def _start_firmware(job: BulkJob, device, common: dict[str, Any]) -> Operation:
 
 def fill(job_id: int) -> int:
     """Start pending targets until max_concurrency are running; returns how many started."""
-    started: list[int] = []
     with transaction.atomic():
         job = _lock(job_id)
-        if job is None or job.status != BulkJobStatus.IN_PROGRESS:
+        if job is None:
             return 0
-        if job.operation_type in BATCH_TYPES:
+        started = _fill(job)
+        if started is None:
             return 0
-        user = job.created_by
-        while job.running_devices < job.max_concurrency:
-            room = job.max_concurrency - job.running_devices
-            # One slot is the steady state (an operation ended, the next device starts).
-            batch = (
-                _NEXT_PENDING.all(job.pk)
-                if room == 1
-                else list(
-                    job.targets.filter(state=TargetState.PENDING)
-                    .select_related("device", "device__type")
-                    .order_by("id")[:room]
-                )
-            )
-            if not batch:
-                break
-            for target in batch:
-                now = timezone.now()
-                if not _transition(
-                    job, target.pk, TargetState.PENDING, TargetState.RUNNING, started_at=now
-                ):
-                    continue
-                try:
-                    with transaction.atomic():
-                        op = _start_device(job, target, user)
-                except _NotStarted as exc:
-                    reason = (exc.cause, str(exc))
-                except Exception as exc:  # one bad device must not stall the whole job
-                    log.exception("bulk job %s: starting device %s failed", job_id, target.pk)
-                    reason = ("internal_error", f"{type(exc).__name__}: {exc}")
-                else:
-                    BulkJobTarget.objects.filter(pk=target.pk).update(operation=op, kicked_at=now)
-                    started.append(op.pk)
-                    continue
-                _transition(
-                    job,
-                    target.pk,
-                    TargetState.RUNNING,
-                    TargetState.FAILED,
-                    cause=reason[0],
-                    error=reason[1][:2000],
-                    finished_at=now,
-                )
         _settle(job)
         _save(job)
         priority = huey_priority(job)
     if started:
         _kick_after_commit(job_id, started, priority)
     return len(started)
+
+
+def _creator(job: BulkJob):
+    return _USER.first(job.created_by_id) if job.created_by_id else None
+
+
+def _fill(job: BulkJob) -> list[int] | None:
+    """`fill` on a locked job, without saving it: the operations started, or None when the
+    job takes no new devices (not running, or a batch job)."""
+    if job.status != BulkJobStatus.IN_PROGRESS or job.operation_type in BATCH_TYPES:
+        return None
+    started: list[int] = []
+    user = None
+    while job.running_devices < job.max_concurrency:
+        room = job.max_concurrency - job.running_devices
+        # One slot is the steady state (an operation ended, the next device starts).
+        batch = (
+            _NEXT_PENDING.all(job.pk)
+            if room == 1
+            else list(
+                job.targets.filter(state=TargetState.PENDING)
+                .select_related("device", "device__type")
+                .order_by("id")[:room]
+            )
+        )
+        if not batch:
+            break
+        if user is None:
+            user = _creator(job)
+        for target in batch:
+            now = timezone.now()
+            if not _transition(
+                job, target.pk, TargetState.PENDING, TargetState.RUNNING, started_at=now
+            ):
+                continue
+            try:
+                with transaction.atomic():
+                    op = _start_device(job, target, user)
+            except _NotStarted as exc:
+                reason = (exc.cause, str(exc))
+            except Exception as exc:  # one bad device must not stall the whole job
+                log.exception("bulk job %s: starting device %s failed", job.pk, target.pk)
+                reason = ("internal_error", f"{type(exc).__name__}: {exc}")
+            else:
+                BulkJobTarget.objects.filter(pk=target.pk).update(operation=op, kicked_at=now)
+                started.append(op.pk)
+                continue
+            _transition(
+                job,
+                target.pk,
+                TargetState.RUNNING,
+                TargetState.FAILED,
+                cause=reason[0],
+                error=reason[1][:2000],
+                finished_at=now,
+            )
+    return started
 
 
 def _kick_after_commit(job_id: int, op_pks: list[int], priority: int) -> None:
@@ -518,36 +535,57 @@ def record_operation(op_pk: int) -> bool:
         if op is None or op.bulk_job_id is None or op.state in ACTIVE_STATES:
             return False
         job = _lock(op.bulk_job_id)
-        if job is None:
+        if job is None or not _record(job, op):
             return False
-        target = _RUNNING_TARGET.first(job.pk, op.pk)
-        if target is None:
-            return False
-        state, cause, error, result = _operation_outcome(op)
-        if state == TargetState.SUCCEEDED and job.operation_type == "bulk_serial_sync":
-            result.update(_sync_inventory(job, op))
-        _transition(
-            job,
-            target.pk,
-            TargetState.RUNNING,
-            state,
-            summary_key=_summary_key(cause, result),
-            cause=cause,
-            error=error[:2000],
-            result=result,
-            finished_at=op.completed_at or timezone.now(),
-        )
         _settle(job)
         _save(job)
     return True
 
 
+def _record(job: BulkJob, op: Operation) -> bool:
+    """`record_operation` on a locked job, without saving it."""
+    target = _RUNNING_TARGET.first(job.pk, op.pk)
+    if target is None:
+        return False
+    state, cause, error, result = _operation_outcome(op)
+    if state == TargetState.SUCCEEDED and job.operation_type == "bulk_serial_sync":
+        result.update(_sync_inventory(job, op))
+    _transition(
+        job,
+        target.pk,
+        TargetState.RUNNING,
+        state,
+        summary_key=_summary_key(cause, result),
+        cause=cause,
+        error=error[:2000],
+        result=result,
+        finished_at=op.completed_at or timezone.now(),
+    )
+    return True
+
+
 def operation_finished(op_pk: int, job_id: int) -> None:
-    """An operation of the job ended: record it and start the next target, in one
-    transaction (one write lock instead of two on SQLite)."""
+    """An operation of the job ended: record it and start the next target, with one lock
+    and one save of the job (one write lock instead of two on SQLite)."""
     with transaction.atomic():
-        record_operation(op_pk)
-        fill(job_id)
+        op = _OPERATION.first(op_pk)
+        job = _lock(job_id)
+        if job is None:
+            return
+        recorded = (
+            op is not None
+            and op.bulk_job_id == job.pk
+            and op.state not in ACTIVE_STATES
+            and _record(job, op)
+        )
+        started = _fill(job)
+        if not recorded and started is None:
+            return
+        _settle(job)
+        _save(job)
+        priority = huey_priority(job)
+    if started:
+        _kick_after_commit(job_id, started, priority)
 
 
 # --- probe and snapshot jobs -------------------------------------------------------------
