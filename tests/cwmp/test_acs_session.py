@@ -371,6 +371,24 @@ def test_first_contact_reads_the_whole_tree_in_the_background(device):
     assert not device.operations.exists()  # nothing for an operator to wait on or cancel
 
 
+def test_a_large_tree_is_read_in_requests_of_at_most_a_hundred_names(device):
+    """250 parameters: three GetParameterValues (100, 100, 50 names), every value kept."""
+    names = [f"Device.X.{i}.Value" for i in range(250)]
+
+    def answer(request):
+        if isinstance(request, soap.GetParameterNames):
+            return soap.GetParameterNamesResponse([soap.ParameterInfo(n, False) for n in names])
+        return default_answer(request)
+
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform("CPE0001", events=("0 BOOTSTRAP",))
+    reads = [r for r in finish_session(cpe, answer) if isinstance(r, soap.GetParameterValues)]
+    assert [len(r.names) for r in reads] == [100, 100, 50]
+    assert [n for r in reads for n in r.names] == names
+    device.refresh_from_db()
+    assert all(device.parameters.values[n][0] == f"value-of-{n}" for n in names)
+
+
 def test_a_later_periodic_inform_does_not_read_the_tree_again(device):
     _provisioned(device)
     cpe = ScriptedCpe("cpe", "pw")
