@@ -8,10 +8,13 @@ pre-emptively, the password in clear).
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from linesman.cwmp import connreq
 from linesman.cwmp.models import ConnectionRequestLog
+from linesman.inventory.models import Device
 from tests.conftest import make_device
 from tests.cwmp.cr_listeners import point_device, recording_listener, sim_listener
 
@@ -78,6 +81,20 @@ def test_fan_out_answers_each_challenge_too(device):
         schemes = listener.schemes
     assert [o.ok for o in outcomes] == [True]
     assert schemes == {"none": 1, "digest": 1}
+
+
+def test_a_fan_out_of_several_answers_every_challenge(device):
+    """Several devices go out together on the event-loop path; each is challenged and
+    answers (both point at one listener, which knows one device's credentials)."""
+    with sim_listener("digest") as listener:
+        point_device(device, listener.url)
+        twin = Device.objects.get(pk=device.pk)
+        twin.pk, twin.uuid, twin.serial_number, twin.name = None, uuid.uuid4(), "TWIN-1", "twin"
+        twin.save()
+        outcomes = connreq.send_many([device, twin])
+        schemes = listener.schemes
+    assert [o.ok for o in outcomes] == [True, True]
+    assert schemes == {"none": 2, "digest": 2}
 
 
 def test_device_without_credentials_sends_none(device):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import uuid
 
 import pytest
 
 from linesman.cwmp import connreq, netpolicy
 from linesman.cwmp.models import ConnectionRequestLog
+from linesman.inventory.models import Device
 from linesman.operations.models import Operation, OperationState
 from tests.conftest import make_device
 from tests.cwmp.cr_listeners import point_device, recording_listener, silent_socket
@@ -22,6 +24,22 @@ pytestmark = pytest.mark.django_db
 
 ip = ipaddress.ip_address
 EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def _send(device, fan_out):
+    """One request: alone (`send`), or in a fan-out of one device or of two (the second a
+    twin with the same URL), which takes the event-loop path."""
+    if fan_out is None:
+        return connreq.send(device)
+    if fan_out == "one":
+        return connreq.send_many([device])[0]
+    twin = Device.objects.get(pk=device.pk)
+    twin.pk = None
+    twin.uuid = uuid.uuid4()
+    twin.serial_number += "-TWIN"
+    twin.name += "-twin"
+    twin.save()
+    return {o.device_id: o for o in connreq.send_many([device, twin])}[device.pk]
 
 
 @pytest.fixture
@@ -167,11 +185,11 @@ def test_metadata_address_is_refused_and_logged(device):
 
 
 @pytest.mark.usefixtures("no_loopback")
-@pytest.mark.parametrize("fan_out", [False, True])
+@pytest.mark.parametrize("fan_out", [None, "one", "many"])
 def test_loopback_target_is_refused_without_a_connection(device, fan_out):
     with silent_socket() as (port, connected):
         point_device(device, f"http://127.0.0.1:{port}/")
-        outcome = connreq.send_many([device])[0] if fan_out else connreq.send(device)
+        outcome = _send(device, fan_out)
         assert outcome.cause == "address_not_allowed"
         assert not connected()
     assert ConnectionRequestLog.objects.filter(device=device, ok=False).count() == 1
@@ -200,16 +218,16 @@ def test_host_name_resolving_to_loopback_is_refused(device):
         assert not connected()
 
 
-@pytest.mark.parametrize("fan_out", [False, True])
+@pytest.mark.parametrize("fan_out", [None, "one", "many"])
 def test_every_resolved_address_must_pass(device, fake_dns, fan_out):
     answers, _lookups = fake_dns
     answers["cpe.test"] = [["198.51.100.7", "169.254.169.254"]]
     point_device(device, "http://cpe.test:7547/")
-    outcome = connreq.send_many([device])[0] if fan_out else connreq.send(device)
+    outcome = _send(device, fan_out)
     assert outcome.cause == "address_not_allowed"
 
 
-@pytest.mark.parametrize("fan_out", [False, True])
+@pytest.mark.parametrize("fan_out", [None, "one", "many"])
 def test_the_checked_address_is_the_one_connected_to(device, fake_dns, fan_out):
     """DNS rebinding: the name answers 127.0.0.1 at the check and the metadata address at
     any later lookup; the request still goes to the checked address, under the name."""
@@ -217,13 +235,14 @@ def test_the_checked_address_is_the_one_connected_to(device, fake_dns, fan_out):
     answers["cpe.test"] = [["127.0.0.1"], ["169.254.169.254"]]
     with recording_listener(200) as listener:
         point_device(device, f"http://cpe.test:{listener.port}/cr")
-        outcome = connreq.send_many([device])[0] if fan_out else connreq.send(device)
+        outcome = _send(device, fan_out)
         received = listener.received
     assert outcome.ok
     assert [(path, headers["host"]) for path, headers in received] == [
         ("/cr", f"cpe.test:{listener.port}")
     ]
-    assert lookups == ["cpe.test"]
+    # In a fan-out of two, the twin's own lookup got the metadata address: refused, unsent.
+    assert lookups == ["cpe.test"] * (2 if fan_out == "many" else 1)
 
 
 def test_unresolvable_host_name(device, fake_dns):
@@ -263,10 +282,10 @@ def test_user_info_in_the_url_is_never_sent(device):
 # --- classified causes ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fan_out", [False, True])
+@pytest.mark.parametrize("fan_out", [None, "one", "many"])
 def test_refused_connection(device, fan_out):
     point_device(device, f"http://127.0.0.1:{closed_port()}/cr")
-    outcome = connreq.send_many([device])[0] if fan_out else connreq.send(device)
+    outcome = _send(device, fan_out)
     assert outcome.cause == "connection_refused" and outcome.status_code is None
 
 
