@@ -101,6 +101,11 @@ _ACTIVE_OPERATION = hotsql.Lookup(
 )
 
 
+def active_operation(device_id: int) -> Operation | None:
+    """The device's operation still running, if any (the database allows one)."""
+    return _ACTIVE_OPERATION.first(device_id)
+
+
 def current_step(op: Operation) -> str:
     steps = op.params.get("steps") or [op.kind]
     return steps[min(op.params.get("step_index", 0), len(steps) - 1)]

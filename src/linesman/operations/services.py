@@ -61,7 +61,7 @@ def order_steps(kinds: list[str]) -> list[str]:
 
 
 def active_operation(device: Device) -> Operation | None:
-    return hotsql.first(device.operations.filter(state__in=ACTIVE_STATES))
+    return engine.active_operation(device.pk)
 
 
 def check_can_start(device: Device) -> None:
