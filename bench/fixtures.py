@@ -139,16 +139,29 @@ for i in range(count):
         Device.objects.bulk_create(batch)
         batch = []
 Device.objects.bulk_create(batch)
+if len(sys.argv) > 4 and sys.argv[4] == "new":
+    # Registered but never seen: their first Inform is a first contact (provisioning).
+    Device.objects.update(last_connection=None, connection_request_username="",
+                          connection_request_password_encrypted="")
 user = services.create_user("bench", superuser=True)
 print(services.create_token(user).clear)
 """
 ).replace("PG_INSERT", repr(PG_INSERT))
 
 
-def seed_devices(env: dict[str, str], count: int, prefix: str = "BENCH") -> str:
-    """Create `count` devices (one shared password, encrypted as usual); returns a token."""
+def seed_devices(env: dict[str, str], count: int, prefix: str = "BENCH", new: bool = False) -> str:
+    """Create `count` devices (one shared password, encrypted as usual); returns a token.
+    `new`: never seen and not provisioned, so that their first Inform is a first contact."""
     result = subprocess.run(
-        [sys.executable, "-c", SEED_SCRIPT, str(count), prefix, PASSWORD],
+        [
+            sys.executable,
+            "-c",
+            SEED_SCRIPT,
+            str(count),
+            prefix,
+            PASSWORD,
+            *(["new"] if new else []),
+        ],
         env={**env, "DJANGO_SETTINGS_MODULE": "linesman.settings"},
         capture_output=True,
         text=True,
