@@ -86,11 +86,12 @@ DEVICE_COLUMNS = """
 # What bench/loadgen.py's Inform reports, so that a session finds nothing changed but the
 # time the device was last seen: the steady state of periodic informs.
 PG_INSERT = f"""
-INSERT INTO inventory_device ({DEVICE_COLUMNS}, manufacturer, product_class,
+INSERT INTO inventory_device ({DEVICE_COLUMNS}, udp_connection_request_address, xmpp_jid,
+    manufacturer, product_class,
     unique_identifier, address, software_version, hardware_version)
 SELECT md5(%(prefix)s || g::text)::uuid, %(org)s, s, '', '', %(type)s, s, '', true, 'Up',
        %(seen)s, '00AABB', '', '', '', false, s, %(secret)s, 'http://127.0.0.1:9/' || s, 'cr',
-       %(secret)s, '1.0', 'Device.', 300, now(), false, %(seen)s, 'Bench', 'BenchGW',
+       %(secret)s, '1.0', 'Device.', 300, now(), false, %(seen)s, '', '', 'Bench', 'BenchGW',
        '00AABB-BenchGW-' || s, '127.0.0.1', '1.0.0', 'hw1'
 FROM (SELECT g, %(prefix)s || lpad(g::text, 7, '0') AS s
       FROM generate_series(0, %(count)s - 1) AS g) AS numbered
