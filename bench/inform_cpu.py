@@ -1,13 +1,14 @@
 """CPU cost of one CWMP session in the ACS, without HTTP: the WSGI app called in-process.
 
-    python bench/inform_cpu.py [--mode challenged|preemptive] [--sessions 1000] [--rounds 7]
-                               [--profile pyinstrument|cprofile]
+    python bench/inform_cpu.py [--mode challenged|preemptive|challenge]
+                               [--sessions 1000] [--rounds 7] [--profile pyinstrument|cprofile]
 
 Runs the three requests of a periodic session (challenged: 401, Inform with nc=1 and a
 fresh client nonce, empty POST) against `linesman.wsgi.application` on a fresh SQLite or
 PostgreSQL database of 2,000 devices, and prints the process CPU time per session. CPU time
 rather than wall time: the figure then hardly moves with the load of a shared machine, so
-it compares one change to the code with the next. `--profile` prints where the time goes.
+it compares one change to the code with the next. `--mode challenge`: the 401 alone.
+`--profile` prints where the time goes.
 """
 
 from __future__ import annotations
@@ -59,10 +60,12 @@ def _request(app, body: bytes, authorization: str = "", cookie: str = "") -> tup
 
 def _session(app, device: loadgen.Device, mode: str) -> None:
     body = loadgen.INFORM.format(serial=device.serial, event="2 PERIODIC").encode()
-    if mode == "challenged" or not device.nonce:
+    if mode != "preemptive" or not device.nonce:
         status, headers = _request(app, body)
         assert status.startswith("401"), status
         loadgen._take_nonce(device, headers)
+    if mode == "challenge":
+        return  # the 401 alone: what answering the challenge costs
     device.nc += 1
     auth = loadgen._authorization(device, "/cwmp/")[len("Authorization: ") : -2]
     status, headers = _request(app, body, auth)
@@ -122,7 +125,9 @@ def run(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mode", choices=("challenged", "preemptive"), default="challenged")
+    parser.add_argument(
+        "--mode", choices=("challenged", "preemptive", "challenge"), default="challenged"
+    )
     parser.add_argument("--sessions", type=int, default=1000, help="per round")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--profile", choices=("pyinstrument", "cprofile"), default=None)
