@@ -48,8 +48,30 @@ def _load() -> str:
     return f"load {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
-def measure(name: str, port: int, serials: list[str], args, phase: str) -> dict:
-    """Run the load generator against `port` and print the figures."""
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes and all their descendants have used."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0, list(pids)
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            with open(f"/proc/{pid}/task/{pid}/children") as children:
+                todo.extend(int(c) for c in children.read().split())
+        except OSError:
+            continue
+    return total / tick
+
+
+def measure(
+    name: str, port: int, serials: list[str], args, phase: str, pids: list[int] = ()
+) -> dict:
+    """Run the load generator against `port` and print the figures; `pids`: the server's
+    processes, whose CPU time per session is printed (a figure the machine's other load
+    barely moves)."""
+    cpu = tree_cpu_seconds(list(pids))
     result = loadgen.run(
         "127.0.0.1",
         port,
@@ -69,6 +91,13 @@ def measure(name: str, port: int, serials: list[str], args, phase: str) -> dict:
         f"challenges, {result['rpcs']} RPCs, {statuses.get(503, 0)} 503s; statuses {statuses})",
         flush=True,
     )
+    if pids and result["sessions"]:
+        used = tree_cpu_seconds(list(pids)) - cpu
+        result["cpu_per_session_ms"] = used / result["sessions"] * 1000
+        print(
+            f"{'':<10}   server CPU {used:.1f}s, {result['cpu_per_session_ms']:.2f} ms a session "
+            f"({1000 / result['cpu_per_session_ms']:.0f} sessions/s per core)"
+        )
     for kind, (count, p50, p99) in result["latency_ms"].items():
         print(f"{'':<10}   {kind:<9} {count:>8} requests  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms")
     return result
@@ -84,7 +113,7 @@ def _baseline(env: dict[str, str], home: Path, serials: list[str], args) -> dict
     ]
     server = fixtures.start(command, env, f"http://127.0.0.1:{port}/", home / "baseline.log")
     try:
-        return measure("baseline", port, serials, args, "steady")
+        return measure("baseline", port, serials, args, "steady", [server.pid])
     finally:
         fixtures.stop(server)
 
@@ -160,7 +189,8 @@ def main() -> None:
             command, server_env, f"http://127.0.0.1:{port}/", home / "serve.log"
         )
         try:
-            ours = measure("linesman", port, serials, args, args.phase)
+            pids = [server.pid, *([worker.pid] if worker is not None else [])]
+            ours = measure("linesman", port, serials, args, args.phase, pids)
             rss, pss = fixtures.tree_memory_mb(server.pid)
             print(
                 f"server memory: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB (serve and its HTTP "
