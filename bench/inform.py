@@ -66,11 +66,17 @@ def tree_cpu_seconds(pids: list[int]) -> float:
 
 
 def measure(
-    name: str, port: int, serials: list[str], args, phase: str, pids: list[int] = ()
+    name: str,
+    port: int | list[int],
+    serials: list[str],
+    args,
+    phase: str = "steady",
+    pids: list[int] = (),
 ) -> dict:
-    """Run the load generator against `port` and print the figures; `pids`: the server's
-    processes, whose CPU time per session is printed (a figure the machine's other load
-    barely moves)."""
+    """Run the load generator against `port` (several: each request to the next) and print
+    the figures; `args.mode` (default challenged), `args.duration`, `.processes` and
+    `.connections` say how. `pids`: the server's processes, whose CPU time per session is
+    printed (a figure the machine's other load barely moves)."""
     cpu = tree_cpu_seconds(list(pids))
     result = loadgen.run(
         "127.0.0.1",
@@ -80,7 +86,7 @@ def measure(
         duration=args.duration,
         processes=args.processes,
         connections=args.connections,
-        mode=args.mode,
+        mode=getattr(args, "mode", "challenged"),
         phase=phase,
         once=phase == "first-contact",
     )
@@ -180,7 +186,8 @@ def main() -> None:
             base = _baseline(env, home, serials, args)
 
         port = fixtures.free_port()
-        server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}"}
+        # No STUN server: its UDP port is the machine's one, which another serve may hold.
+        server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}", "LINESMAN_STUN_BIND": "off"}
         command = [sys.executable, "-m", "linesman", "serve", *args.server_args.split()]
         if worker_mode == "separate":
             command.append("--no-worker")

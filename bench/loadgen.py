@@ -167,33 +167,32 @@ class Stats:
     latency: dict[str, array] = field(default_factory=lambda: {k: array("d") for k in KINDS})
 
 
-class Closed(Exception):
-    """The server closed the connection (Connection: close): open a new one."""
-
-
 class Link:
-    """One keep-alive connection and the requests a device sends over it."""
+    """A device's keep-alive connection, or, with several ports (nodes), one per node with
+    each request sent to the next, as a round-robin balancer without stickiness would."""
 
-    def __init__(self, host: str, port: int, path: str, stats: Stats) -> None:
-        self.host, self.port, self.path, self.stats = host, port, path, stats
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+    def __init__(self, host: str, ports: list[int], path: str, stats: Stats) -> None:
+        self.host, self.ports, self.path, self.stats = host, ports, path, stats
+        self.streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None]
+        self.streams = [None] * len(ports)
+        self.turn = 0
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        for i, stream in enumerate(self.streams):
+            if stream is not None:
+                stream[1].close()
+                self.streams[i] = None
 
     async def post(
         self, kind: str, body: bytes, device: Device | None, cookie: str = ""
     ) -> tuple[int, dict[str, str], bytes]:
         """POST `body`, with Digest credentials on `device`'s nonce (next count) if given."""
-        if self.writer is None:
-            await self.open()
-        head = f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        i = self.turn % len(self.ports)
+        self.turn += 1
+        if self.streams[i] is None:
+            self.streams[i] = await asyncio.open_connection(self.host, self.ports[i])
+        reader, writer = self.streams[i]
+        head = f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.ports[i]}\r\n"
         if body:
             head += 'Content-Type: text/xml; charset=utf-8\r\nSOAPAction: ""\r\n'
         if cookie:
@@ -202,12 +201,13 @@ class Link:
             device.nc += 1
             head += _authorization(device, self.path)
         started = time.perf_counter()
-        self.writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-        status, headers, answer = await _read_response(self.reader)
+        writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status, headers, answer = await _read_response(reader)
         self.stats.latency[kind].append(time.perf_counter() - started)
         self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
         if headers.get("connection", "").lower() == "close":
-            self.close()
+            writer.close()
+            self.streams[i] = None
         return status, headers, answer
 
 
@@ -271,10 +271,10 @@ async def session(link: Link, device: Device, mode: str, phase: str, stats: Stat
 RETRIES = 5
 
 
-async def _connection(host, port, path, devices, mode, phase, once, deadline, stats):
+async def _connection(host, ports, path, devices, mode, phase, once, deadline, stats):
     """Sessions of `devices` (this connection's slice of the fleet), in turn; `once`: each
     device until it has had one complete session (first contact), retrying failures."""
-    link = Link(host, port, path, stats)
+    link = Link(host, ports, path, stats)
     pending = list(devices)
     failures: dict[str, int] = {}
     turn = 0
@@ -300,7 +300,7 @@ async def _connection(host, port, path, devices, mode, phase, once, deadline, st
 
 
 def _worker(args) -> Stats:
-    host, port, path, serials, password, mode, phase, once, duration, connections = args
+    host, ports, path, serials, password, mode, phase, once, duration, connections = args
     stats = Stats()
     fleet = [Device(s, _md5(f"{s}:{REALM}:{password}")) for s in serials]
 
@@ -310,7 +310,7 @@ def _worker(args) -> Stats:
         await asyncio.gather(
             *(
                 _connection(
-                    host, port, path, fleet[i::connections], mode, phase, once, deadline, stats
+                    host, ports, path, fleet[i::connections], mode, phase, once, deadline, stats
                 )
                 for i in range(connections)
             ),
@@ -331,7 +331,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def run(
     host: str,
-    port: int,
+    port: int | list[int],
     serials: list[str],
     password: str,
     *,
@@ -344,11 +344,13 @@ def run(
     path: str = "/cwmp/",
 ) -> dict:
     """Drive sessions for `duration` seconds (or, `once`, until every device had one);
-    returns totals, sessions per second and per-kind latency percentiles (ms)."""
+    returns totals, sessions per second and per-kind latency percentiles (ms). Several
+    ports: each request goes to the next (see `Link`)."""
+    ports = port if isinstance(port, list) else [port]
     jobs = [
         (
             host,
-            port,
+            ports,
             path,
             serials[i::processes],
             password,
