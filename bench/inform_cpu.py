@@ -30,7 +30,9 @@ from bench import fixtures, loadgen  # noqa: E402
 DEVICES = 2000
 
 
-def _request(app, body: bytes, authorization: str = "", cookie: str = "") -> tuple[str, dict]:
+def _request(
+    app, body: bytes, authorization: str = "", cookie: str = ""
+) -> tuple[str, dict, bytes]:
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": "/cwmp/",
@@ -54,27 +56,37 @@ def _request(app, body: bytes, authorization: str = "", cookie: str = "") -> tup
         answer["status"] = status
         answer["headers"] = {k.lower(): v for k, v in headers}
 
-    b"".join(app(environ, start_response))
-    return answer["status"], answer["headers"]
+    reply = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], reply
 
 
-def _session(app, device: loadgen.Device, mode: str) -> None:
-    body = loadgen.INFORM.format(serial=device.serial, event="2 PERIODIC").encode()
+def _session(app, device: loadgen.Device, mode: str, phase: str = "steady") -> None:
+    body = loadgen.INFORM.format(serial=device.serial, event=loadgen.EVENTS[phase]).encode()
     if mode != "preemptive" or not device.nonce:
-        status, headers = _request(app, body)
+        status, headers, _ = _request(app, body)
         assert status.startswith("401"), status
         loadgen._take_nonce(device, headers)
     if mode == "challenge":
         return  # the 401 alone: what answering the challenge costs
     device.nc += 1
     auth = loadgen._authorization(device, "/cwmp/")[len("Authorization: ") : -2]
-    status, headers = _request(app, body, auth)
+    status, headers, _ = _request(app, body, auth)
     assert status.startswith("200"), status
     cookie = headers["set-cookie"].split(";", 1)[0]
-    device.nc += 1
-    auth = loadgen._authorization(device, "/cwmp/")[len("Authorization: ") : -2]
-    status, _ = _request(app, b"", auth, cookie)
-    assert status.startswith("204"), status
+    answer = b""
+    while True:  # the empty POST, then the answers to the ACS's RPCs (first contact)
+        device.nc += 1
+        auth = loadgen._authorization(device, "/cwmp/")[len("Authorization: ") : -2]
+        status, _, reply = _request(app, answer, auth, cookie)
+        if status.startswith("204"):
+            return
+        assert status.startswith("200") and reply, status
+        answer = loadgen.rpc_answer(reply)
+
+
+def devices(args) -> int:
+    """The fleet: 2,000, or for first contact one device a session and 200 to warm up."""
+    return args.rounds * args.sessions + 200 if args.phase == "first-contact" else DEVICES
 
 
 def run(args) -> None:
@@ -83,10 +95,12 @@ def run(args) -> None:
 
     fleet = [
         loadgen.Device(f"BENCH{i:07d}", loadgen._md5(f"BENCH{i:07d}:Linesman ACS:{args.password}"))
-        for i in range(DEVICES)
+        for i in range(devices(args))
     ]
+    first = args.phase == "first-contact"
+    fresh = fleet[200:] if first else []  # first contact: each device once, never again
     for device in fleet[:200]:  # warm caches and connections
-        _session(application, device, args.mode)
+        _session(application, device, args.mode, args.phase)
     profiler = None
     if args.profile == "pyinstrument":
         import pyinstrument
@@ -104,7 +118,8 @@ def run(args) -> None:
     for _ in range(args.rounds):
         started = time.process_time()
         for _ in range(args.sessions):
-            _session(application, random.choice(fleet), args.mode)
+            device = fresh.pop() if first else random.choice(fleet)
+            _session(application, device, args.mode, args.phase)
         per_session.append((time.process_time() - started) / args.sessions * 1e6)
     per_session.sort()
     print(
@@ -128,6 +143,7 @@ def main() -> None:
     parser.add_argument(
         "--mode", choices=("challenged", "preemptive", "challenge"), default="challenged"
     )
+    parser.add_argument("--phase", choices=("steady", "first-contact"), default="steady")
     parser.add_argument("--sessions", type=int, default=1000, help="per round")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--profile", choices=("pyinstrument", "cprofile"), default=None)
@@ -141,7 +157,8 @@ def main() -> None:
     database = fixtures.fresh_database(home)
     try:
         env = fixtures.environment(home, database)
-        fixtures.seed_devices(env, DEVICES)
+        first = args.phase == "first-contact"
+        fixtures.seed_devices(env, devices(args), new=first)
         one, five, _ = os.getloadavg()
         print(f"{'PostgreSQL' if database.startswith('postgres') else 'SQLite'}; load {one:.2f}")
         subprocess.run(
