@@ -158,6 +158,13 @@ def main() -> None:
         "own (default on SQLite, the embedded set-up)",
     )
     parser.add_argument(
+        "--with-worker",
+        dest="worker",
+        action="store_const",
+        const="in-process",
+        help="the same as --worker in-process",
+    )
+    parser.add_argument(
         "--no-baseline", action="store_true", help="skip the baseline (no ratio printed)"
     )
     args = parser.parse_args()
