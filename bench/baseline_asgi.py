@@ -1,5 +1,11 @@
-"""The baseline of the inform benchmark: a minimal ASGI app answering the two requests of a
-periodic-inform session with fixed bytes (InformResponse + cookie, then 204)."""
+"""The baseline of the inform benchmark: a minimal ASGI app answering the requests of a
+CWMP session with fixed bytes, the way the ACS answers them but with no work behind them.
+
+An Inform without an Authorization header gets a 401 with a fixed Digest challenge; one
+with the header gets the InformResponse and a cookie; an empty POST gets 204. Credentials
+are not checked: the baseline measures what this machine, this HTTP server and this load
+generator reach for the same exchange, not an ACS.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,18 @@ INFORM_RESPONSE = (
     b"<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>"
     b"</soap-env:Body></soap-env:Envelope>"
 )
+#: A fixed challenge of the ACS's shape (the nonce is a valid-looking constant).
+CHALLENGE = (
+    b'Digest realm="Linesman ACS", qop="auth", '
+    b'nonce="MTc2NDQ5MjAwMDowMDExMjIzMzQ0NTU2Njc3OmJhc2VsaW5lYmFzZWxpbmU=", algorithm=MD5'
+)
+
+_INFORM_HEADERS = [
+    (b"content-type", b"text/xml; charset=utf-8"),
+    (b"content-length", str(len(INFORM_RESPONSE)).encode()),
+    (b"set-cookie", b"lsm_session=baseline; Path=/; HttpOnly"),
+]
+_CHALLENGE_HEADERS = [(b"www-authenticate", CHALLENGE), (b"content-length", b"0")]
 
 
 async def app(scope, receive, send):
@@ -22,19 +40,13 @@ async def app(scope, receive, send):
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
-    if body:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/xml; charset=utf-8"),
-                    (b"content-length", str(len(INFORM_RESPONSE)).encode()),
-                    (b"set-cookie", b"lsm_session=baseline; Path=/; HttpOnly"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": INFORM_RESPONSE})
-    else:
+    if not body:
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
+        return
+    if not any(name == b"authorization" for name, _ in scope["headers"]):
+        await send({"type": "http.response.start", "status": 401, "headers": _CHALLENGE_HEADERS})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": _INFORM_HEADERS})
+    await send({"type": "http.response.body", "body": INFORM_RESPONSE})

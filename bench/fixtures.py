@@ -86,11 +86,12 @@ DEVICE_COLUMNS = """
 # What bench/loadgen.py's Inform reports, so that a session finds nothing changed but the
 # time the device was last seen: the steady state of periodic informs.
 PG_INSERT = f"""
-INSERT INTO inventory_device ({DEVICE_COLUMNS}, manufacturer, product_class,
+INSERT INTO inventory_device ({DEVICE_COLUMNS}, udp_connection_request_address, xmpp_jid,
+    manufacturer, product_class,
     unique_identifier, address, software_version, hardware_version)
 SELECT md5(%(prefix)s || g::text)::uuid, %(org)s, s, '', '', %(type)s, s, '', true, 'Up',
        %(seen)s, '00AABB', '', '', '', false, s, %(secret)s, 'http://127.0.0.1:9/' || s, 'cr',
-       %(secret)s, '1.0', 'Device.', 300, now(), false, %(seen)s, 'Bench', 'BenchGW',
+       %(secret)s, '1.0', 'Device.', 300, now(), false, %(seen)s, '', '', 'Bench', 'BenchGW',
        '00AABB-BenchGW-' || s, '127.0.0.1', '1.0.0', 'hw1'
 FROM (SELECT g, %(prefix)s || lpad(g::text, 7, '0') AS s
       FROM generate_series(0, %(count)s - 1) AS g) AS numbered
@@ -139,16 +140,29 @@ for i in range(count):
         Device.objects.bulk_create(batch)
         batch = []
 Device.objects.bulk_create(batch)
+if len(sys.argv) > 4 and sys.argv[4] == "new":
+    # Registered but never seen: their first Inform is a first contact (provisioning).
+    Device.objects.update(last_connection=None, connection_request_username="",
+                          connection_request_password_encrypted="")
 user = services.create_user("bench", superuser=True)
 print(services.create_token(user).clear)
 """
 ).replace("PG_INSERT", repr(PG_INSERT))
 
 
-def seed_devices(env: dict[str, str], count: int, prefix: str = "BENCH") -> str:
-    """Create `count` devices (one shared password, encrypted as usual); returns a token."""
+def seed_devices(env: dict[str, str], count: int, prefix: str = "BENCH", new: bool = False) -> str:
+    """Create `count` devices (one shared password, encrypted as usual); returns a token.
+    `new`: never seen and not provisioned, so that their first Inform is a first contact."""
     result = subprocess.run(
-        [sys.executable, "-c", SEED_SCRIPT, str(count), prefix, PASSWORD],
+        [
+            sys.executable,
+            "-c",
+            SEED_SCRIPT,
+            str(count),
+            prefix,
+            PASSWORD,
+            *(["new"] if new else []),
+        ],
         env={**env, "DJANGO_SETTINGS_MODULE": "linesman.settings"},
         capture_output=True,
         text=True,

@@ -1,11 +1,22 @@
-"""A lean CWMP load generator: complete periodic-inform sessions over keep-alive HTTP/1.1.
+"""A lean CWMP load generator: complete sessions as real CPEs run them, over keep-alive HTTP/1.1.
 
-Each session is what a real device does every interval: POST Inform (Digest-authenticated,
-reusing a server nonce with an increasing nonce count; each connection has a nonce of its
-own, as the ACS accepts each count of a nonce once, and takes a new one from a 401), read
-InformResponse and its cookie, POST an empty body, read 204. Written on raw asyncio
-streams rather than an HTTP library so the generator's own cost stays small; run in
-several processes.
+Modes (how a session authenticates; RFC 7616 Digest, MD5, qop=auth):
+
+- `challenged` (what most CPEs do): the Inform goes out without credentials, the ACS answers
+  401 with a fresh nonce, the device sends the Inform again with a fresh client nonce and
+  nc=1, and its later requests in the session nc=2, 3, ... Three requests for a periodic
+  session: 401, Inform, empty POST.
+- `preemptive`: the device remembers the nonce of its previous session and sends the
+  Inform with credentials at once (its count continuing); a 401 (the nonce expired, or no
+  nonce yet: its first session of the run) makes it take the new nonce and send again.
+  The nonce is per device, as a CPE keeps its own, never one for the fleet.
+
+Each device runs one session at a time: a connection owns a slice of the fleet and goes
+round it. Whatever RPC the ACS sends (first contact: the provisioning SetParameterValues,
+the tree read's GetParameterNames and GetParameterValues) is answered with a minimal
+success, until the 204. Written on raw asyncio streams rather than an HTTP library so the
+generator's own cost stays small; run in several processes. Latency is recorded per kind
+of request (challenge, inform, empty, rpc) for percentiles.
 """
 
 from __future__ import annotations
@@ -13,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import multiprocessing
-import random
+import os
 import re
 import time
+from array import array
+from dataclasses import dataclass, field
 
 INFORM = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -29,7 +42,7 @@ INFORM = (
     "<OUI>00AABB</OUI><ProductClass>BenchGW</ProductClass>"
     "<SerialNumber>{serial}</SerialNumber></DeviceId>"
     '<Event soap-enc:arrayType="cwmp:EventStruct[1]"><EventStruct>'
-    "<EventCode>2 PERIODIC</EventCode><CommandKey></CommandKey></EventStruct></Event>"
+    "<EventCode>{event}</EventCode><CommandKey></CommandKey></EventStruct></Event>"
     "<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>2026-01-01T00:00:00Z</CurrentTime>"
     "<RetryCount>0</RetryCount>"
     '<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct[4]">'
@@ -44,10 +57,77 @@ INFORM = (
     "</ParameterList></cwmp:Inform></soap-env:Body></soap-env:Envelope>"
 )
 REALM = "Linesman ACS"
+#: The Inform's event per phase: periodic for the steady state, bootstrap for first contact.
+EVENTS = {"steady": "2 PERIODIC", "first-contact": "0 BOOTSTRAP"}
+#: Parameters the simulated device has (what a tree read finds), with their values.
+TREE = {
+    "Device.DeviceInfo.SoftwareVersion": "1.0.0",
+    "Device.DeviceInfo.HardwareVersion": "hw1",
+    "Device.ManagementServer.PeriodicInformInterval": "300",
+    "Device.ManagementServer.ParameterKey": "bootstrap",
+}
+_ENVELOPE = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:soap-enc="http://schemas.xmlsoap.org/soap/encoding/" '
+    'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns:cwmp="urn:dslforum-org:cwmp-1-0">'
+    '<soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">{id}</cwmp:ID></soap-env:Header>'
+    "<soap-env:Body>{body}</soap-env:Body></soap-env:Envelope>"
+)
+_METHOD = re.compile(rb"<(?:\w+:)?Body>\s*<(?:\w+:)?(\w+)")
+_ID = re.compile(rb"<(?:\w+:)?ID[^>]*>([^<]*)<")
+_NAME = re.compile(rb"<string>([^<]*)</string>")
+_NONCE = re.compile(r'nonce="([^"]+)"')
+KINDS = ("challenge", "inform", "empty", "rpc")
 
 
 def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
+    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - Digest specifies MD5
+
+
+def rpc_answer(body: bytes) -> bytes:
+    """A minimal successful answer to an RPC the ACS sent (a fault for unknown methods)."""
+    method = _METHOD.search(body)
+    name = method.group(1).decode() if method else ""
+    found = _ID.search(body)
+    cwmp_id = found.group(1).decode() if found else ""
+    if name == "SetParameterValues":
+        answer = (
+            "<cwmp:SetParameterValuesResponse><Status>0</Status></cwmp:SetParameterValuesResponse>"
+        )
+    elif name == "GetParameterNames":
+        items = "".join(
+            f"<ParameterInfoStruct><Name>{n}</Name><Writable>true</Writable></ParameterInfoStruct>"
+            for n in TREE
+        )
+        answer = (
+            "<cwmp:GetParameterNamesResponse>"
+            f'<ParameterList soap-enc:arrayType="cwmp:ParameterInfoStruct[{len(TREE)}]">'
+            f"{items}</ParameterList></cwmp:GetParameterNamesResponse>"
+        )
+    elif name == "GetParameterValues":
+        names = [n.decode() for n in _NAME.findall(body)]
+        items = "".join(
+            f"<ParameterValueStruct><Name>{n}</Name>"
+            f'<Value xsi:type="xsd:string">{TREE.get(n, "")}</Value></ParameterValueStruct>'
+            for n in names
+        )
+        answer = (
+            "<cwmp:GetParameterValuesResponse>"
+            f'<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct[{len(names)}]">'
+            f"{items}</ParameterList></cwmp:GetParameterValuesResponse>"
+        )
+    elif name == "SetParameterAttributes":
+        answer = "<cwmp:SetParameterAttributesResponse/>"
+    else:
+        answer = (
+            "<soap-env:Fault><faultcode>Client</faultcode><faultstring>CWMP fault</faultstring>"
+            "<detail><cwmp:Fault><FaultCode>9000</FaultCode><FaultString>Method not supported"
+            "</FaultString></cwmp:Fault></detail></soap-env:Fault>"
+        )
+    return _ENVELOPE.format(id=cwmp_id, body=answer).encode()
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
@@ -67,111 +147,186 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, s
     return status, headers, body
 
 
+@dataclass
+class Device:
+    serial: str
+    ha1: str
+    #: The server nonce this device holds (preemptive mode keeps it across sessions).
+    nonce: str = ""
+    nc: int = 0
+
+
+@dataclass
 class Stats:
-    def __init__(self) -> None:
-        self.sessions = 0
-        self.errors = 0
-        self.statuses: dict[int, int] = {}
+    sessions: int = 0
+    errors: int = 0
+    challenges: int = 0  # 401s answered (the challenge, or a stale/expired nonce)
+    rpcs: int = 0  # RPCs the ACS sent and the devices answered
+    elapsed: float = 0.0  # seconds the sessions ran (first contact: until all were done)
+    statuses: dict[int, int] = field(default_factory=dict)
+    latency: dict[str, array] = field(default_factory=lambda: {k: array("d") for k in KINDS})
 
 
-async def _connection(host, ports, serials, password, digest, deadline, stats, path):
-    while time.monotonic() < deadline:
-        try:
-            await _sessions(host, ports, serials, password, digest, deadline, stats, path)
-        except (OSError, asyncio.IncompleteReadError):
-            stats.errors += 1  # the server closed the connection: open a new one
+class Link:
+    """A device's keep-alive connection, or, with several ports (nodes), one per node with
+    each request sent to the next, as a round-robin balancer without stickiness would."""
 
+    def __init__(self, host: str, ports: list[int], path: str, stats: Stats) -> None:
+        self.host, self.ports, self.path, self.stats = host, ports, path, stats
+        self.streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None]
+        self.streams = [None] * len(ports)
+        self.turn = 0
 
-async def _sessions(host, ports, serials, password, digest, deadline, stats, path):
-    """Sessions over one connection per node; with several nodes each request of a
-    session goes to the next node, as a round-robin balancer without stickiness would."""
-    links = [await asyncio.open_connection(host, port) for port in ports]
-    turn = 0
-    nc = 0
-    nonce = await _fetch_nonce(*links[0], host, ports[0], path, serials[0]) if digest else ""
-    try:
-        while time.monotonic() < deadline:
-            reader, writer = links[turn % len(links)]
-            port = ports[turn % len(ports)]
-            turn += 1
-            serial = random.choice(serials)
-            body = INFORM.format(serial=serial).encode()
-            headers = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            headers += 'Content-Type: text/xml; charset=utf-8\r\nSOAPAction: ""\r\n'
-            if nonce:
-                nc += 1
-                ncs = f"{nc:08x}"
-                ha1 = _md5(f"{serial}:{REALM}:{password}")
-                ha2 = _md5(f"POST:{path}")
-                response = _md5(f"{ha1}:{nonce}:{ncs}:bench:auth:{ha2}")
-                headers += (
-                    f'Authorization: Digest username="{serial}", realm="{REALM}", '
-                    f'nonce="{nonce}", uri="{path}", qop=auth, nc={ncs}, cnonce="bench", '
-                    f'response="{response}", algorithm=MD5\r\n'
-                )
-            writer.write(f"{headers}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            status, rh, _ = await _read_response(reader)
-            stats.statuses[status] = stats.statuses.get(status, 0) + 1
-            if status != 200:
-                stats.errors += 1
-                if status == 401 and nonce:  # expired (stale) or refused: a new nonce
-                    nonce, nc = _nonce_of(rh) or nonce, 0
-                if rh.get("connection", "").lower() == "close":
-                    return
-                if status == 503:
-                    await asyncio.sleep(0.05)  # a real device waits Retry-After; keep load up
-                continue
-            cookie = rh.get("set-cookie", "").split(";", 1)[0]
-            reader, writer = links[turn % len(links)]
-            port = ports[turn % len(ports)]
-            writer.write(
-                (
-                    f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-                    "Content-Length: 0\r\n\r\n"
-                ).encode()
-            )
-            status, rh, _ = await _read_response(reader)
-            stats.statuses[status] = stats.statuses.get(status, 0) + 1
-            if status == 204:
-                stats.sessions += 1
-            else:
-                stats.errors += 1
-    finally:
-        for _, writer in links:
+    def close(self) -> None:
+        for i, stream in enumerate(self.streams):
+            if stream is not None:
+                stream[1].close()
+                self.streams[i] = None
+
+    async def post(
+        self, kind: str, body: bytes, device: Device | None, cookie: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """POST `body`, with Digest credentials on `device`'s nonce (next count) if given."""
+        i = self.turn % len(self.ports)
+        self.turn += 1
+        if self.streams[i] is None:
+            self.streams[i] = await asyncio.open_connection(self.host, self.ports[i])
+        reader, writer = self.streams[i]
+        head = f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.ports[i]}\r\n"
+        if body:
+            head += 'Content-Type: text/xml; charset=utf-8\r\nSOAPAction: ""\r\n'
+        if cookie:
+            head += f"Cookie: {cookie}\r\n"
+        if device is not None:
+            device.nc += 1
+            head += _authorization(device, self.path)
+        started = time.perf_counter()
+        writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status, headers, answer = await _read_response(reader)
+        self.stats.latency[kind].append(time.perf_counter() - started)
+        self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+        if headers.get("connection", "").lower() == "close":
             writer.close()
+            self.streams[i] = None
+        return status, headers, answer
 
 
-def _nonce_of(headers: dict[str, str]) -> str:
-    match = re.search(r'nonce="([^"]+)"', headers.get("www-authenticate", ""))
-    return match.group(1) if match else ""
+def _authorization(device: Device, path: str) -> str:
+    ncs = f"{device.nc:08x}"
+    cnonce = os.urandom(8).hex()
+    ha2 = _md5(f"POST:{path}")
+    response = _md5(f"{device.ha1}:{device.nonce}:{ncs}:{cnonce}:auth:{ha2}")
+    return (
+        f'Authorization: Digest username="{device.serial}", realm="{REALM}", '
+        f'nonce="{device.nonce}", uri="{path}", qop=auth, nc={ncs}, cnonce="{cnonce}", '
+        f'response="{response}", algorithm=MD5\r\n'
+    )
 
 
-async def _fetch_nonce(reader, writer, host, port, path, serial) -> str:
-    """A server nonce for this connection, from the challenge to an unauthenticated Inform
-    (any node verifies any node's nonces: they are signed, and their counts are shared)."""
-    body = INFORM.format(serial=serial).encode()
-    head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: {len(body)}\r\n"
-    writer.write(f"{head}\r\n".encode() + body)
-    _, headers, _ = await _read_response(reader)
-    return _nonce_of(headers)
+def _take_nonce(device: Device, headers: dict[str, str]) -> bool:
+    match = _NONCE.search(headers.get("www-authenticate", ""))
+    if match is None:
+        return False
+    device.nonce, device.nc = match.group(1), 0
+    return True
 
 
-def _worker(args) -> tuple[int, int, dict[int, int]]:
-    host, ports, serials, password, digest, duration, connections, path = args
+#: How long a device waits after a 503 before it tries again. A real CPE honours
+#: Retry-After (seconds); the benchmark retries sooner to keep the load up, and counts them.
+BACKOFF_503 = 0.05
+
+
+async def session(link: Link, device: Device, mode: str, phase: str, stats: Stats) -> bool:
+    """One complete session of `device`; whether it ended in the ACS's 204."""
+    body = INFORM.format(serial=device.serial, event=EVENTS[phase]).encode()
+    if mode == "challenged":
+        device.nonce, device.nc = "", 0  # a fresh server nonce every session
+    for _ in range(3):  # the challenge, one retry on a stale nonce, and the last try
+        kind = "inform" if device.nonce else "challenge"
+        status, headers, _ = await link.post(kind, body, device if device.nonce else None)
+        if status == 401:
+            stats.challenges += 1
+            if not _take_nonce(device, headers):
+                return False
+            continue
+        break
+    if status == 503:
+        await asyncio.sleep(BACKOFF_503)
+        return False
+    if status != 200:
+        return False
+    cookie = headers.get("set-cookie", "").split(";", 1)[0]
+    answer, kind = b"", "empty"
+    while True:
+        status, headers, reply = await link.post(kind, answer, device, cookie)
+        if status == 204:
+            return True
+        if status != 200 or not reply:
+            return False
+        stats.rpcs += 1
+        answer, kind = rpc_answer(reply), "rpc"
+
+
+#: First contact: how often a device whose session failed tries again within the run.
+RETRIES = 5
+
+
+async def _connection(host, ports, path, devices, mode, phase, once, deadline, stats):
+    """Sessions of `devices` (this connection's slice of the fleet), in turn; `once`: each
+    device until it has had one complete session (first contact), retrying failures."""
+    link = Link(host, ports, path, stats)
+    pending = list(devices)
+    failures: dict[str, int] = {}
+    turn = 0
+    while time.monotonic() < deadline and pending:
+        if once:
+            device = pending.pop()
+        else:
+            device = pending[turn % len(pending)]
+            turn += 1
+        try:
+            ok = await session(link, device, mode, phase, stats)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            ok = False
+            link.close()
+        if ok:
+            stats.sessions += 1
+            continue
+        stats.errors += 1
+        if once and failures.get(device.serial, 0) < RETRIES:
+            failures[device.serial] = failures.get(device.serial, 0) + 1
+            pending.insert(0, device)
+    link.close()
+
+
+def _worker(args) -> Stats:
+    host, ports, path, serials, password, mode, phase, once, duration, connections = args
     stats = Stats()
+    fleet = [Device(s, _md5(f"{s}:{REALM}:{password}")) for s in serials]
 
     async def main():
-        deadline = time.monotonic() + duration
+        started = time.monotonic()
+        deadline = started + duration
         await asyncio.gather(
             *(
-                _connection(host, ports, serials, password, digest, deadline, stats, path)
-                for _ in range(connections)
+                _connection(
+                    host, ports, path, fleet[i::connections], mode, phase, once, deadline, stats
+                )
+                for i in range(connections)
             ),
             return_exceptions=True,
         )
+        stats.elapsed = time.monotonic() - started
 
     asyncio.run(main())
-    return stats.sessions, stats.errors, stats.statuses
+    return stats
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def run(
@@ -183,28 +338,53 @@ def run(
     duration: float,
     processes: int,
     connections: int,
+    mode: str = "challenged",
+    phase: str = "steady",
+    once: bool = False,
     path: str = "/cwmp/",
-    digest: bool = True,
 ) -> dict:
-    """Drive sessions for `duration` seconds; returns totals and sessions per second."""
+    """Drive sessions for `duration` seconds (or, `once`, until every device had one);
+    returns totals, sessions per second and per-kind latency percentiles (ms). Several
+    ports: each request goes to the next (see `Link`)."""
     ports = port if isinstance(port, list) else [port]
-    started = time.monotonic()
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.map(
-            _worker,
-            [(host, ports, serials, password, digest, duration, connections, path)] * processes,
+    jobs = [
+        (
+            host,
+            ports,
+            path,
+            serials[i::processes],
+            password,
+            mode,
+            phase,
+            once,
+            duration,
+            connections,
         )
-    elapsed = time.monotonic() - started
-    sessions = sum(r[0] for r in results)
-    errors = sum(r[1] for r in results)
+        for i in range(processes)
+    ]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results: list[Stats] = pool.map(_worker, jobs)
+    # The window the sessions ran in: the duration, or less when `once` ran out of devices.
+    elapsed = max(r.elapsed for r in results)
     statuses: dict[int, int] = {}
+    latency: dict[str, list[float]] = {k: [] for k in KINDS}
     for r in results:
-        for code, n in r[2].items():
+        for code, n in r.statuses.items():
             statuses[code] = statuses.get(code, 0) + n
+        for k in KINDS:
+            latency[k].extend(r.latency[k])
+    sessions = sum(r.sessions for r in results)
     return {
         "sessions": sessions,
-        "errors": errors,
+        "errors": sum(r.errors for r in results),
+        "challenges": sum(r.challenges for r in results),
+        "rpcs": sum(r.rpcs for r in results),
         "elapsed": elapsed,
-        "per_second": sessions / duration,
-        "statuses": statuses,
+        "per_second": sessions / elapsed if elapsed else 0.0,
+        "statuses": dict(sorted(statuses.items())),
+        "latency_ms": {
+            k: (len(v), percentile(v, 0.5) * 1000, percentile(v, 0.99) * 1000)
+            for k, v in latency.items()
+            if v
+        },
     }

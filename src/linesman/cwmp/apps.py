@@ -7,3 +7,8 @@ class CwmpConfig(AppConfig):
     name = "linesman.cwmp"
     label = "cwmp"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from linesman.cwmp import challenge
+
+        challenge.connect()

@@ -70,6 +70,14 @@ def _parse_params(text: str) -> dict[str, str]:
         key = text[i:eq].strip().lower()
         i = eq + 1
         if i < n and text[i] == '"':
+            close = text.find('"', i + 1)
+            end = n if close < 0 else close
+            if "\\" not in text[i + 1 : end]:
+                # No escapes before the first quote, so it closes the value: slice it
+                # rather than walk it (the walk below cost tens of microseconds a header).
+                params[key] = text[i + 1 : end]
+                i = end + 1
+                continue
             end = i + 1
             value = []
             while end < n and text[end] != '"':

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from linesman.core import throttle
-from linesman.cwmp import digest, session, soap
+from linesman.cwmp import challenge, digest, session, soap
 
 #: Bodies larger than this are refused before they are read into memory or parsed.
 MAX_BODY = 4 * 1024 * 1024
@@ -164,6 +164,12 @@ def _exchange(
         if refusal is not None:
             return _render(refusal)
     request.body = body
+    if not authorization:
+        # Most sessions start with an Inform without credentials: challenge it at once
+        # when no device can be served without them (no query, no device lookup).
+        refusal = challenge.answer(body)
+        if refusal is not None:
+            return _render(refusal)
     return _render(session.handle(request))
 
 
