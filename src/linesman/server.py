@@ -26,11 +26,17 @@ def _consumer(workers: int | None):
     # Register every app's tasks: this process may never import them otherwise.
     autodiscover_modules("tasks")
 
+    # An idle worker polls the SQLite queue, waiting longer after each empty poll (Huey's
+    # default: up to 10 s), so a task queued after a quiet spell (a bulk job's next
+    # connection request) waited 5 s on average. Half a second at most costs a few small
+    # queries a second when idle. Redis needs no polling: its workers block on the queue.
+    polling = {} if settings.CONFIG.redis_url else {"initial_delay": 0.05, "max_delay": 0.5}
     return HUEY.create_consumer(
         workers=workers or settings.CONFIG.workers,
         worker_type="thread",
         periodic=True,
         check_worker_health=True,
+        **polling,
     )
 
 

@@ -125,7 +125,15 @@ class Operation(models.Model):
                 name="one_active_operation_per_device",
             )
         ]
-        indexes = [models.Index(fields=["device", "-id"], name="operation_device_recent")]
+        indexes = [
+            models.Index(fields=["device", "-id"], name="operation_device_recent"),
+            # The housekeeping sweep's "running and past its deadline", every few seconds.
+            models.Index(
+                fields=["deadline"],
+                condition=Q(state__in=["initiated", "dispatched", "in_progress"]),
+                name="operation_active_deadline",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.operation_id} {self.kind} on {self.device_id} ({self.state})"

@@ -95,11 +95,15 @@ def start_operation(
     timeout: int | None = None,
     connection_request: bool = True,
     actor: str | None = None,
+    schedule_expiry: bool = True,
 ) -> Operation:
     """Record an operation, queue its first RPCs, and ask the device to connect.
 
     `actor` names who started it when there is no user (the local command line: the OS
-    user or its `--user`), for the history's "by" and the audit trail."""
+    user or its `--user`), for the history's "by" and the audit trail. Without
+    `schedule_expiry`, no task waits for its deadline: the housekeeping sweep ends it
+    instead, within `LINESMAN_SWEEP_INTERVAL` seconds of it (bulk jobs: one scheduled task
+    per device would be a queue write per device)."""
     steps = steps or [kind]
     # A device never seen yet is inactive too; its operations wait for its first session.
     # One that has been seen and was then switched off is deactivated.
@@ -144,16 +148,17 @@ def start_operation(
         steps=steps,
         bulk_job_id=bulk_job_id,
     )
-    if op.state in ACTIVE_STATES:
-        _after_commit(op, connection_request)
+    if op.state in ACTIVE_STATES and (schedule_expiry or connection_request):
+        _after_commit(op, connection_request, schedule_expiry)
     return op
 
 
-def _after_commit(op: Operation, connection_request: bool) -> None:
+def _after_commit(op: Operation, connection_request: bool, schedule_expiry: bool) -> None:
     from linesman.operations import tasks
 
     def kick() -> None:
-        tasks.expire_operation.schedule(args=(op.pk,), eta=op.deadline)
+        if schedule_expiry:
+            tasks.expire_operation.schedule(args=(op.pk,), eta=op.deadline)
         if connection_request:
             from linesman.cwmp import tasks as cwmp_tasks
 

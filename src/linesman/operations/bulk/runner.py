@@ -260,6 +260,8 @@ def _start_device(job: BulkJob, target: BulkJobTarget, user) -> Operation:
         "timeout": max(1, round(timeout * 60)) if timeout else None,
         # Connection requests go out in batches from a task, not one by one from here.
         "connection_request": False,
+        # Overdue operations are ended by the housekeeping sweep, not a task per device.
+        "schedule_expiry": False,
     }
     try:
         if job.operation_type == BulkOperationType.FIRMWARE_UPGRADE:
