@@ -149,6 +149,18 @@ def no_static_finders(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Caches a process keeps of the database (forgotten on a change signal, which a test's
+    rollback never sends) start empty in every test."""
+    from linesman.cwmp import challenge, parameters
+    from linesman.webhooks import services as webhooks
+
+    parameters.forget_typed()
+    challenge.forget()
+    webhooks.forget_subscriptions()
+
+
+@pytest.fixture(autouse=True)
 def _empty_task_queue():
     """Each test starts with the real task storage empty: nothing scheduled by another."""
     from huey.contrib.djhuey import HUEY

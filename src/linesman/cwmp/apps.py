@@ -9,6 +9,7 @@ class CwmpConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from linesman.cwmp import challenge
+        from linesman.cwmp import challenge, parameters
 
         challenge.connect()
+        parameters.connect()

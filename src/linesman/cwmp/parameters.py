@@ -14,23 +14,35 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
+from linesman.core import hotsql
 from linesman.cwmp.models import DeviceParameters
 from linesman.inventory.models import Device, Parameter
+
+_ROW_FOR_UPDATE = hotsql.Lookup(
+    lambda device_id: DeviceParameters.objects.select_for_update().filter(device_id=device_id)[:1],
+    int,
+)
 
 
 @transaction.atomic
 def merge_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
-    """Store reported values: {name, value, type} each; writability is kept if known."""
+    """Store reported values: {name, value, type} each; writability is kept if known.
+
+    On the path of every read a device answers (a first contact's tree read is several),
+    hence a compiled lookup and a plain UPDATE of the two changed columns."""
     if not parameters:
         return
-    row, _ = DeviceParameters.objects.select_for_update().get_or_create(device_id=device_id)
+    row = _ROW_FOR_UPDATE.first(device_id)
+    if row is None:
+        row, _ = DeviceParameters.objects.select_for_update().get_or_create(device_id=device_id)
     values = row.values
     for p in parameters:
         old = values.get(p["name"])
         writable = old[2] if old else None
         values[p["name"]] = [p.get("value", ""), p.get("type", "xsd:string"), writable]
-    row.save()
+    hotsql.update_fields(DeviceParameters, device_id, {"values": values, "updated": timezone.now()})
     _catalogue_types({p["name"]: p.get("type") or "xsd:string" for p in parameters})
 
 
@@ -129,12 +141,32 @@ def catalogue_names(device_id: int, infos: list[dict[str, Any]]) -> int:
     return created
 
 
+#: Catalogue entries this process saw with a refined type: every device of a type reports
+#: the same paths, so after the first only new ones are looked up.
+_typed: set[str] = set()
+
+
+def forget_typed(**_: Any) -> None:
+    """A catalogue entry was edited or deleted in this process: look names up again."""
+    _typed.clear()
+
+
+def connect() -> None:
+    """Forget on every save and delete of a catalogue entry (AppConfig.ready)."""
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(forget_typed, sender=Parameter, dispatch_uid="catalogue-typed-save")
+    post_delete.connect(forget_typed, sender=Parameter, dispatch_uid="catalogue-typed-delete")
+
+
 def _catalogue_types(types: dict[str, str]) -> None:
     """Record the xsd types read for catalogue entries still at the default type."""
-    names = [n for n, t in types.items() if t and t != "xsd:string"]
+    names = [n for n, t in types.items() if t and t != "xsd:string" and n not in _typed]
     for start in range(0, len(names), _CHUNK):
         chunk = names[start : start + _CHUNK]
-        for name in Parameter.objects.filter(
-            variable_name__in=chunk, data_type="xsd:string"
-        ).values_list("variable_name", flat=True):
-            Parameter.objects.filter(variable_name=name).update(data_type=types[name][:32])
+        for name, data_type in Parameter.objects.filter(variable_name__in=chunk).values_list(
+            "variable_name", "data_type"
+        ):
+            if data_type == "xsd:string":
+                Parameter.objects.filter(variable_name=name).update(data_type=types[name][:32])
+            _typed.add(name)  # catalogued and typed: not looked up again

@@ -300,9 +300,12 @@ def record_values(device: Device, values: dict[str, Any], at: datetime, origin: 
     return record(device.pk, points, at, origin)
 
 
+_DEVICE = hotsql.Lookup(lambda pk: Device.objects.filter(pk=pk)[:1], int)
+
+
 def on_collection_answer(task: Any, response: dict[str, Any]) -> None:
     """The device answered a collection's GetParameterValues."""
-    device = Device.objects.filter(pk=task.device_id).first()
+    device = _DEVICE.first(task.device_id)
     if device is None:
         return
     values = {p["name"]: p.get("value") for p in response.get("parameters", []) if "name" in p}
@@ -314,7 +317,7 @@ def on_operation_read(task: Any, response: dict[str, Any]) -> None:
     values = {p["name"]: p.get("value") for p in response.get("parameters", []) if "name" in p}
     if not values:
         return
-    device = Device.objects.filter(pk=task.device_id).first()
+    device = _DEVICE.first(task.device_id)
     if device is not None:
         record_values(device, values, timezone.now(), Origin.OPERATION)
 
