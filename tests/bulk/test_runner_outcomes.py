@@ -15,7 +15,14 @@ from linesman.operations import services as operations
 from linesman.operations.bulk import runner as bulk_runner
 from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import Operation, OperationState
-from tests.bulk.test_runner import active_ops, create, finish_all, fleet  # noqa: F401 (fixture)
+from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
+    _urls,
+    active_ops,
+    cr_server,
+    create,
+    finish_all,
+    fleet,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -342,3 +349,32 @@ def test_a_short_timeout_shortens_the_estimate(db):
 @pytest.mark.parametrize(("priority", "huey"), [("low", 10), ("normal", 50), ("high", 90)])
 def test_a_jobs_priority_is_its_tasks_priority(priority, huey):
     assert bulk_runner.huey_priority(BulkJob(priority=priority)) == huey
+
+
+def test_a_status_refresh_records_each_probe(noc, fleet, cr_server):  # noqa: F811
+    _urls(fleet[:2], cr_server, dead=0, refusing=1)
+    job = create(noc, operation_type="status_refresh", serial_numbers=["R000", "R001", "R002"])
+    refused, answered, silent = (target_of(job, d) for d in fleet[:3])
+    assert answered.state == "succeeded" and (answered.cause, answered.error) == ("", "")
+    assert answered.result["reachable"] is True and answered.result["status"] == "Up"
+    assert answered.result["status_code"] == 200
+    assert isinstance(answered.result["elapsed_ms"], int)
+    assert refused.state == "failed" and refused.cause == "authentication_failures"
+    assert refused.result["reachable"] is False and refused.result["status_code"] == 401
+    assert silent.cause == "no_connection_url"
+    assert silent.error == "The device has no connection request URL (it never informed)."
+    assert silent.result == {"reachable": False, "status": "Up"}
+    for target in (refused, answered, silent):
+        assert target.finished_at is not None and target.started_at is not None
+
+
+def test_a_batch_runner_says_how_many_targets_it_handled(noc, fleet):  # noqa: F811
+    job = create(
+        noc, operation_type="inventory_audit", schedule={"execute_at": "2031-01-01T00:00:00Z"}
+    )
+    BulkJob.objects.filter(pk=job.pk).update(status="in_progress", started_at=timezone.now())
+    assert bulk_runner.run_batches(job.pk) == 12
+    assert bulk_runner.run_batches(job.pk) == 0
+    job.refresh_from_db()
+    assert job.status == "completed" and job.finished_at is not None
+    assert all(t.finished_at is not None for t in BulkJobTarget.objects.filter(job=job))
