@@ -153,6 +153,16 @@ def test_a_time_out_after_dispatch_says_what_it_waited_for(device, phase, waited
     assert op.phase == ""
 
 
+def test_an_operation_expires_at_its_deadline_exactly(device):
+    import time_machine
+
+    op = setter(device)
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        Operation.objects.filter(pk=op.pk).update(deadline=timezone.now())
+        engine.expire(op.pk)
+    assert reloaded(op).state == OperationState.TIMED_OUT
+
+
 def test_an_operation_without_a_deadline_never_expires(device):
     op = setter(device)
     Operation.objects.filter(pk=op.pk).update(deadline=None)
@@ -173,7 +183,12 @@ def test_an_ended_operation_is_not_expired(device):
 
 def _diagnostic_session(device, names: list[str], values: dict[str, str]) -> Operation:
     op = diagnostics.start(device=device, name="ipping", parameters={"host": "10.0.0.1"})
-    assert methods(session()) == ["SetParameterValues"]
+    (request,) = session()
+    assert request.METHOD == "SetParameterValues" and request.parameter_key == op.operation_id
+    assert {(p.name, p.value) for p in request.parameters} >= {
+        (PING + "Host", "10.0.0.1"),
+        (PING + "DiagnosticsState", "Requested"),
+    }
     assert reloaded(op).phase == engine.AWAIT_DIAGNOSTIC
 
     def answer(request):
@@ -202,6 +217,7 @@ def test_a_diagnostic_without_a_state_fails_saying_so(device):
     op = _diagnostic_session(device, [PING + "Host"], {PING + "Host": "10.0.0.1"})
     assert op.state == OperationState.FAILED
     assert op.error == "The device reported the diagnostic ended with no DiagnosticsState."
+    assert op.error_cause == "diagnostic_error"
     assert op.output["diagnostic"] == {"state": "", "values": {"Host": "10.0.0.1"}}
 
 

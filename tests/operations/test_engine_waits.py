@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from linesman.cwmp import soap
+from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.cwmp.parameters import get_values
 from linesman.inventory.models import Setting
 from linesman.operations import services as operations
@@ -72,6 +73,17 @@ def test_a_lost_reboot_answer_is_not_settled_by_another_operations_key(device):
     received = session(events=("M Reboot",), keys={"M Reboot": "op_someone_else"})
     assert methods(received) == ["Reboot"]  # not proven done: sent again
     assert reloaded(op).phase == "awaiting_boot"
+
+
+def test_a_reboot_whose_answer_was_lost_is_settled_by_its_boot_as_answer_lost(device):
+    op = operations.start_operation(device=device, kind="reboot")
+    drop_session_at("Reboot")
+    received = session(events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id})
+    assert received == []
+    assert reloaded(op).state == OperationState.COMPLETED
+    task = DeviceTask.objects.get(operation=op)
+    assert task.state == TaskState.DONE and task.fault_string == "answer lost"
+    assert task.finished_at is not None
 
 
 # --- several steps -----------------------------------------------------------------------
