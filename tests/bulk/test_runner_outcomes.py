@@ -378,3 +378,18 @@ def test_a_batch_runner_says_how_many_targets_it_handled(noc, fleet):  # noqa: F
     job.refresh_from_db()
     assert job.status == "completed" and job.finished_at is not None
     assert all(t.finished_at is not None for t in BulkJobTarget.objects.filter(job=job))
+
+
+def test_resume_fills_every_job_whatever_comes_before_it(noc, fleet):  # noqa: F811
+    later = {"execute_at": "2031-01-01T00:00:00Z"}
+    reboot = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"], schedule=later)
+    audit = create(noc, operation_type="inventory_audit", serial_numbers=["R002"], schedule=later)
+    now = timezone.now()
+    # Both started; the reboot job's first fill was lost, the audit's runner is alive.
+    BulkJob.objects.filter(pk=reboot.pk).update(status="in_progress", started_at=now)
+    BulkJob.objects.filter(pk=audit.pk).update(
+        status="in_progress", started_at=now, heartbeat_at=now
+    )
+    report = bulk_runner.resume()
+    assert report["filled"] == 2 and report["restarted"] == 0
+    assert len(active_ops(reboot)) == 2

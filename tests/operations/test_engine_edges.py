@@ -317,3 +317,52 @@ def test_a_failing_subscriber_does_not_stop_the_others_or_the_operation(
         engine.finish(op, OperationState.COMPLETED)
     assert told == [(op.operation_id, OperationState.COMPLETED)]
     assert reloaded(op).state == OperationState.COMPLETED
+
+
+@pytest.fixture
+def heard():
+    """The events announced (webhooks, the device log and bulk jobs listen to them)."""
+    from linesman.core import events
+
+    received: list = []
+    events.subscribe(received.append)
+    yield received
+    events.unsubscribe(received.append)
+
+
+def test_the_end_of_an_operation_is_announced_with_what_webhooks_need(
+    device, heard, django_capture_on_commit_callbacks
+):
+    op = operations.start_operation(device=device, kind="reboot")
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.finish(op, OperationState.FAILED, error="it broke", cause="device_faults")
+    (event,) = [e for e in heard if e.name == "operation.finished"]
+    assert (event.device_id, event.organization_id) == (device.pk, device.organization_id)
+    assert event.data == {
+        "operation_id": op.operation_id,
+        "kind": "reboot",
+        "state": "failed",
+        "result": "failure",
+        "error": "it broke",
+        "cause": "device_faults",
+        "bulk_job_id": None,
+    }
+    assert not [e for e in heard if e.name == "diagnostic.finished"]
+
+
+def test_the_end_of_a_diagnostic_is_announced_with_its_results(
+    device, heard, django_capture_on_commit_callbacks
+):
+    names = [PING + "DiagnosticsState", PING + "SuccessCount"]
+    with django_capture_on_commit_callbacks(execute=True):
+        op = _diagnostic_session(
+            device, names, {PING + "DiagnosticsState": "Complete", PING + "SuccessCount": "4"}
+        )
+    (event,) = [e for e in heard if e.name == "diagnostic.finished"]
+    assert (event.device_id, event.organization_id) == (device.pk, device.organization_id)
+    assert event.data == {
+        "operation_id": op.operation_id,
+        "kind": "ipping",
+        "state": "completed",
+        "results": {"DiagnosticsState": "Complete", "SuccessCount": "4"},
+    }
