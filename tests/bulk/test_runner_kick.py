@@ -145,3 +145,29 @@ def test_a_job_started_twice_runs_each_device_once(noc, fleet):  # noqa: F811
     assert job.succeeded_devices == 12 and job.peak_running == 3
     assert not bulk_runner.start(job.pk)
     assert Operation.objects.filter(bulk_job_id=job.pk).count() == 12
+
+
+def test_kick_counts_what_it_sent_and_what_failed(noc, fleet, cr_server):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002", "R003"])
+    ops = {op.device_id: op.pk for op in active_ops(job)}
+    assert len(ops) == 4  # waiting for their next informs: no URL, nothing sent
+    _urls(fleet[:3], cr_server, dead=1, refusing=1)
+    Device.objects.filter(pk=fleet[3].pk).update(
+        last_connection=None, connection_request_url=f"{cr_server}/ok/x"
+    )
+    BulkJob.objects.filter(pk=job.pk).update(options={"validate_connectivity": True})
+    # R003 never connected; R000 refused and R001 denied; R002 answered.
+    assert bulk_runner.kick(job.pk, list(ops.values())) == {"sent": 3, "failed": 3}
+    states = dict(Operation.objects.filter(bulk_job_id=job.pk).values_list("device_id", "state"))
+    assert states == {
+        fleet[0].pk: "failed",
+        fleet[1].pk: "failed",
+        fleet[2].pk: "initiated",
+        fleet[3].pk: "failed",
+    }
+    job.refresh_from_db()
+    assert job.error_summary == {
+        "never_connected": 1,
+        "connection_refused": 1,
+        "authentication_failures": 1,
+    }
