@@ -105,6 +105,10 @@ def test_kick_reports_what_it_sent_and_failed(noc, fleet, cr_server):  # noqa: F
     # R000: refused with 401; R001 answered; R002 has no URL (unreachable).
     assert job.error_summary == {"authentication_failures": 1, "unreachable": 1}
     assert job.running_devices == 1
+    assert BulkJobTarget.objects.get(job=job, device=fleet[2]).error == (
+        "The device has no connection request URL: it cannot be asked to connect, only "
+        "waited for until its next inform."
+    )
     # Kicking only ended or unknown operations again does nothing.
     ended = [t.operation_id for t in BulkJobTarget.objects.filter(job=job, state="failed")]
     assert bulk_runner.kick(job.pk, ended) == {"sent": 0, "failed": 0}
