@@ -393,3 +393,31 @@ def test_resume_fills_every_job_whatever_comes_before_it(noc, fleet):  # noqa: F
     report = bulk_runner.resume()
     assert report["filled"] == 2 and report["restarted"] == 0
     assert len(active_ops(reboot)) == 2
+
+
+def test_a_device_that_cannot_start_says_why_on_its_target(noc, fleet):  # noqa: F811
+    from linesman.operations import services
+
+    Device.objects.filter(pk=fleet[0].pk).update(is_active=False)
+    busy_with = services.start_operation(device=fleet[1], kind="sync")
+    job, ops = two_devices(noc, fleet, operation_type="reboot")
+    assert ops == {}
+    deactivated, busy = target_of(job, fleet[0]), target_of(job, fleet[1])
+    assert (deactivated.state, deactivated.cause) == ("failed", "not_applicable")
+    assert deactivated.error == "The device is deactivated; activate it before running operations."
+    assert (busy.cause, busy.error) == (
+        "conflicts",
+        f"Operation {busy_with.operation_id} (sync) is initiated on this device.",
+    )
+    for target in (deactivated, busy):
+        assert target.started_at is not None and target.finished_at is not None
+        assert target.operation_id is None
+
+
+def test_a_started_target_records_when_and_which_operation(noc, fleet):  # noqa: F811
+    before = timezone.now()
+    job, ops = two_devices(noc, fleet, operation_type="reboot")
+    target = target_of(job, fleet[0])
+    assert target.state == "running" and target.operation_id == ops[fleet[0].pk].pk
+    assert before <= target.started_at <= timezone.now()
+    assert target.kicked_at == target.started_at
