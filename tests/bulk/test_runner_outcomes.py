@@ -421,3 +421,29 @@ def test_a_started_target_records_when_and_which_operation(noc, fleet):  # noqa:
     assert target.state == "running" and target.operation_id == ops[fleet[0].pk].pk
     assert before <= target.started_at <= timezone.now()
     assert target.kicked_at == target.started_at
+
+
+def test_the_end_of_a_job_is_announced_once_with_its_counts(noc, fleet):  # noqa: F811
+    from linesman.core import events
+
+    heard: list = []
+    events.subscribe(heard.append, ("bulk_job.finished",))
+    try:
+        job, ops = two_devices(noc, fleet, operation_type="reboot")
+        engine.finish(ops[fleet[0].pk], OperationState.COMPLETED)
+        job.refresh_from_db()
+        assert job.status == "in_progress" and job.finished_at is None
+        assert heard == []
+        engine.finish(ops[fleet[1].pk], OperationState.FAILED, cause="device_faults", error="x")
+        bulk_runner.resume()
+    finally:
+        events.unsubscribe(heard.append)
+    assert [e.data for e in heard] == [
+        {
+            "job_id": job.pk,
+            "status": "completed_with_errors",
+            "succeeded": 1,
+            "failed": 1,
+            "skipped": 0,
+        }
+    ]
