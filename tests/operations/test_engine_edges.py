@@ -366,3 +366,14 @@ def test_the_end_of_a_diagnostic_is_announced_with_its_results(
         "state": "completed",
         "results": {"DiagnosticsState": "Complete", "SuccessCount": "4"},
     }
+
+
+def test_a_diagnostic_that_timed_out_is_announced_without_results(
+    device, heard, django_capture_on_commit_callbacks
+):
+    op = diagnostics.start(device=device, name="ipping", parameters={"host": "10.0.0.1"})
+    Operation.objects.filter(pk=op.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.expire(op.pk)
+    (event,) = [e for e in heard if e.name == "diagnostic.finished"]
+    assert event.data["state"] == "timed_out" and event.data["results"] == {}
