@@ -377,3 +377,25 @@ def test_a_diagnostic_that_timed_out_is_announced_without_results(
         engine.expire(op.pk)
     (event,) = [e for e in heard if e.name == "diagnostic.finished"]
     assert event.data["state"] == "timed_out" and event.data["results"] == {}
+
+
+@pytest.mark.parametrize(
+    ("state", "error", "message"),
+    [
+        (OperationState.FAILED, "it broke", "{id} failed: it broke"),
+        (OperationState.COMPLETED, "", "{id} completed"),
+    ],
+)
+def test_the_end_of_an_operation_is_in_the_audit_trail(admin_a, device, state, error, message):
+    op = setter(device)
+    engine.finish(op, state, error=error, cause="c" if error else "")
+    body = admin_a.client.get(
+        "/api/v1/audit_log/", {"device": device.pk, "object_type": "operations.operation"}
+    ).json()
+    (entry,) = body["results"]
+    assert entry["action"] == "operation" and entry["device_id"] == device.pk
+    assert entry["object_id"] == op.operation_id
+    assert entry["object_repr"] == f"set {op.operation_id}"
+    assert entry["organization_id"] == device.organization_id
+    assert entry["changes"] == {"state": ["active", state]}
+    assert entry["message"] == message.format(id=op.operation_id)
