@@ -223,7 +223,9 @@ def test_an_inventory_snapshot_records_what_the_inventory_says(noc, fleet, types
     )
     Setting.objects.create(device=fleet[0], variable_name="Device.X", value="1", pending=True)
     job = create(noc, operation_type="inventory_audit", serial_numbers=["R000", "R001"])
-    snapshot = target_of(job, fleet[0]).result
+    target = target_of(job, fleet[0])
+    assert (target.state, target.cause, target.error) == ("succeeded", "", "")
+    snapshot = target.result
     assert snapshot == {
         "device_id": fleet[0].pk,
         "serial_number": "R000",
