@@ -284,3 +284,13 @@ def test_factory_reset_whose_answer_was_lost_still_wipes_the_settings(device):
     assert "FactoryReset" not in methods(received)
     assert not Setting.objects.filter(device=device).exists()
     assert reloaded(op).state == OperationState.COMPLETED
+
+
+def test_factory_reset_whose_answer_was_lost_forgets_the_stored_values_too(device):
+    """As when its answer arrives: the device's old values are gone with the reset, so the
+    device page does not show them as its current values."""
+    _settings(device)
+    start(device, "factory")
+    drop_session_at("FactoryReset")
+    session(events=("0 BOOTSTRAP", "1 BOOT"))
+    assert "Device.WiFi.SSID.1.SSID" not in get_values(device.pk)
