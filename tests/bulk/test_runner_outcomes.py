@@ -312,6 +312,7 @@ def test_timeout_minutes_become_each_operations_deadline(noc, fleet, minutes, se
     job, ops = two_devices(
         noc, fleet, operation_type="reboot", options={"timeout_minutes": minutes}
     )
+    assert len(ops) == 2  # both started (a bad timeout would fail them as internal errors)
     for op in ops.values():
         assert op.deadline - op.initiated_at == pytest.approx(
             timedelta(seconds=seconds), abs=timedelta(seconds=1)
@@ -320,6 +321,7 @@ def test_timeout_minutes_become_each_operations_deadline(noc, fleet, minutes, se
 
 def test_without_timeout_minutes_the_operation_kind_decides(noc, fleet):  # noqa: F811
     job, ops = two_devices(noc, fleet, operation_type="reboot")
+    assert len(ops) == 2
     for op in ops.values():
         assert op.deadline - op.initiated_at == pytest.approx(
             timedelta(seconds=900), abs=timedelta(seconds=1)
