@@ -232,6 +232,7 @@ def test_resume_refills_an_in_progress_job_with_nothing_running(noc, fleet):
 def test_timeout_minutes_sets_each_operation_deadline(noc, fleet):
     before = timezone.now()
     job = create(noc, operation_type="reboot", options={"timeout_minutes": 0.5})
+    assert len(active_ops(job)) == 12
     for op in active_ops(job):
         assert before + timedelta(seconds=25) < op.deadline < before + timedelta(seconds=40)
 

@@ -754,7 +754,12 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
         and _lost_answer(op, "FactoryReset")
     ):
         if step == OperationKind.FACTORY:
+            # As when the answer arrives (`_handle`): settings and stored values go; the
+            # bootstrap's tree read stores the reset device's values again.
             Setting.objects.filter(device_id=op.device_id).delete()
+            from linesman.cwmp.parameters import clear_values
+
+            clear_values(op.device_id)
         op.phase = AWAIT_BOOTSTRAP
         op.save(update_fields=["phase"])
 
