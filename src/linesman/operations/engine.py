@@ -487,18 +487,22 @@ TREE_READ_CHUNK = 100
 
 
 def _discovered(
-    device_id: int, response: dict[str, Any], operation_id: int | None, limit: int | None = None
+    device_id: int,
+    response: dict[str, Any],
+    operation_id: int | None,
+    limit: int | None = None,
+    chunk: int = CHUNK,
 ) -> None:
     """GetParameterNames answered: store writability, queue the values' reads in chunks."""
     from linesman.cwmp.parameters import merge_names
 
     leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
     merge_names(device_id, response.get("parameters", []))
-    for start in range(0, len(leaves[:limit]), TREE_READ_CHUNK):
+    for start in range(0, len(leaves[:limit]), chunk):
         queue.enqueue(
             device_id,
             "GetParameterValues",
-            {"names": leaves[:limit][start : start + TREE_READ_CHUNK]},
+            {"names": leaves[:limit][start : start + chunk]},
             handler="read",
             operation_id=operation_id,
         )
@@ -631,7 +635,13 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
     variables write of another value, leaves it pending. Also the background tree read
     after first contact (`provisioning.read_tree`): names, then values, stored."""
     if task.handler == "discover":
-        _discovered(task.device_id, response, operation_id=None, limit=TREE_READ_LIMIT)
+        _discovered(
+            task.device_id,
+            response,
+            operation_id=None,
+            limit=TREE_READ_LIMIT,
+            chunk=TREE_READ_CHUNK,
+        )
         return
     if task.handler == "read":
         _store_values(task.device_id, response.get("parameters", []))
