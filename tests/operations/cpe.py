@@ -56,6 +56,13 @@ def session(
     return received
 
 
+def reloaded(op):
+    """The operation as stored now."""
+    from linesman.operations.models import Operation
+
+    return Operation.objects.get(pk=op.pk)
+
+
 def methods(messages: list[soap.Message]) -> list[str]:
     return [m.METHOD for m in messages]
 

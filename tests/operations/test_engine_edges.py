@@ -15,29 +15,12 @@ from linesman.diagnostics import services as diagnostics
 from linesman.operations import attributes, engine
 from linesman.operations import services as operations
 from linesman.operations.models import Operation, OperationState
-from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe
-from tests.operations.cpe import SERIAL, default_answer, methods, session
+from tests.operations.cpe import SERIAL, default_answer, methods, reloaded, session
 
 pytestmark = pytest.mark.django_db
 
 PING = "Device.IP.Diagnostics.IPPing."
-
-
-@pytest.fixture
-def device(org_a, device_type):
-    from linesman.core import crypto
-
-    device = make_device(
-        org_a, device_type, SERIAL, username="cpe", password_encrypted=crypto.encrypt("pw")
-    )
-    session(events=("0 BOOTSTRAP", "1 BOOT"))
-    device.refresh_from_db()
-    return device
-
-
-def reloaded(op: Operation) -> Operation:
-    return Operation.objects.get(pk=op.pk)
 
 
 def setter(device, count: int = 1) -> Operation:

@@ -11,31 +11,13 @@ from linesman.cwmp.parameters import get_values, merge_values
 from linesman.inventory.models import Setting
 from linesman.operations import services as operations
 from linesman.operations.models import Operation, OperationState
-from tests.conftest import make_device
-from tests.operations.cpe import SERIAL, drop_session_at, methods, session
+from tests.operations.cpe import drop_session_at, methods, reloaded, session
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def device(org_a, device_type):
-    """A device past its first contact (bootstrap provisioning and tree read answered)."""
-    from linesman.core import crypto
-
-    device = make_device(
-        org_a, device_type, SERIAL, username="cpe", password_encrypted=crypto.encrypt("pw")
-    )
-    session(events=("0 BOOTSTRAP", "1 BOOT"))
-    device.refresh_from_db()
-    return device
-
-
 def start(device, kind: str, **params) -> Operation:
     return operations.start_operation(device=device, kind=kind, params=params)
-
-
-def reloaded(op: Operation) -> Operation:
-    return Operation.objects.get(pk=op.pk)
 
 
 # --- get -------------------------------------------------------------------------------

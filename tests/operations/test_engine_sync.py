@@ -10,8 +10,7 @@ from linesman.cwmp import soap
 from linesman.inventory.models import Setting
 from linesman.operations import services as operations
 from linesman.operations.models import Operation, OperationState
-from tests.conftest import make_device
-from tests.operations.cpe import SERIAL, session
+from tests.operations.cpe import session
 
 pytestmark = pytest.mark.django_db
 
@@ -20,18 +19,6 @@ ENABLE = "Device.WiFi.SSID.1.Enable"
 MODE = "Device.WiFi.Radio.1.Mode"
 CHANNEL = "Device.WiFi.Radio.1.Channel"
 INTERVAL = "Device.ManagementServer.PeriodicInformInterval"
-
-
-@pytest.fixture
-def device(org_a, device_type):
-    from linesman.core import crypto
-
-    device = make_device(
-        org_a, device_type, SERIAL, username="cpe", password_encrypted=crypto.encrypt("pw")
-    )
-    session(events=("0 BOOTSTRAP", "1 BOOT"))
-    device.refresh_from_db()
-    return device
 
 
 def sync(device, reported: dict[str, tuple[str, str]]) -> Operation:

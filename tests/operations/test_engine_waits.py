@@ -10,9 +10,9 @@ from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.cwmp.parameters import get_values
 from linesman.inventory.models import Setting
 from linesman.operations import services as operations
-from linesman.operations.models import Operation, OperationState
+from linesman.operations.models import OperationState
 from tests.conftest import make_device
-from tests.operations.cpe import SERIAL, drop_session_at, methods, session
+from tests.operations.cpe import SERIAL, drop_session_at, methods, reloaded, session
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +32,6 @@ def device(org_a, device_type):
     session(events=("0 BOOTSTRAP", "1 BOOT"))
     device.refresh_from_db()
     return device
-
-
-def reloaded(op: Operation) -> Operation:
-    return Operation.objects.get(pk=op.pk)
 
 
 # --- reboot ------------------------------------------------------------------------------
