@@ -77,3 +77,16 @@ def test_each_thread_compiles_for_its_own_connection(org_a, device_type):
 def test_arguments_must_be_ints_or_strings():
     with pytest.raises(TypeError):
         hotsql.Lookup(lambda when: Device.objects.filter(created__gte=when), datetime)
+
+
+def test_insert_stores_the_instance_as_save_would(org_a, device_type):
+    device = make_device(org_a, device_type, "HS-I")
+    session = CwmpSession(key="k-ins", device=device, cwmp_ns="urn:x", last_activity=None)
+    session.last_activity = datetime(2026, 3, 1, tzinfo=UTC)
+    hotsql.insert(session)
+    assert session.pk is not None and session._state.adding is False
+    stored = CwmpSession.objects.get(pk=session.pk)
+    assert (stored.key, stored.device_id, stored.cwmp_ns) == ("k-ins", device.pk, "urn:x")
+    assert stored.last_activity == datetime(2026, 3, 1, tzinfo=UTC)
+    assert stored.started is not None  # its default, as save() would have stored
+    assert stored.rpc_count == 0

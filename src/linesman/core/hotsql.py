@@ -25,7 +25,7 @@ from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
-_update_sql: dict[tuple[str, type[Model], tuple[str, ...]], str] = {}
+_update_sql: dict[tuple[str, type[Model], tuple[str, ...], tuple[str, ...]], str] = {}
 
 
 @contextmanager
@@ -58,24 +58,60 @@ def _key_of(value: Any) -> Any:
     return value.pk if isinstance(value, Model) else value
 
 
-def update_fields(model: type[Model], pk: Any, values: dict[str, Any]) -> int:
+def update_fields(
+    model: type[Model], pk: Any, values: dict[str, Any], where: dict[str, Any] | None = None
+) -> int:
     """UPDATE one row's fields (by attribute name; a ForeignKey by its name takes an
-    instance or None) without signals or `auto_now`; returns rows changed."""
+    instance or None) without signals or `auto_now`; returns rows changed. `where` adds
+    equality conditions (a compare-and-set: e.g. only if its state is still the old one)."""
     if not values:
         return 0
-    names = tuple(values)
-    key = (connection.alias, model, names)
+    where = where or {}
+    names, conditions = tuple(values), tuple(where)
+    key = (connection.alias, model, names, conditions)
     sql = _update_sql.get(key)
     meta = model._meta
     if sql is None:
         quote = connection.ops.quote_name
         columns = ", ".join(f"{quote(meta.get_field(n).column)} = %s" for n in names)
-        sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"
+        tests = "".join(f" AND {quote(meta.get_field(n).column)} = %s" for n in conditions)
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s{tests}"
+        )
         _update_sql[key] = sql
     params = [meta.get_field(n).get_db_prep_save(_key_of(values[n]), connection) for n in names]
+    tested = [meta.get_field(n).get_db_prep_value(where[n], connection) for n in conditions]
     with _cursor() as cursor:
-        _execute(cursor, sql, [*params, pk])
+        _execute(cursor, sql, [*params, pk, *tested])
         return cursor.rowcount
+
+
+_insert_sql: dict[tuple[str, type[Model]], tuple[str, list[Any]]] = {}
+
+
+def insert(obj: Model) -> None:
+    """INSERT a new instance as `save()` would (defaults, `auto_now(_add)`, its new primary
+    key set on it), without signals: one statement written once per model."""
+    model, meta = type(obj), obj._meta
+    key = (connection.alias, model)
+    cached = _insert_sql.get(key)
+    if cached is None:
+        quote = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(quote(f.column) for f in fields)
+        holders = ", ".join(["%s"] * len(fields))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({holders}) "
+            f"RETURNING {quote(meta.pk.column)}"
+        )
+        cached = _insert_sql[key] = (sql, fields)
+    sql, fields = cached
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with _cursor() as cursor:
+        _execute(cursor, sql, params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
 
 
 def execute(sql: str, params: list[Any]) -> int:

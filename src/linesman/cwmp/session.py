@@ -258,17 +258,19 @@ def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None
             # Abandoned half-way: what it sent but never got answered goes back in the queue.
             queue.requeue_unanswered(device.pk)
             existing.delete()
+        session = CwmpSession(
+            key=secrets.token_urlsafe(24),
+            device=device,
+            cwmp_ns=envelope.cwmp_ns,
+            stage="cpe_requests",
+            last_activity=now,
+        )
         try:
             with transaction.atomic():
-                return CwmpSession.objects.create(
-                    key=secrets.token_urlsafe(24),
-                    device=device,
-                    cwmp_ns=envelope.cwmp_ns,
-                    stage="cpe_requests",
-                    last_activity=now,
-                )
+                hotsql.insert(session)
         except IntegrityError:
             return None
+        return session
 
 
 def _start(request: Request, envelope: soap.Envelope) -> Reply:

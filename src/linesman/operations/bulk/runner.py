@@ -163,7 +163,7 @@ def _transition(
 ) -> bool:
     """Move one target from `old` to `new` (if it still is `old`) and count it on the job
     (a failure in the error summary under `summary_key`, by default its cause)."""
-    if not BulkJobTarget.objects.filter(pk=target_pk, state=old).update(state=new, **fields):
+    if not hotsql.update_fields(BulkJobTarget, target_pk, {"state": new, **fields}, {"state": old}):
         return False
     if old == TargetState.RUNNING:
         job.running_devices -= 1
@@ -335,16 +335,15 @@ def _fill(job: BulkJob) -> list[int] | None:
     user = None
     while job.running_devices < job.max_concurrency:
         room = job.max_concurrency - job.running_devices
-        # One slot is the steady state (an operation ended, the next device starts).
-        batch = (
-            _NEXT_PENDING.all(job.pk)
-            if room == 1
-            else list(
+        # One slot is the steady state (an operation ended, the next device starts); at
+        # a job's tail nothing is pending however many slots are free.
+        batch = _NEXT_PENDING.all(job.pk)
+        if batch and room > 1:
+            batch = list(
                 job.targets.filter(state=TargetState.PENDING)
                 .select_related("device", "device__type")
                 .order_by("id")[:room]
             )
-        )
         if not batch:
             break
         if user is None:
