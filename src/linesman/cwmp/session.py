@@ -58,7 +58,6 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     cookie: str | None = None
-    end_cookie: bool = False
     #: The request presented credentials (an Authorization header) that are wrong for the
     #: device, or for any device; not set when none were presented, when the nonce was
     #: merely stale, or when a right header was replayed. What brute-force limits count.
@@ -97,7 +96,7 @@ def _end(session: CwmpSession | None) -> Reply:
             duration=(timezone.now() - session.started).total_seconds(),
             rpcs=session.rpc_count,
         )
-    return Reply(204, end_cookie=True)
+    return Reply(204)
 
 
 _NS_CODES = {ns: version for version, ns in soap.NS_CWMP.items()}
@@ -141,10 +140,6 @@ def _negotiate(supported: str | None) -> str | None:
     offered = {v.strip() for v in supported.split(",")}
     common = [v for v in CWMP_VERSIONS if v in offered]
     return common[-1] if common else None
-
-
-class Unauthorized(Exception):
-    pass
 
 
 def _authenticate(device: Device, request: Request) -> digest.Outcome:
@@ -520,21 +515,21 @@ def _continue_stateless(
     if isinstance(message, _CPE_REQUESTS):
         device = hotsql.first(Device.objects.select_related("type").filter(pk=device_id))
         if device is None:
-            return Reply(204, end_cookie=True)
+            return Reply(204)
         return _out(device, _cpe_request(device, cwmp_ns, envelope))
     if not queue.has_pending(device_id):
-        return Reply(204, end_cookie=True)  # the common case: nothing to do, nothing written
+        return Reply(204)  # the common case: nothing to do, nothing written
     promoted = hotsql.first(_fresh_sessions().filter(device_id=device_id))
     if promoted is not None:
         # Promoted to a database session earlier, and the device kept the first cookie.
         return _continue_session(request, promoted, envelope)
     if queue.next_task(device_id) is None:
-        return Reply(204, end_cookie=True)
+        return Reply(204)
     # Work was queued since the Inform: take the device's session lock and send it now.
     device = hotsql.first(Device.objects.select_related("type").filter(pk=device_id))
     session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns)) if device else None
     if session is None:
-        return Reply(204, end_cookie=True)
+        return Reply(204)
     session.device = device
     reply = _next_rpc(session)
     reply.cookie = session.key
@@ -552,7 +547,7 @@ def _continue(request: Request, envelope: soap.Envelope | None) -> Reply:
             return refusal
     if session is None:
         if envelope is None:
-            return Reply(204, end_cookie=True)  # nothing to do for a stray empty POST
+            return Reply(204)  # nothing to do for a stray empty POST
         return Reply(400, b"no CWMP session: start with an Inform")
     return _continue_session(request, session, envelope)
 

@@ -1,0 +1,274 @@
+"""What a device sees at the edges of an ACS session, asserted exactly.
+
+The device's own requests inside a session that had nothing to do (stateless cookie) and
+inside a database session; an RPC the device moves past without answering, or answers
+with the wrong response, until the attempt limit fails it; the 503 of a device that is
+already in a session; the InformResponse's fields; a cookie-less request whose header
+proves a device but that has no session; what the debug log and the inventory keep.
+Written from issue #16's mutation run over `linesman.cwmp.session`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.conf import settings
+
+from linesman.audit.models import AuditEntry
+from linesman.core import crypto
+from linesman.cwmp import soap
+from linesman.cwmp.models import CwmpSession, DeviceParameters, DeviceTask, TaskState
+from linesman.inventory.models import Device
+from linesman.operations import services as operations
+from linesman.operations.models import OperationState
+from tests.conftest import make_device
+from tests.cwmp.acs_client import ScriptedCpe, digest_header, inform_message
+from tests.cwmp.test_acs_session import finish_session
+
+pytestmark = pytest.mark.django_db
+
+SERIAL = "CPE0001"
+ACS_METHODS = ["Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete"]
+
+
+@pytest.fixture
+def device(org_a, device_type):
+    return make_device(
+        org_a, device_type, SERIAL, username="cpe", password_encrypted=crypto.encrypt("pw")
+    )
+
+
+def _provisioned(serial: str = SERIAL, username: str = "cpe", password: str = "pw") -> None:
+    cpe = ScriptedCpe(username, password)
+    assert cpe.inform(serial, events=("0 BOOTSTRAP", "1 BOOT")).status_code == 200
+    finish_session(cpe)
+
+
+def _reboot(device, admin_a):
+    return operations.start_operation(
+        device=device, kind="reboot", user=admin_a.user, connection_request=False
+    )
+
+
+def _idle_cpe(ns: str = soap.NS_CWMP["1.0"]) -> ScriptedCpe:
+    """A provisioned device's periodic session that had nothing to do (stateless cookie)."""
+    cpe = ScriptedCpe("cpe", "pw", ns=ns)
+    response = cpe.inform(SERIAL, events=("2 PERIODIC",))
+    assert response.status_code == 200
+    assert response.cookies["lsm_session"].value.startswith("d.")
+    return cpe
+
+
+# --- the device's own requests -------------------------------------------------------------
+
+
+def _ask(cpe: ScriptedCpe, message: soap.Message) -> soap.Envelope:
+    response = cpe.post(message)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/xml; charset=utf-8"
+    envelope = cpe.parse(response)
+    assert envelope.cwmp_id == f"cpe-{cpe.counter}"  # the device's own ID, echoed
+    assert envelope.cwmp_ns == cpe.ns
+    return envelope
+
+
+def _own_requests_answered(cpe: ScriptedCpe) -> None:
+    methods = _ask(cpe, soap.GetRPCMethods()).body
+    assert isinstance(methods, soap.GetRPCMethodsResponse)
+    assert methods.methods == ACS_METHODS
+    done = _ask(
+        cpe,
+        soap.AutonomousTransferComplete(
+            "", "http://127.0.0.1:9/fw.bin", True, "1 Firmware Upgrade Image", 1024, ""
+        ),
+    )
+    assert isinstance(done.body, soap.AutonomousTransferCompleteResponse)
+    transfer = _ask(cpe, soap.TransferComplete("no-such-key"))
+    assert isinstance(transfer.body, soap.TransferCompleteResponse)
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.2", "1.3"])
+def test_a_session_with_nothing_to_do_answers_the_devices_own_requests(device, version):
+    _provisioned()
+    cpe = _idle_cpe(ns=soap.NS_CWMP[version])
+    _own_requests_answered(cpe)
+    assert cpe.post(None).status_code == 204
+    assert not CwmpSession.objects.exists()  # still nothing written for the session
+
+
+def test_a_database_session_answers_the_devices_own_requests(device, admin_a):
+    _provisioned()
+    _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw", ns=soap.NS_CWMP["1.1"])
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert CwmpSession.objects.filter(device=device).exists()
+    _own_requests_answered(cpe)
+    assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
+
+
+def test_a_deleted_devices_idle_cookie_gets_an_empty_answer(device):
+    _provisioned()
+    cpe = _idle_cpe()
+    Device.objects.filter(pk=device.pk).delete()
+    response = cpe.post(soap.GetRPCMethods())
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+# --- RPCs that are not answered --------------------------------------------------------------
+
+
+def test_an_rpc_the_device_moves_past_is_resent_until_the_limit_fails_it(
+    device, admin_a, org_a, device_type
+):
+    limit = settings.CONFIG.rpc_max_attempts
+    _provisioned()
+    # Another device is mid-session with an RPC on the wire: it must not be touched.
+    other = make_device(
+        org_a, device_type, "CPE0002", username="cpe2", password_encrypted=crypto.encrypt("p2")
+    )
+    _provisioned("CPE0002", "cpe2", "p2")
+    _reboot(other, admin_a)
+    other_cpe = ScriptedCpe("cpe2", "p2")
+    other_cpe.inform("CPE0002", events=("6 CONNECTION REQUEST",))
+    assert isinstance(other_cpe.parse(other_cpe.post(None)).body, soap.Reboot)
+
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    received = []
+    response = cpe.post(None)
+    while response.status_code == 200:
+        received.append(cpe.parse(response).body.METHOD)
+        task = DeviceTask.objects.get(operation=op)
+        assert (task.state, task.attempts) == (TaskState.SENT, len(received))
+        assert task.session_key == CwmpSession.objects.get(device=device).key
+        response = cpe.post(None)  # goes on without answering
+    assert response.status_code == 204
+    assert received == ["Reboot"] * limit
+    task = DeviceTask.objects.get(operation=op)
+    assert task.state == TaskState.FAILED
+    assert task.fault_string == f"the device did not answer {limit} times while executing Reboot"
+    assert task.finished_at is not None
+    op.refresh_from_db()
+    assert op.state == OperationState.FAILED
+    assert op.error == task.fault_string
+
+    other_task = DeviceTask.objects.get(device=other, method="Reboot")
+    assert (other_task.state, other_task.attempts) == (TaskState.SENT, 1)
+
+
+def test_the_wrong_answer_to_an_rpc_gets_it_sent_again(device, admin_a, caplog):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    with caplog.at_level(logging.WARNING, logger="linesman.cwmp.session"):
+        again = cpe.post(soap.FactoryResetResponse())
+    assert isinstance(cpe.parse(again).body, soap.Reboot)
+    assert f"device {device.pk} answered FactoryResetResponse to Reboot" in caplog.text
+    task = DeviceTask.objects.get(operation=op)
+    assert (task.state, task.attempts) == (TaskState.SENT, 2)
+    assert cpe.post(soap.RebootResponse()).status_code == 204
+    task.refresh_from_db()
+    assert task.state == TaskState.DONE
+
+
+# --- who may start, and how the Inform is answered -------------------------------------------
+
+
+def test_a_device_already_in_a_session_is_told_to_retry_in_ten_seconds(device):
+    assert ScriptedCpe("cpe", "pw").inform(SERIAL).status_code == 200
+    second = ScriptedCpe("cpe", "pw").inform(SERIAL)
+    assert second.status_code == 503
+    assert second["Retry-After"] == "10"
+    assert second.content == b"another session of this device is open"
+
+
+def test_an_unknown_serial_is_logged_with_its_serial(db, caplog):
+    with caplog.at_level(logging.INFO, logger="linesman.cwmp.session"):
+        assert ScriptedCpe().inform("NOPE0001").status_code == 401
+    assert "refused Inform from unknown serial 'NOPE0001'" in caplog.messages
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_the_inform_response_allows_one_envelope_and_echoes_the_id(device, admin_a, busy):
+    _provisioned()
+    if busy:
+        _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    response = cpe.inform(SERIAL, events=("2 PERIODIC",))
+    envelope = cpe.parse(response)
+    assert isinstance(envelope.body, soap.InformResponse)
+    assert envelope.body.max_envelopes == 1
+    assert envelope.cwmp_id == f"cpe-{cpe.counter}"
+    assert response.cookies["lsm_session"].value.startswith("d.") is not busy
+    assert response.cookies["lsm_session"].value
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_an_inform_records_the_devices_address_versions_and_changed_values(device, admin_a, busy):
+    _provisioned()
+    if busy:
+        _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.client.defaults["REMOTE_ADDR"] = "127.0.0.7"
+    response = cpe.inform(
+        SERIAL,
+        events=("4 VALUE CHANGE",),
+        software="2.5.0",
+        params={"Device.WiFi.SSID.1.SSID": "changed-on-the-box"},
+    )
+    assert response.status_code == 200
+    stored = Device.objects.get(pk=device.pk)
+    assert stored.address == "127.0.0.7"
+    assert stored.software_version == "2.5.0"
+    values = DeviceParameters.objects.get(device=device).values
+    assert values["Device.WiFi.SSID.1.SSID"][0] == "changed-on-the-box"
+
+
+def test_a_known_device_that_bootstraps_again_has_its_tree_read_again(device):
+    _provisioned()
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("0 BOOTSTRAP",)).status_code == 200
+    methods = [r.METHOD for r in finish_session(cpe)]
+    assert "GetParameterNames" in methods
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_debug_mode_keeps_the_inform_and_the_answer_of_every_session(device, admin_a, busy):
+    _provisioned()
+    Device.objects.filter(pk=device.pk).update(debug=True)
+    if busy:
+        _reboot(device, admin_a)
+    AuditEntry.objects.all().delete()
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("2 PERIODIC",)).status_code == 200
+    entries = [
+        e.message
+        for e in AuditEntry.objects.filter(device_id=device.pk, action="soap").order_by("id")
+    ]
+    assert [e.split("\n", 1)[0] for e in entries] == ["device -> ACS", "ACS -> device"]
+    assert "Inform>" in entries[0] and "InformResponse>" in entries[1]
+
+
+# --- requests without a cookie ---------------------------------------------------------------
+
+
+def test_a_header_without_a_username_and_without_a_cookie_is_challenged(device):
+    response = ScriptedCpe().post(None, HTTP_AUTHORIZATION="Bearer not-a-device")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Digest ")
+
+
+def test_a_proven_device_without_a_session_ends_quietly(device):
+    _provisioned()
+    cpe = ScriptedCpe()
+    challenge = cpe.post(inform_message(SERIAL))["WWW-Authenticate"]
+    nonce = challenge.split('nonce="', 1)[1].split('"', 1)[0]
+    header = digest_header("cpe", "pw", nonce)
+    assert cpe.post(None, HTTP_AUTHORIZATION=header).status_code == 204
+    wrong = digest_header("cpe", "not-pw", nonce, nc=2)
+    assert cpe.post(None, HTTP_AUTHORIZATION=wrong).status_code == 401
