@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 
 from linesman.audit.models import AuditEntry
-from linesman.core import crypto
-from linesman.cwmp import soap
+from linesman.core import crypto, events
+from linesman.cwmp import queue, soap
 from linesman.cwmp.models import CwmpSession, DeviceParameters, DeviceTask, TaskState
 from linesman.inventory.models import Device
 from linesman.operations import services as operations
@@ -272,3 +272,100 @@ def test_a_proven_device_without_a_session_ends_quietly(device):
     assert cpe.post(None, HTTP_AUTHORIZATION=header).status_code == 204
     wrong = digest_header("cpe", "not-pw", nonce, nc=2)
     assert cpe.post(None, HTTP_AUTHORIZATION=wrong).status_code == 401
+
+
+# --- stored tasks the ACS cannot send --------------------------------------------------------
+
+
+def _session_with_stored_task(method: str, args) -> DeviceTask:
+    """A task row as an older version (or a hand edit) may have left it, and a session."""
+    _provisioned()
+    task = queue.enqueue(device_id=Device.objects.get(serial_number=SERIAL).pk, method=method)
+    DeviceTask.objects.filter(pk=task.pk).update(args=args)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert finish_session(cpe) == []  # nothing sent, and no 500
+    task.refresh_from_db()
+    assert (task.state, task.attempts) == (TaskState.FAILED, 0)
+    return task
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "why"),
+    [
+        ("Reboot", ["x"], "'list' object has no attribute 'get'"),
+        ("AddObject", ["x"], "list indices must be integers or slices, not str"),
+    ],
+)
+def test_a_stored_task_whose_arguments_are_not_an_object_fails_alone(device, method, args, why):
+    task = _session_with_stored_task(method, args)
+    assert task.fault_string == f"not sent: cannot build request: {why}"
+
+
+def test_an_unsendable_parameter_name_is_named_past_other_entries(device):
+    parameters = [
+        "not-an-entry",
+        {"name": "Device.A", "value": 5},
+        {"name": "Device.B\x01", "value": "v"},
+    ]
+    task = _session_with_stored_task("SetParameterValues", {"parameters": parameters})
+    assert task.fault_string == (
+        "not sent: the name of 'Device.B\\x01' contains the character U+0001 at position 8, "
+        "which XML 1.0 (and so a device) cannot carry."
+    )
+
+
+# --- what subscribers hear -------------------------------------------------------------------
+
+
+@pytest.fixture
+def heard():
+    """Events the device log, webhooks and metrics would hear, as (name, device, org, data)."""
+    got: list[tuple] = []
+
+    def listen(event):
+        got.append((event.name, event.device_id, event.organization_id, event.data))
+
+    names = ("session.inform", "device.bootstrapped", "device.booted", "parameter.changed")
+    events.subscribe(listen, names)
+    yield got
+    events.unsubscribe(listen)
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_an_inform_is_announced_with_its_events_address_and_changed_values(
+    device, admin_a, heard, django_capture_on_commit_callbacks, busy
+):
+    _provisioned()
+    if busy:
+        _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.client.defaults["REMOTE_ADDR"] = "127.0.0.9"
+    heard.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cpe.inform(
+            SERIAL,
+            events=("0 BOOTSTRAP", "1 BOOT", "4 VALUE CHANGE"),
+            params={"Device.WiFi.SSID.1.SSID": "new"},
+        )
+    where = (device.pk, device.organization_id)
+    codes = [["0 BOOTSTRAP", ""], ["1 BOOT", ""], ["4 VALUE CHANGE", ""]]
+    by_name = {name: (dev, org, data) for name, dev, org, data in heard}
+    assert by_name["session.inform"] == (*where, {"events": codes, "address": "127.0.0.9"})
+    assert by_name["device.bootstrapped"] == (*where, {"events": codes})
+    assert by_name["device.booted"] == (*where, {"events": codes})
+    changed = by_name["parameter.changed"]
+    assert changed[:2] == where
+    assert changed[2]["values"]["Device.WiFi.SSID.1.SSID"] == "new"
+    assert changed[2]["values"]["Device.DeviceInfo.SoftwareVersion"] == "1.0.0"
+
+
+def test_a_periodic_inform_is_announced_as_nothing_more(
+    device, heard, django_capture_on_commit_callbacks
+):
+    _provisioned()
+    heard.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ScriptedCpe("cpe", "pw").inform(SERIAL, events=("2 PERIODIC",))
+    data = {"events": [["2 PERIODIC", ""]], "address": "127.0.0.1"}
+    assert heard == [("session.inform", device.pk, device.organization_id, data)]

@@ -450,11 +450,12 @@ def _next_rpc(session: CwmpSession) -> Reply:
             message = rpc.build_request(device, task.method, task.args)
             # Serialized before it is marked sent: a stored value XML cannot carry (one
             # that reached the database before the API refused such values) fails this
-            # task and its operation, never the session.
+            # task and its operation, never the session; so do stored args of the wrong
+            # shape (a list where an object belongs: AttributeError on `.get`).
             body = soap.serialize(
                 soap.Envelope(message, cwmp_id=str(task.pk), cwmp_ns=session.cwmp_ns)
             )
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             task.state, task.fault_string = TaskState.FAILED, f"not sent: {_unsendable(exc, task)}"
             task.save(update_fields=["state", "fault_string"])
             engine.on_task_fault(task, 0, task.fault_string)
