@@ -94,3 +94,17 @@ def test_a_large_body_in_a_database_session_is_read(org_a, device_type):
     assert response.status_code == 400  # read and parsed, not refused unread
     assert b"malformed" in response.content
     finish_session(cpe)
+
+
+@pytest.mark.parametrize("missing", ["org", "type"])
+def test_auto_registration_into_an_org_or_type_that_does_not_exist_registers_nothing(
+    settings, org_a, device_type, missing
+):
+    from linesman.inventory.models import Device
+
+    settings.LINESMAN_AUTO_REGISTER_ORG = "No Such Org" if missing == "org" else org_a.name
+    settings.LINESMAN_AUTO_REGISTER_TYPE = (
+        "no-such-type" if missing == "type" else device_type.short_name
+    )
+    assert ScriptedCpe().inform("NEW0009", events=("0 BOOTSTRAP",)).status_code == 401
+    assert not Device.objects.filter(serial_number="NEW0009").exists()

@@ -369,3 +369,33 @@ def test_a_periodic_inform_is_announced_as_nothing_more(
         ScriptedCpe("cpe", "pw").inform(SERIAL, events=("2 PERIODIC",))
     data = {"events": [["2 PERIODIC", ""]], "address": "127.0.0.1"}
     assert heard == [("session.inform", device.pk, device.organization_id, data)]
+
+
+def test_work_queued_after_an_idle_inform_goes_out_in_the_devices_namespace(device, admin_a):
+    _provisioned()
+    cpe = _idle_cpe(ns=soap.NS_CWMP["1.2"])
+    _reboot(device, admin_a)
+    response = cpe.post(None)
+    envelope = cpe.parse(response)
+    assert isinstance(envelope.body, soap.Reboot)
+    assert envelope.cwmp_ns == soap.NS_CWMP["1.2"]
+    # The session now has a row, and the device is handed its key.
+    assert response.cookies["lsm_session"].value == CwmpSession.objects.get(device=device).key
+
+
+def test_the_end_of_a_session_with_work_is_announced(
+    device, admin_a, django_capture_on_commit_callbacks
+):
+    _provisioned()
+    _reboot(device, admin_a)
+    got = []
+    events.subscribe(got.append, ("session.ended",))
+    try:
+        cpe = ScriptedCpe("cpe", "pw")
+        cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
+    finally:
+        events.unsubscribe(got.append)
+    assert [(e.name, e.device_id, e.data["rpcs"]) for e in got] == [("session.ended", device.pk, 1)]
+    assert 0 <= got[0].data["duration"] < 60
