@@ -11,9 +11,11 @@ Written from issue #16's mutation run over `linesman.cwmp.session`.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from linesman.audit.models import AuditEntry
 from linesman.core import crypto, events
@@ -143,6 +145,7 @@ def test_an_rpc_the_device_moves_past_is_resent_until_the_limit_fails_it(
         received.append(cpe.parse(response).body.METHOD)
         task = DeviceTask.objects.get(operation=op)
         assert (task.state, task.attempts) == (TaskState.SENT, len(received))
+        assert task.sent_at is not None
         assert task.session_key == CwmpSession.objects.get(device=device).key
         response = cpe.post(None)  # goes on without answering
     assert response.status_code == 204
@@ -399,3 +402,44 @@ def test_the_end_of_a_session_with_work_is_announced(
         events.unsubscribe(got.append)
     assert [(e.name, e.device_id, e.data["rpcs"]) for e in got] == [("session.ended", device.pk, 1)]
     assert 0 <= got[0].data["duration"] < 60
+
+
+def test_an_rpc_whose_sessions_keep_breaking_fails_at_the_limit(device, admin_a):
+    limit = settings.CONFIG.rpc_max_attempts
+    _provisioned()
+    op = _reboot(device, admin_a)
+    for _ in range(limit):
+        cpe = ScriptedCpe("cpe", "pw")
+        assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+        assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+        # The device drops off without answering; later its session is stale.
+        CwmpSession.objects.update(last_activity=timezone.now() - timedelta(minutes=5))
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("1 BOOT",)).status_code == 200
+    assert finish_session(cpe) == []  # not sent again
+    task = DeviceTask.objects.get(operation=op)
+    assert (task.state, task.attempts) == (TaskState.FAILED, limit)
+    assert task.fault_string == (
+        f"the device dropped the session {limit} times while executing Reboot"
+    )
+    op.refresh_from_db()
+    assert (op.state, op.error) == (OperationState.FAILED, task.fault_string)
+
+
+def test_an_unsendable_value_fails_its_operation_as_no_device_fault(device, admin_a):
+    _provisioned()
+    op = operations.start_operation(
+        device=device,
+        kind="set",
+        user=admin_a.user,
+        params={"variables": [{"variable_name": "Device.X", "value": "a\x01b"}]},
+    )
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert finish_session(cpe) == []
+    task = DeviceTask.objects.get(operation=op)
+    assert task.fault_string.startswith("not sent: the value of 'Device.X' contains")
+    op.refresh_from_db()
+    assert op.state == OperationState.FAILED
+    assert op.error == f"SetParameterValues: fault 0 {task.fault_string}"
+    assert "fault" not in op.output  # jobs count device faults; this was none

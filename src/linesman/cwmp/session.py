@@ -373,10 +373,10 @@ def _session_by_credentials(request: Request) -> tuple[CwmpSession | None, Reply
 
 
 def _touch(session: CwmpSession, **fields) -> None:
+    # The in-memory row is not updated: every caller answers right after, and the next
+    # request reads the row afresh.
     fields["last_activity"] = timezone.now()
     CwmpSession.objects.filter(pk=session.pk).update(**fields)
-    for key, value in fields.items():
-        setattr(session, key, value)
 
 
 def _cpe_request(device: Device, cwmp_ns: str, envelope: soap.Envelope) -> Reply:
