@@ -443,3 +443,17 @@ def test_an_unsendable_value_fails_its_operation_as_no_device_fault(device, admi
     assert op.state == OperationState.FAILED
     assert op.error == f"SetParameterValues: fault 0 {task.fault_string}"
     assert "fault" not in op.output  # jobs count device faults; this was none
+
+
+def test_debug_mode_keeps_the_devices_answers_inside_a_session(device, admin_a):
+    _provisioned()
+    Device.objects.filter(pk=device.pk).update(debug=True)
+    _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    AuditEntry.objects.all().delete()
+    assert cpe.post(soap.RebootResponse()).status_code == 204
+    entries = AuditEntry.objects.filter(device_id=device.pk, action="soap")
+    assert [e.message.split("\n", 1)[0] for e in entries] == ["device -> ACS"]
+    assert "RebootResponse" in entries[0].message
