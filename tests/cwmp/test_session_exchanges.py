@@ -171,7 +171,7 @@ def test_the_wrong_answer_to_an_rpc_gets_it_sent_again(device, admin_a, caplog):
     with caplog.at_level(logging.WARNING, logger="linesman.cwmp.session"):
         again = cpe.post(soap.FactoryResetResponse())
     assert isinstance(cpe.parse(again).body, soap.Reboot)
-    assert f"device {device.pk} answered FactoryResetResponse to Reboot" in caplog.text
+    assert f"device {device.pk} answered FactoryResetResponse to Reboot" in caplog.messages
     task = DeviceTask.objects.get(operation=op)
     assert (task.state, task.attempts) == (TaskState.SENT, 2)
     assert cpe.post(soap.RebootResponse()).status_code == 204
