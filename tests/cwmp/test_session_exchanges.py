@@ -457,3 +457,39 @@ def test_debug_mode_keeps_the_devices_answers_inside_a_session(device, admin_a):
     entries = AuditEntry.objects.filter(device_id=device.pk, action="soap")
     assert [e.message.split("\n", 1)[0] for e in entries] == ["device -> ACS"]
     assert "RebootResponse" in entries[0].message
+
+
+def test_an_unknown_method_is_answered_with_a_fault_naming_it(device):
+    _provisioned()
+    cpe = ScriptedCpe("cpe", "pw", ns=soap.NS_CWMP["1.2"])
+    cpe.inform(SERIAL, events=("2 PERIODIC",))
+    raw = (
+        b'<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
+        b'xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap-env:Header><cwmp:ID '
+        b'soap-env:mustUnderstand="1">k-7</cwmp:ID></soap-env:Header><soap-env:Body>'
+        b"<cwmp:Kicked><Command>x</Command></cwmp:Kicked></soap-env:Body></soap-env:Envelope>"
+    )
+    envelope = cpe.parse(cpe.post(raw=raw))
+    assert (envelope.cwmp_id, envelope.cwmp_ns) == ("k-7", soap.NS_CWMP["1.2"])
+    assert isinstance(envelope.body, soap.Fault)
+    assert (envelope.body.fault_code, envelope.body.fault_string) == (
+        8000,
+        "Method not supported: Kicked",
+    )
+
+
+def test_an_answer_outside_any_session_is_told_to_start_with_an_inform(db):
+    response = ScriptedCpe().post(soap.RebootResponse())
+    assert response.status_code == 400
+    assert response.content == b"no CWMP session: start with an Inform"
+
+
+def test_the_session_row_shows_whether_the_device_or_the_acs_is_asking(device, admin_a):
+    _provisioned()
+    _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert CwmpSession.objects.get(device=device).stage == "cpe_requests"
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    live = CwmpSession.objects.get(device=device)
+    assert (live.stage, live.rpc_count) == ("acs_requests", 1)
