@@ -493,3 +493,35 @@ def test_the_session_row_shows_whether_the_device_or_the_acs_is_asking(device, a
     assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
     live = CwmpSession.objects.get(device=device)
     assert (live.stage, live.rpc_count) == ("acs_requests", 1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "result"),
+    [(soap.RebootResponse(), "answered"), (soap.Fault(9002, "Internal error"), "fault")],
+)
+def test_an_answer_after_the_operation_was_cancelled_is_noted_on_it(
+    device, admin_a, answer, result
+):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    operations.cancel_operation(op, user=admin_a.user)
+    assert cpe.post(answer).status_code == 204
+    op.refresh_from_db()
+    assert op.state == OperationState.CANCELLED
+    assert op.output["answered_after_end"] == [{"method": "Reboot", "result": result}]
+    assert DeviceTask.objects.get(operation=op).state == TaskState.CANCELLED
+
+
+def test_an_empty_post_after_the_operation_was_cancelled_notes_nothing(device, admin_a):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    operations.cancel_operation(op, user=admin_a.user)
+    assert cpe.post(None).status_code == 204
+    op.refresh_from_db()
+    assert "answered_after_end" not in op.output
