@@ -287,6 +287,7 @@ def _session_with_stored_task(method: str, args) -> DeviceTask:
     DeviceTask.objects.filter(pk=task.pk).update(args=args)
     cpe = ScriptedCpe("cpe", "pw")
     assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert CwmpSession.objects.filter(device_id=task.device_id).exists()  # queued work
     assert finish_session(cpe) == []  # nothing sent, and no 500
     task.refresh_from_db()
     assert (task.state, task.attempts) == (TaskState.FAILED, 0)
@@ -525,3 +526,18 @@ def test_an_empty_post_after_the_operation_was_cancelled_notes_nothing(device, a
     assert cpe.post(None).status_code == 204
     op.refresh_from_db()
     assert "answered_after_end" not in op.output
+
+
+def test_a_value_change_of_an_idle_device_is_announced_with_the_values(
+    device, heard, django_capture_on_commit_callbacks
+):
+    _provisioned()
+    heard.clear()
+    cpe = ScriptedCpe("cpe", "pw")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = cpe.inform(
+            SERIAL, events=("4 VALUE CHANGE",), params={"Device.WiFi.SSID.1.SSID": "idle-new"}
+        )
+    assert response.cookies["lsm_session"].value.startswith("d.")  # no session row needed
+    changed = [data for name, _, _, data in heard if name == "parameter.changed"]
+    assert [c["values"]["Device.WiFi.SSID.1.SSID"] for c in changed] == ["idle-new"]
