@@ -146,6 +146,8 @@ def test_an_rpc_the_device_moves_past_is_resent_until_the_limit_fails_it(
         task = DeviceTask.objects.get(operation=op)
         assert (task.state, task.attempts) == (TaskState.SENT, len(received))
         assert task.sent_at is not None
+        # Sent again: the task says why (until it is answered or given up).
+        assert task.fault_string == ("" if len(received) == 1 else queue.NOT_ANSWERED)
         assert task.session_key == CwmpSession.objects.get(device=device).key
         response = cpe.post(None)  # goes on without answering
     assert response.status_code == 204
