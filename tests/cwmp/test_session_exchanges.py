@@ -543,3 +543,17 @@ def test_a_value_change_of_an_idle_device_is_announced_with_the_values(
     assert response.cookies["lsm_session"].value.startswith("d.")  # no session row needed
     changed = [data for name, _, _, data in heard if name == "parameter.changed"]
     assert [c["values"]["Device.WiFi.SSID.1.SSID"] for c in changed] == ["idle-new"]
+
+
+def test_an_idle_cookie_picks_up_work_for_its_own_device_only(org_a, device_type, admin_a):
+    decoy = make_device(org_a, device_type, "DECOY001")  # the first device id in the table
+    mine = make_device(
+        org_a, device_type, "CPE0002", username="cpe2", password_encrypted=crypto.encrypt("p2")
+    )
+    assert decoy.pk < mine.pk
+    _provisioned("CPE0002", "cpe2", "p2")
+    cpe = ScriptedCpe("cpe2", "p2")
+    assert cpe.inform("CPE0002", events=("2 PERIODIC",)).cookies["lsm_session"].value[:2] == "d."
+    _reboot(mine, admin_a)
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    assert DeviceTask.objects.get(device=mine, method="Reboot").state == TaskState.SENT
