@@ -557,3 +557,27 @@ def test_an_idle_cookie_picks_up_work_for_its_own_device_only(org_a, device_type
     _reboot(mine, admin_a)
     assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
     assert DeviceTask.objects.get(device=mine, method="Reboot").state == TaskState.SENT
+
+
+def test_a_changed_value_is_stored_with_its_type(device):
+    _provisioned()
+    message = inform_message(SERIAL, events=("4 VALUE CHANGE",))
+    message.parameters.append(soap.ParameterValue("Device.X.Count", "7", "xsd:unsignedInt"))
+    cpe = ScriptedCpe("cpe", "pw")
+    challenge = cpe.post(message)["WWW-Authenticate"]
+    assert cpe.post(message, challenge=challenge).status_code == 200
+    values = DeviceParameters.objects.get(device=device).values
+    assert values["Device.X.Count"][:2] == ["7", "xsd:unsignedInt"]
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_a_device_with_half_its_credentials_is_still_challenged(org_a, device_type, field):
+    given = (
+        {"username": "only-user"}
+        if field == "username"
+        else {"password_encrypted": crypto.encrypt("only-pw")}
+    )
+    make_device(org_a, device_type, "HALF0001", **given)
+    response = ScriptedCpe().post(inform_message("HALF0001"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Digest ")
