@@ -581,3 +581,29 @@ def test_a_device_with_half_its_credentials_is_still_challenged(org_a, device_ty
     response = ScriptedCpe().post(inform_message("HALF0001"))
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Digest ")
+
+
+@pytest.mark.parametrize("preset_cr_username", [False, True])
+def test_a_first_contact_without_bootstrap_is_provisioned_and_read(device, preset_cr_username):
+    if preset_cr_username:  # registered with its connection request account already set
+        Device.objects.filter(pk=device.pk).update(connection_request_username="cr")
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("1 BOOT",)).status_code == 200  # never seen before
+    methods = [r.METHOD for r in finish_session(cpe)]
+    assert methods[0] == "SetParameterValues"
+    assert methods[-2:] == ["GetParameterNames", "GetParameterValues"]
+
+
+def test_an_inform_takes_over_a_session_row_a_dead_server_left(device):
+    _provisioned()
+    CwmpSession.objects.create(
+        key="left-by-a-dead-server",
+        device=device,
+        cwmp_ns=soap.NS_CWMP["1.0"],
+        last_activity=timezone.now() - timedelta(minutes=5),
+    )
+    cpe = ScriptedCpe("cpe", "pw")
+    response = cpe.inform(SERIAL, events=("2 PERIODIC",))
+    assert response.cookies["lsm_session"].value != "left-by-a-dead-server"
+    assert finish_session(cpe) == []
+    assert not CwmpSession.objects.exists()
