@@ -607,3 +607,22 @@ def test_an_inform_takes_over_a_session_row_a_dead_server_left(device):
     assert response.cookies["lsm_session"].value != "left-by-a-dead-server"
     assert finish_session(cpe) == []
     assert not CwmpSession.objects.exists()
+
+
+def test_a_factory_reset_owns_the_reprovisioning_after_its_bootstrap(device, admin_a):
+    _provisioned()
+    op = operations.start_operation(
+        device=device, kind="device_factory", user=admin_a.user, connection_request=False
+    )
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert [r.METHOD for r in finish_session(cpe)] == ["FactoryReset"]
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("0 BOOTSTRAP", "1 BOOT")).status_code == 200
+    owned = DeviceTask.objects.filter(operation=op, method="SetParameterValues")
+    assert owned.exists() and all(t.state == TaskState.QUEUED for t in owned)
+    op.refresh_from_db()
+    assert op.state != OperationState.COMPLETED  # not before the device is provisioned again
+    finish_session(cpe)
+    op.refresh_from_db()
+    assert op.state == OperationState.COMPLETED
