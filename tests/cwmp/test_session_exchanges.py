@@ -626,3 +626,26 @@ def test_a_factory_reset_owns_the_reprovisioning_after_its_bootstrap(device, adm
     finish_session(cpe)
     op.refresh_from_db()
     assert op.state == OperationState.COMPLETED
+
+
+def test_a_bootstrap_is_linked_to_this_devices_factory_reset_only(
+    device, admin_a, org_a, device_type
+):
+    other = make_device(
+        org_a, device_type, "CPE0002", username="cpe2", password_encrypted=crypto.encrypt("p2")
+    )
+    resets = {}
+    for serial, who, pw in (("CPE0001", device, "pw"), ("CPE0002", other, "p2")):
+        user = "cpe2" if serial == "CPE0002" else "cpe"
+        _provisioned(serial, user, pw)
+        resets[serial] = operations.start_operation(
+            device=who, kind="device_factory", user=admin_a.user, connection_request=False
+        )
+        cpe = ScriptedCpe(user, pw)
+        cpe.inform(serial, events=("6 CONNECTION REQUEST",))
+        assert [r.METHOD for r in finish_session(cpe)] == ["FactoryReset"]
+    assert resets["CPE0001"].pk < resets["CPE0002"].pk  # the other one is newer
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("0 BOOTSTRAP", "1 BOOT")).status_code == 200
+    owned = DeviceTask.objects.filter(method="SetParameterValues", state=TaskState.QUEUED)
+    assert {t.operation_id for t in owned} == {resets["CPE0001"].pk}
