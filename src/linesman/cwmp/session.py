@@ -58,7 +58,6 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     cookie: str | None = None
-    end_cookie: bool = False
     #: The request presented credentials (an Authorization header) that are wrong for the
     #: device, or for any device; not set when none were presented, when the nonce was
     #: merely stale, or when a right header was replayed. What brute-force limits count.
@@ -91,17 +90,16 @@ def _xml(body: bytes, cookie: str | None = None) -> Reply:
 _DELETE_SESSION_SQL = f"DELETE FROM {CwmpSession._meta.db_table} WHERE id = %s"
 
 
-def _end(session: CwmpSession | None) -> Reply:
-    if session is not None:
-        hotsql.execute(_DELETE_SESSION_SQL, [session.pk])
-        # Only sessions that had work have a row (and so a start time) to measure.
-        announce(
-            "session.ended",
-            device_id=session.device_id,
-            duration=(timezone.now() - session.started).total_seconds(),
-            rpcs=session.rpc_count,
-        )
-    return Reply(204, end_cookie=True)
+def _end(session: CwmpSession) -> Reply:
+    hotsql.execute(_DELETE_SESSION_SQL, [session.pk])
+    # Only sessions that had work have a row (and so a start time) to measure.
+    announce(
+        "session.ended",
+        device_id=session.device_id,
+        duration=(timezone.now() - session.started).total_seconds(),
+        rpcs=session.rpc_count,
+    )
+    return Reply(204)
 
 
 _NS_CODES = {ns: version for version, ns in soap.NS_CWMP.items()}
@@ -130,13 +128,11 @@ def parse_stateless_cookie(cookie: str | None) -> tuple[int, str] | None:
     parts = text.split(".")
     if len(parts) != 5 or not secrets.compare_digest(signature, _sign(text)):
         return None
-    try:
-        device_id, version, stamp = int(parts[1]), f"{parts[2]}.{parts[3]}", int(parts[4])
-    except ValueError:
-        return None
+    # Signed, so written by `stateless_cookie`: integers and a known version.
+    device_id, version, stamp = int(parts[1]), f"{parts[2]}.{parts[3]}", int(parts[4])
     if timezone.now().timestamp() - stamp > SESSION_TIMEOUT.total_seconds():
         return None
-    return device_id, soap.NS_CWMP.get(version, soap.NS_CWMP["1.0"])
+    return device_id, soap.NS_CWMP[version]
 
 
 def _negotiate(supported: str | None) -> str | None:
@@ -145,10 +141,6 @@ def _negotiate(supported: str | None) -> str | None:
     offered = {v.strip() for v in supported.split(",")}
     common = [v for v in CWMP_VERSIONS if v in offered]
     return common[-1] if common else None
-
-
-class Unauthorized(Exception):
-    pass
 
 
 def _authenticate(device: Device, request: Request) -> digest.Outcome:
@@ -412,10 +404,10 @@ def _session_by_credentials(request: Request) -> tuple[CwmpSession | None, Reply
 
 
 def _touch(session: CwmpSession, **fields) -> None:
+    # The in-memory row is not updated: every caller answers right after, and the next
+    # request reads the row afresh.
     fields["last_activity"] = timezone.now()
     hotsql.update_fields(CwmpSession, session.pk, fields)
-    for key, value in fields.items():
-        setattr(session, key, value)
 
 
 def _cpe_request(device: Device, cwmp_ns: str, envelope: soap.Envelope) -> Reply:
@@ -493,11 +485,12 @@ def _next_rpc(session: CwmpSession) -> Reply:
             message = rpc.build_request(device, task.method, task.args)
             # Serialized before it is marked sent: a stored value XML cannot carry (one
             # that reached the database before the API refused such values) fails this
-            # task and its operation, never the session.
+            # task and its operation, never the session; so do stored args of the wrong
+            # shape (a list where an object belongs: AttributeError on `.get`).
             body = soap.serialize(
                 soap.Envelope(message, cwmp_id=str(task.pk), cwmp_ns=session.cwmp_ns)
             )
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             task.state, task.fault_string = TaskState.FAILED, f"not sent: {_unsendable(exc, task)}"
             task.save(update_fields=["state", "fault_string"])
             engine.on_task_fault(task, 0, task.fault_string)
@@ -567,21 +560,21 @@ def _continue_stateless(
     if isinstance(message, _CPE_REQUESTS):
         device = _DEVICE_WITH_TYPE.first(device_id)
         if device is None:
-            return Reply(204, end_cookie=True)
+            return Reply(204)
         return _out(device, _cpe_request(device, cwmp_ns, envelope))
     if not queue.has_pending(device_id):
-        return Reply(204, end_cookie=True)  # the common case: nothing to do, nothing written
+        return Reply(204)  # the common case: nothing to do, nothing written
     promoted = _fresh(_SESSION_OF_DEVICE.first(device_id))
     if promoted is not None:
         # Promoted to a database session earlier, and the device kept the first cookie.
         return _continue_session(request, promoted, envelope)
     if queue.next_task(device_id) is None:
-        return Reply(204, end_cookie=True)
+        return Reply(204)
     # Work was queued since the Inform: take the device's session lock and send it now.
     device = _DEVICE_WITH_TYPE.first(device_id)
     session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns)) if device else None
     if session is None:
-        return Reply(204, end_cookie=True)
+        return Reply(204)
     session.device = device
     reply = _next_rpc(session)
     reply.cookie = session.key
@@ -599,7 +592,7 @@ def _continue(request: Request, envelope: soap.Envelope | None) -> Reply:
             return refusal
     if session is None:
         if envelope is None:
-            return Reply(204, end_cookie=True)  # nothing to do for a stray empty POST
+            return Reply(204)  # nothing to do for a stray empty POST
         return Reply(400, b"no CWMP session: start with an Inform")
     return _continue_session(request, session, envelope)
 
