@@ -193,8 +193,10 @@ def test_a_device_already_in_a_session_is_told_to_retry_in_ten_seconds(device):
 
 
 def test_an_unknown_serial_is_logged_with_its_serial(db, caplog):
+    """Its first Inform only takes the challenge (answered without the database, see
+    cwmp/challenge.py); the one carrying its credentials is refused, and logged."""
     with caplog.at_level(logging.INFO, logger="linesman.cwmp.session"):
-        assert ScriptedCpe().inform("NOPE0001").status_code == 401
+        assert ScriptedCpe("nope", "pw").inform("NOPE0001").status_code == 401
     assert "refused Inform from unknown serial 'NOPE0001'" in caplog.messages
 
 
