@@ -153,11 +153,9 @@ def _fresh_process_caches():
     """Caches a process keeps of the database (forgotten on a change signal, which a test's
     rollback never sends) start empty in every test."""
     from linesman.cwmp import challenge, parameters
-    from linesman.webhooks import services as webhooks
 
     parameters.forget_typed()
     challenge.forget()
-    webhooks.forget_subscriptions()
 
 
 @pytest.fixture(autouse=True)

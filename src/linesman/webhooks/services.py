@@ -37,7 +37,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from linesman.audit import services as audit
-from linesman.core import crypto
+from linesman.core import crypto, hotsql
 from linesman.core.events import Event
 from linesman.cwmp import netpolicy
 from linesman.inventory.models import Device
@@ -169,46 +169,23 @@ def _organizations(event: Event) -> list[int]:
     return []
 
 
-#: Seconds another process's endpoint changes may take to be seen by `subscribed_types`.
-SUBSCRIBED_TTL = 2.0
-_subscribed: tuple[float, frozenset[str]] = (0.0, frozenset())
-
-
-def subscribed_types() -> frozenset[str]:
-    """The event types some active endpoint subscribed to, in any organization.
-
-    Re-read at most every `SUBSCRIBED_TTL` seconds (and at once after a change made in this
-    process), so that the ACS's many events cost no query when nobody wants them."""
-    global _subscribed
-    read_at, types = _subscribed
-    now = time.monotonic()
-    if now - read_at >= SUBSCRIBED_TTL:
-        types = frozenset(
-            name
-            for row in Endpoint.objects.filter(active=True).values_list("event_types", flat=True)
-            for name in row or ()
-        )
-        _subscribed = (now, types)
-    return types
-
-
-def forget_subscriptions(**_: Any) -> None:
-    """An endpoint changed in this process: read the subscriptions again at the next event."""
-    global _subscribed
-    _subscribed = (0.0, frozenset())
+#: Every active endpoint (few: tens per deployment), read on each event by one statement
+#: compiled once; filtering by type in Python keeps events nobody wants down to that
+#: statement, and a change made by any process is seen by the next event.
+_ACTIVE_ENDPOINTS = hotsql.Lookup(
+    lambda: Endpoint.objects.filter(active=True).only("id", "organization_id", "event_types")
+)
 
 
 def endpoints_for(event: Event) -> list[int]:
-    """Ids of the active endpoints that subscribed to this event (one small query)."""
-    if event.name not in EVENT_TYPES or event.name not in subscribed_types():
+    """Ids of the active endpoints of the event's organizations subscribed to the event."""
+    if event.name not in EVENT_TYPES:
         return []
-    org_ids = _organizations(event)
-    if not org_ids:
+    wanting = [e for e in _ACTIVE_ENDPOINTS.all() if event.name in (e.event_types or ())]
+    if not wanting:
         return []
-    rows = Endpoint.objects.filter(organization_id__in=org_ids, active=True).values_list(
-        "id", "event_types"
-    )
-    return [pk for pk, types in rows if event.name in (types or ())]
+    org_ids = set(_organizations(event))
+    return [e.pk for e in wanting if e.organization_id in org_ids]
 
 
 def envelope(event: Event, event_id: str) -> dict[str, Any]:
@@ -354,5 +331,4 @@ def _count_failure(endpoint: Endpoint, error: str) -> bool:
     Endpoint.objects.filter(pk=endpoint.pk, active=True).update(
         active=False, disabled_reason=reason[:500], disabled_at=timezone.now()
     )
-    forget_subscriptions()
     return True
