@@ -60,13 +60,7 @@ def every_inform_challenged() -> bool:
 def answer(body: bytes) -> Reply | None:
     """The challenge, if `body` (sent without an Authorization header) is an Inform and
     every Inform without credentials is challenged; None: serve the request as usual."""
-    if not every_inform_challenged():
-        return None
-    try:
-        envelope = soap.parse(body)
-    except soap.SoapParseError:
-        return None  # the session engine answers it (its fault or 400)
-    if envelope is None or not isinstance(envelope.body, soap.Inform):
-        return None
+    if not every_inform_challenged() or not soap.is_inform(body):
+        return None  # the session engine answers it (a stray POST, a fault, a 400)
     # The same bytes as `session._refused` for a request without credentials.
     return Reply(401, b"", {"WWW-Authenticate": digest.challenge()})

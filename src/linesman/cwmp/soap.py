@@ -963,7 +963,11 @@ def _parse_header(header: etree._Element, env: Envelope) -> str | None:
     return header_ns
 
 
-def _parse(data: Any, max_bytes: int, max_depth: int) -> Envelope | None:
+def _body_parts(
+    data: Any, max_bytes: int, max_depth: int
+) -> tuple[etree._Element | None, etree._Element] | None:
+    """The checks every message passes, then its Header (or None) and its Body's method
+    element; None for an empty body."""
     from_str = isinstance(data, str)
     if from_str:
         data = data.encode("utf-8")
@@ -1014,13 +1018,19 @@ def _parse(data: Any, max_bytes: int, max_depth: int) -> Envelope | None:
             header = child
     if body is None:
         raise SoapParseError("SOAP Envelope has no Body")
-
-    env = Envelope(body=None)
-    header_ns = _parse_header(header, env) if header is not None else None
-
     method = next((c for c in body if c.tag.__class__ is str), None)
     if method is None:
         raise SoapParseError("SOAP Body has no method element")
+    return header, method
+
+
+def _parse(data: Any, max_bytes: int, max_depth: int) -> Envelope | None:
+    parts = _body_parts(data, max_bytes, max_depth)
+    if parts is None:
+        return None
+    header, method = parts
+    env = Envelope(body=None)
+    header_ns = _parse_header(header, env) if header is not None else None
     ns, local = _split(method.tag)
 
     if ns == NS_SOAP_ENV:
@@ -1041,6 +1051,24 @@ def _parse(data: Any, max_bytes: int, max_depth: int) -> Envelope | None:
     except SoapParseError as exc:
         raise SoapParseError(f"{local}: {exc}") from None
     return env
+
+
+def is_inform(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = 64) -> bool:
+    """Whether `data` is a well-formed SOAP envelope whose Body holds a CWMP Inform; the
+    Inform's content is not read (that is most of what `parse` costs), so a malformed
+    Inform is one here and fails only in `parse`."""
+    try:
+        parts = _body_parts(data, max_bytes, max_depth)
+        if parts is None:
+            return False
+        ns, local = _split(parts[1].tag)
+        if local != "Inform":
+            return False
+        if ns:
+            _check_cwmp_ns(ns, "method 'Inform'")
+        return True
+    except Exception:  # anything `parse` would refuse is not an Inform
+        return False
 
 
 def parse(
