@@ -1,14 +1,15 @@
 """CPU cost of one CWMP session in the ACS, without HTTP: the WSGI app called in-process.
 
     python bench/inform_cpu.py [--mode challenged|preemptive|challenge]
-                               [--sessions 1000] [--rounds 7] [--profile pyinstrument|cprofile]
+                               [--phase steady|first-contact] [--sessions 1000]
+                               [--rounds 7] [--profile pyinstrument|cprofile] [--queries]
 
 Runs the three requests of a periodic session (challenged: 401, Inform with nc=1 and a
 fresh client nonce, empty POST) against `linesman.wsgi.application` on a fresh SQLite or
 PostgreSQL database of 2,000 devices, and prints the process CPU time per session. CPU time
 rather than wall time: the figure then hardly moves with the load of a shared machine, so
 it compares one change to the code with the next. `--mode challenge`: the 401 alone.
-`--profile` prints where the time goes.
+`--profile` prints where the time goes; `--queries` the SQL statements of one session.
 """
 
 from __future__ import annotations
@@ -101,6 +102,17 @@ def run(args) -> None:
     fresh = fleet[200:] if first else []  # first contact: each device once, never again
     for device in fleet[:200]:  # warm caches and connections
         _session(application, device, args.mode, args.phase)
+    if args.queries:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            device = fresh.pop() if first else random.choice(fleet)
+            _session(application, device, args.mode, args.phase)
+        print(f"{len(queries)} SQL statements in one session:")
+        for query in queries:
+            print(" ", query["sql"][:160])
+        return
     profiler = None
     if args.profile == "pyinstrument":
         import pyinstrument
@@ -147,6 +159,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000, help="per round")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--profile", choices=("pyinstrument", "cprofile"), default=None)
+    parser.add_argument(
+        "--queries", action="store_true", help="print the SQL statements of one session"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--password", default=fixtures.PASSWORD, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -76,8 +76,9 @@ _ENVELOPE = (
     '<soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">{id}</cwmp:ID></soap-env:Header>'
     "<soap-env:Body>{body}</soap-env:Body></soap-env:Envelope>"
 )
-_METHOD = re.compile(rb"<(?:\w+:)?Body>\s*<(?:\w+:)?(\w+)")
-_ID = re.compile(rb"<(?:\w+:)?ID[^>]*>([^<]*)<")
+# Prefixes are NCNames: `soap-env:` has a hyphen.
+_METHOD = re.compile(rb"<(?:[\w.-]+:)?Body>\s*<(?:[\w.-]+:)?(\w+)")
+_ID = re.compile(rb"<(?:[\w.-]+:)?ID[^>]*>([^<]*)<")
 _NAME = re.compile(rb"<string>([^<]*)</string>")
 _NONCE = re.compile(r'nonce="([^"]+)"')
 KINDS = ("challenge", "inform", "empty", "rpc")
@@ -90,7 +91,9 @@ def _md5(text: str) -> str:
 def rpc_answer(body: bytes) -> bytes:
     """A minimal successful answer to an RPC the ACS sent (a fault for unknown methods)."""
     method = _METHOD.search(body)
-    name = method.group(1).decode() if method else ""
+    if method is None:  # the generator's own fault: it would answer every RPC with a fault
+        raise ValueError(f"no RPC found in the ACS's message: {body[:200]!r}")
+    name = method.group(1).decode()
     found = _ID.search(body)
     cwmp_id = found.group(1).decode() if found else ""
     if name == "SetParameterValues":
