@@ -154,7 +154,7 @@ def _fresh_process_caches():
     rollback never sends) start empty in every test."""
     from linesman.cwmp import challenge, parameters
 
-    parameters.forget_typed()
+    parameters.forget_catalogued()
     challenge.forget()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from linesman.core import hotsql
@@ -24,6 +24,38 @@ _ROW_FOR_UPDATE = hotsql.Lookup(
     lambda device_id: DeviceParameters.objects.select_for_update().filter(device_id=device_id)[:1],
     int,
 )
+_create_sql: dict[str, str] = {}
+_ROW_COLUMNS = ("device", "values", "object_writable", "updated")
+
+
+def _row_for_update(device_id: int) -> DeviceParameters:
+    """The device's row, locked (created empty first if it has none: its first read).
+
+    `INSERT ... ON CONFLICT DO NOTHING` rather than `get_or_create`: no savepoint, and a
+    concurrent creator is not an error (SQLite 3.24+ and PostgreSQL share the syntax)."""
+    row = _ROW_FOR_UPDATE.first(device_id)
+    if row is not None:
+        return row
+    sql = _create_sql.get(connection.alias)
+    if sql is None:
+        quote = connection.ops.quote_name
+        meta = DeviceParameters._meta
+        columns = ", ".join(quote(meta.get_field(n).column) for n in _ROW_COLUMNS)
+        sql = _create_sql[connection.alias] = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT ({quote(meta.pk.column)}) DO NOTHING"
+        )
+    field = DeviceParameters._meta.get_field
+    hotsql.execute(
+        sql,
+        [
+            device_id,
+            field("values").get_db_prep_save({}, connection),
+            field("object_writable").get_db_prep_save({}, connection),
+            field("updated").get_db_prep_save(timezone.now(), connection),
+        ],
+    )
+    return _ROW_FOR_UPDATE.first(device_id)
 
 
 @transaction.atomic
@@ -34,9 +66,7 @@ def merge_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
     hence a compiled lookup and a plain UPDATE of the two changed columns."""
     if not parameters:
         return
-    row = _ROW_FOR_UPDATE.first(device_id)
-    if row is None:
-        row, _ = DeviceParameters.objects.select_for_update().get_or_create(device_id=device_id)
+    row = _row_for_update(device_id)
     values = row.values
     for p in parameters:
         old = values.get(p["name"])
@@ -52,7 +82,7 @@ def merge_names(device_id: int, infos: list[dict[str, Any]]) -> None:
     values come with the next read."""
     if not infos:
         return
-    row, _ = DeviceParameters.objects.select_for_update().get_or_create(device_id=device_id)
+    row = _row_for_update(device_id)
     values = row.values
     for info in infos:
         if info["name"].endswith("."):
@@ -60,7 +90,11 @@ def merge_names(device_id: int, infos: list[dict[str, Any]]) -> None:
             continue
         old = values.get(info["name"], ["", "xsd:string", None])
         values[info["name"]] = [old[0], old[1], bool(info.get("writable"))]
-    row.save()
+    hotsql.update_fields(
+        DeviceParameters,
+        device_id,
+        {"values": values, "object_writable": row.object_writable, "updated": timezone.now()},
+    )
     catalogue_names(device_id, infos)
 
 
@@ -106,6 +140,8 @@ def catalogue_names(device_id: int, infos: list[dict[str, Any]]) -> int:
     writable = {i["name"]: bool(i.get("writable")) for i in infos if not i["name"].endswith(".")}
     writable = {name: w for name, w in writable.items() if len(name) <= 300}
     type_id = Device.objects.filter(pk=device_id).values_list("type_id", flat=True).first()
+    # Every device of a type reports the same names: after the first, none is looked up.
+    writable = {n: w for n, w in writable.items() if (type_id, n, w) not in _catalogued}
     if not writable or type_id is None:
         return 0
     names = sorted(writable)
@@ -138,25 +174,30 @@ def catalogue_names(device_id: int, infos: list[dict[str, Any]]) -> int:
         link.objects.bulk_create(
             [link(parameter_id=pk, devicetype_id=type_id) for pk in pks], ignore_conflicts=True
         )
+        _catalogued.update((type_id, n, writable[n]) for n in chunk)
     return created
 
 
-#: Catalogue entries this process saw with a refined type: every device of a type reports
-#: the same paths, so after the first only new ones are looked up.
+#: What this process already recorded in the catalogue: entries with a refined type, and
+#: (type id, name, writable) linked. Every device of a type reports the same paths, so
+#: after the first device only new paths cost a query. An entry an administrator deletes in
+#: another process is re-created when a process that has not seen it meets it again.
 _typed: set[str] = set()
+_catalogued: set[tuple[int, str, bool]] = set()
 
 
-def forget_typed(**_: Any) -> None:
+def forget_catalogued(**_: Any) -> None:
     """A catalogue entry was edited or deleted in this process: look names up again."""
     _typed.clear()
+    _catalogued.clear()
 
 
 def connect() -> None:
     """Forget on every save and delete of a catalogue entry (AppConfig.ready)."""
     from django.db.models.signals import post_delete, post_save
 
-    post_save.connect(forget_typed, sender=Parameter, dispatch_uid="catalogue-typed-save")
-    post_delete.connect(forget_typed, sender=Parameter, dispatch_uid="catalogue-typed-delete")
+    post_save.connect(forget_catalogued, sender=Parameter, dispatch_uid="catalogue-typed-save")
+    post_delete.connect(forget_catalogued, sender=Parameter, dispatch_uid="catalogue-typed-delete")
 
 
 def _catalogue_types(types: dict[str, str]) -> None:

@@ -24,14 +24,20 @@ import secrets
 
 from django.conf import settings
 
-from linesman.core import crypto
+from linesman.core import crypto, hotsql
 from linesman.cwmp import queue
 from linesman.cwmp.rpc import SECRET_REF
-from linesman.inventory.models import Device
+from linesman.inventory.models import Device, Setting
 from linesman.inventory.services import is_managed_parameter
 from linesman.operations.models import DesiredAttribute
 
 CHUNK = 50
+
+# Read at every first contact and bootstrap: compiled once (see `core.hotsql.Lookup`).
+_SETTINGS = hotsql.Lookup(lambda device_id: Setting.objects.filter(device_id=device_id), int)
+_ATTRIBUTES = hotsql.Lookup(
+    lambda device_id: DesiredAttribute.objects.filter(device_id=device_id), int
+)
 
 
 def desired_configuration(device: Device) -> list[dict[str, str]]:
@@ -41,7 +47,7 @@ def desired_configuration(device: Device) -> list[dict[str, str]]:
         path: {"name": path, "value": str(value), "type": "xsd:string"}
         for path, value in (device.type.settings_template or {}).items()
     }
-    for setting in device.settings.all():
+    for setting in _SETTINGS.all(device.pk):
         values[setting.variable_name] = {
             "name": setting.variable_name,
             "value": setting.value,
@@ -52,11 +58,14 @@ def desired_configuration(device: Device) -> list[dict[str, str]]:
 
 def desired_attributes(device: Device) -> list[dict]:
     """The parameter attributes the device should have (set by `set.attr` operations)."""
-    return list(
-        DesiredAttribute.objects.filter(device=device).values(
-            "variable_name", "notification", "access_list"
-        )
-    )
+    return [
+        {
+            "variable_name": a.variable_name,
+            "notification": a.notification,
+            "access_list": a.access_list,
+        }
+        for a in _ATTRIBUTES.all(device.pk)
+    ]
 
 
 def attribute_args(attributes: list[dict]) -> dict:
@@ -152,9 +161,13 @@ def ensure_connection_request_credentials(device: Device) -> None:
         return
     device.connection_request_username = f"cr-{device.pk}-{secrets.token_hex(4)}"
     device.connection_request_password_encrypted = crypto.encrypt(secrets.token_urlsafe(18))
-    Device.objects.filter(pk=device.pk).update(
-        connection_request_username=device.connection_request_username,
-        connection_request_password_encrypted=device.connection_request_password_encrypted,
+    hotsql.update_fields(
+        Device,
+        device.pk,
+        {
+            "connection_request_username": device.connection_request_username,
+            "connection_request_password_encrypted": device.connection_request_password_encrypted,
+        },
     )
 
 

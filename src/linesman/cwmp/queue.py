@@ -19,13 +19,16 @@ def enqueue(
     handler: str = "",
     operation_id: int | None = None,
 ) -> DeviceTask:
-    return DeviceTask.objects.create(
+    """Queue an RPC: one prepared INSERT (several per first contact and per operation)."""
+    task = DeviceTask(
         device_id=device_id,
         method=method,
         args=args or {},
         handler=handler,
         operation_id=operation_id,
     )
+    hotsql.insert(task)
+    return task
 
 
 def cancel_for_operation(operation_id: int, reason: str = "cancelled") -> int:

@@ -307,9 +307,11 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         if busy:
             engine.recover_lost_answers(device, events)
         if provision:
-            waiting = Operation.objects.filter(
-                device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
-            ).first()
+            waiting = None
+            if busy:  # only a device with an active operation has one waiting on its bootstrap
+                waiting = Operation.objects.filter(
+                    device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
+                ).first()
             bootstrap = waiting is not None and "0 BOOTSTRAP" in codes
             provisioning.provision(device, waiting.pk if bootstrap else None)
             if first_contact or "0 BOOTSTRAP" in codes:

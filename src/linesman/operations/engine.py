@@ -628,6 +628,12 @@ def _sync_settings(op: Operation, parameters: list[dict[str, Any]]) -> None:
     op.output = {**op.output, "differences": differences}
 
 
+# Asked at every answered SetParameterValues (usually none pending): compiled once.
+_PENDING_SETTINGS = hotsql.Lookup(
+    lambda device_id: Setting.objects.filter(device_id=device_id, pending=True), int
+)
+
+
 def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
     """Answers to SetParameterValues, whoever asked (an operation, or bootstrap
     provisioning): the device confirmed the values sent, so a setting whose desired value
@@ -650,10 +656,8 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
         parameters = task.args.get("parameters", [])
         sent = {p["name"]: str(p.get("value", "")) for p in parameters}
         now = timezone.now()
-        for setting in Setting.objects.filter(
-            device_id=task.device_id, variable_name__in=list(sent), pending=True
-        ):
-            if setting.value == sent[setting.variable_name]:
+        for setting in _PENDING_SETTINGS.all(task.device_id):
+            if sent.get(setting.variable_name) == setting.value:
                 Setting.objects.filter(pk=setting.pk, value=setting.value).update(
                     pending=False, applied=now
                 )
