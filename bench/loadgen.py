@@ -63,7 +63,10 @@ EVENTS = {"steady": "2 PERIODIC", "first-contact": "0 BOOTSTRAP"}
 TREE = {
     "Device.DeviceInfo.SoftwareVersion": "1.0.0",
     "Device.DeviceInfo.HardwareVersion": "hw1",
+    "Device.ManagementServer.PeriodicInformEnable": "true",
     "Device.ManagementServer.PeriodicInformInterval": "300",
+    "Device.ManagementServer.ConnectionRequestUsername": "",
+    "Device.ManagementServer.ConnectionRequestPassword": "",
     "Device.ManagementServer.ParameterKey": "bootstrap",
 }
 _ENVELOPE = (

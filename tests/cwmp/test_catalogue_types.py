@@ -54,3 +54,33 @@ def test_a_name_read_before_it_is_catalogued_is_typed_when_read_after(org_a, dev
     Parameter.objects.bulk_create([Parameter(name="Bytes sent", variable_name=NAME)])
     _read(device, "40")
     assert Parameter.objects.get(variable_name=NAME).data_type == "xsd:unsignedLong"
+
+
+def test_a_types_second_device_adds_its_names_without_a_catalogue_query(org_a, device_type):
+    from linesman.cwmp.parameters import merge_names
+
+    names = [{"name": NAME, "writable": False}, {"name": "Device.X.Enable", "writable": True}]
+    merge_names(make_device(org_a, device_type, "CT-E").pk, names)
+    assert set(Parameter.objects.values_list("variable_name", "read_only")) == {
+        (NAME, True),
+        ("Device.X.Enable", False),
+    }
+    second = make_device(org_a, device_type, "CT-F")
+    with CaptureQueriesContext(connection) as queries:
+        merge_names(second.pk, names)
+    assert _catalogue_queries(queries) == 0
+    assert second.parameters.values["Device.X.Enable"] == ["", "xsd:string", True]
+    # Reported writable now: the entry is looked up again and becomes writable.
+    merge_names(second.pk, [{"name": NAME, "writable": True}])
+    assert Parameter.objects.get(variable_name=NAME).read_only is False
+
+
+def test_an_entry_deleted_in_this_process_is_catalogued_again(org_a, device_type):
+    from linesman.cwmp.parameters import merge_names
+
+    device = make_device(org_a, device_type, "CT-G")
+    merge_names(device.pk, [{"name": NAME, "writable": True}])
+    Parameter.objects.get(variable_name=NAME).delete()  # an administrator's delete
+    merge_names(device.pk, [{"name": NAME, "writable": True}])
+    entry = Parameter.objects.get(variable_name=NAME)
+    assert list(entry.device_types.values_list("pk", flat=True)) == [device_type.pk]

@@ -134,12 +134,16 @@ def _short_name(path: str) -> str:
     return path[:100]
 
 
+_TYPE_OF_DEVICE = f"SELECT type_id FROM {Device._meta.db_table} WHERE id = %s"
+
+
 def catalogue_names(device_id: int, infos: list[dict[str, Any]]) -> int:
     """Add the leaves of a GetParameterNames answer to the catalogue for the device's type;
     returns how many entries were new."""
     writable = {i["name"]: bool(i.get("writable")) for i in infos if not i["name"].endswith(".")}
     writable = {name: w for name, w in writable.items() if len(name) <= 300}
-    type_id = Device.objects.filter(pk=device_id).values_list("type_id", flat=True).first()
+    row = hotsql.fetchone(_TYPE_OF_DEVICE, [device_id])
+    type_id = row[0] if row else None
     # Every device of a type reports the same names: after the first, none is looked up.
     writable = {n: w for n, w in writable.items() if (type_id, n, w) not in _catalogued}
     if not writable or type_id is None:
