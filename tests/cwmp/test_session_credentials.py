@@ -57,6 +57,23 @@ def test_a_cookieless_device_sharing_its_username_finds_its_own_session(org_a, d
     assert CwmpSession.objects.get(pk=live.pk).current_task_id == int(sent.cwmp_id)
 
 
+def test_a_cookieless_request_does_not_revive_a_session_gone_silent(org_a, device_type):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linesman.cwmp.models import DeviceTask, TaskState
+
+    _device(org_a, device_type, "SILENT01", "silent", "silent-pw")
+    cpe = ScriptedCpe("silent", "silent-pw")
+    assert cpe.inform("SILENT01", events=("0 BOOTSTRAP",)).status_code == 200
+    silent_since = timezone.now() - session.SESSION_TIMEOUT - timedelta(seconds=1)
+    CwmpSession.objects.filter(device__serial_number="SILENT01").update(last_activity=silent_since)
+    reply = _empty_post(digest_header("silent", "silent-pw", fresh_nonce()))
+    assert reply.status == 204  # a stray empty POST: no session, nothing sent
+    assert not DeviceTask.objects.filter(state=TaskState.SENT).exists()
+
+
 def test_a_cookieless_request_on_an_expired_nonce_is_told_it_is_stale(org_a, device_type, later):  # noqa: F811
     _device(org_a, device_type, "CPE0001", "cpe", "pw")
     nonce = fresh_nonce()

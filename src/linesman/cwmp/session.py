@@ -350,23 +350,17 @@ def _announce_inform(
         announce("parameter.changed", values=dict(params), **where)
 
 
-def _fresh_sessions():
-    return CwmpSession.objects.select_related("device", "device__type", "current_task").filter(
-        last_activity__gte=timezone.now() - SESSION_TIMEOUT
-    )
+def _sessions():
+    return CwmpSession.objects.select_related("device", "device__type", "current_task")
 
 
-_SESSION_BY_KEY = hotsql.Lookup(
-    lambda key: CwmpSession.objects.select_related("device", "device__type", "current_task").filter(
-        key=key
-    )[:1],
-    str,
-)
+_SESSION_BY_KEY = hotsql.Lookup(lambda key: _sessions().filter(key=key)[:1], str)
 _SESSION_OF_DEVICE = hotsql.Lookup(
-    lambda device_id: CwmpSession.objects.select_related(
-        "device", "device__type", "current_task"
-    ).filter(device_id=device_id)[:1],
-    int,
+    lambda device_id: _sessions().filter(device_id=device_id)[:1], int
+)
+# Sessions of the devices sharing a username (one a device: few rows), live or not yet swept.
+_SESSIONS_OF_USERNAME = hotsql.Lookup(
+    lambda username: _sessions().filter(device__username=username), str
 )
 _DEVICE_WITH_TYPE = hotsql.Lookup(
     lambda pk: Device.objects.select_related("type").filter(pk=pk)[:1], int
@@ -378,7 +372,8 @@ _SESSION_FOR_UPDATE = hotsql.Lookup(
 
 
 def _fresh(session: CwmpSession | None) -> CwmpSession | None:
-    """The session if it is still live (the same rule as `_fresh_sessions`)."""
+    """The session if it is still live (the one rule: `SESSION_TIMEOUT` since its last
+    request)."""
     if session is None or session.last_activity < timezone.now() - SESSION_TIMEOUT:
         return None
     return session
@@ -395,7 +390,7 @@ def _session_by_credentials(request: Request) -> tuple[CwmpSession | None, Reply
     username = digest.claimed_username(request.authorization)
     if not username:
         return None, _refused(request)
-    sessions = list(_fresh_sessions().filter(device__username=username)[:2])
+    sessions = [s for s in _SESSIONS_OF_USERNAME.all(username) if _fresh(s) is not None][:2]
     # Without a live session the header is still checked (a session that had nothing to
     # do has no row), so that the answer never tells whether a session is open.
     devices = [s.device for s in sessions] or _devices_by_username(username)
