@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from linesman.core import crypto, hotsql, textcheck
@@ -242,6 +242,21 @@ def _auto_register(message: soap.Inform) -> Device | None:
 def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None:
     """Create the session row (the per-device lock); None if another live session holds it."""
     now = timezone.now()
+    session = CwmpSession(
+        key=secrets.token_urlsafe(24),
+        device=device,
+        cwmp_ns=envelope.cwmp_ns,
+        stage="cpe_requests",
+        last_activity=now,
+    )
+    if not getattr(device, "has_session", True) and not connection.in_atomic_block:
+        # The Inform's lookup found no row: one INSERT, in its own transaction (so a
+        # concurrent session's row, a unique key violation, spoils nothing).
+        try:
+            hotsql.insert(session)
+        except IntegrityError:
+            return None
+        return session
     with transaction.atomic():
         existing = _SESSION_FOR_UPDATE.first(device.pk)
         if existing is not None:
@@ -250,13 +265,6 @@ def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None
             # Abandoned half-way: what it sent but never got answered goes back in the queue.
             queue.requeue_unanswered(device.pk)
             existing.delete()
-        session = CwmpSession(
-            key=secrets.token_urlsafe(24),
-            device=device,
-            cwmp_ns=envelope.cwmp_ns,
-            stage="cpe_requests",
-            last_activity=now,
-        )
         try:
             with transaction.atomic():
                 hotsql.insert(session)
@@ -328,11 +336,9 @@ def _store_changed_values(device: Device, message: soap.Inform, codes: set[str])
     live values (periodic Informs skip this, to stay cheap)."""
     if "4 VALUE CHANGE" not in codes:
         return
-    with transaction.atomic():
-        merge_values(
-            device.pk,
-            [{"name": p.name, "value": p.value, "type": p.type} for p in message.parameters],
-        )
+    merge_values(
+        device.pk, [{"name": p.name, "value": p.value, "type": p.type} for p in message.parameters]
+    )
 
 
 def _announce_inform(

@@ -666,7 +666,7 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
         _store_values(task.device_id, [p for p in parameters if p.get("value") != SECRET_REF])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # within the answer's transaction: no savepoint
 def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     """The device answered `task`; advance its operation."""
     if task.operation_id is None:
