@@ -16,7 +16,11 @@ round it. Whatever RPC the ACS sends (first contact: the provisioning SetParamet
 the tree read's GetParameterNames and GetParameterValues) is answered with a minimal
 success, until the 204. Written on raw asyncio streams rather than an HTTP library so the
 generator's own cost stays small; run in several processes. Latency is recorded per kind
-of request (challenge, inform, empty, rpc) for percentiles.
+of request (challenge, inform, empty, rpc) for percentiles. `run(rate=...)` caps the
+sessions started per second (default: as fast as the server answers).
+
+`storm` is the end of a power outage (bench/operator.py): every device informs `1 BOOT`
+at once, one session each, and a refused device retries with the TR-069 back-off.
 """
 
 from __future__ import annotations
