@@ -19,7 +19,7 @@ generator's own cost stays small; run in several processes. Latency is recorded 
 of request (challenge, inform, empty, rpc) for percentiles. `run(rate=...)` caps the
 sessions started per second (default: as fast as the server answers).
 
-`storm` is the end of a power outage (bench/operator.py): every device informs `1 BOOT`
+`storm` is the end of a power outage (bench/operators.py): every device informs `1 BOOT`
 at once, one session each, and a refused device retries with the TR-069 back-off.
 """
 

@@ -1,7 +1,7 @@
 """What operators feel: one device's action through the API while the fleet informs (issue #17).
 
-    python bench/operator.py [--scenario action|outage] [--devices N] [--duration 60]
-                             [--rate SESSIONS_PER_S] [--backoff-scale 0.1]
+    python bench/operators.py [--scenario action|outage] [--devices N] [--duration 60]
+                              [--rate SESSIONS_PER_S] [--backoff-scale 0.1]
 
 Both scenarios run against the production set-up of `bench/inform.py` (PostgreSQL and Redis
 when DATABASE_URL and REDIS_URL say so: `serve --no-worker` plus a separate `linesman
@@ -37,33 +37,31 @@ ratio, retries, 503s, and the actions' latency during the storm (target < 5 s).
 
 Small runs, to try it:
 
-    python bench/operator.py --devices 2000 --duration 20
-    python bench/operator.py --scenario outage --devices 5000
+    python bench/operators.py --devices 2000 --duration 20
+    python bench/operators.py --scenario outage --devices 5000
 """
+
+# Not `operator.py`: run as `python bench/X.py`, a script's folder comes first on sys.path,
+# and a bench/operator.py would stand in for the standard library's `operator` in every
+# benchmark (bench/inform.py failed at its first import).
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import json
 import os
+import subprocess
 import sys
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
-# Run as `python bench/operator.py`, the script's folder comes first on sys.path, where this
-# file would stand in for the standard library's `operator`, which nearly every module
-# imports: take the folder off before importing anything else.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_HERE)
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(_ROOT, "src"), _ROOT]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
