@@ -16,15 +16,21 @@ round it. Whatever RPC the ACS sends (first contact: the provisioning SetParamet
 the tree read's GetParameterNames and GetParameterValues) is answered with a minimal
 success, until the 204. Written on raw asyncio streams rather than an HTTP library so the
 generator's own cost stays small; run in several processes. Latency is recorded per kind
-of request (challenge, inform, empty, rpc) for percentiles.
+of request (challenge, inform, empty, rpc) for percentiles. `run(rate=...)` caps the
+sessions started per second (default: as fast as the server answers).
+
+`storm` is the end of a power outage (bench/operators.py): every device informs `1 BOOT`
+at once, one session each, and a refused device retries with the TR-069 back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
+import random
 import re
 import time
 from array import array
@@ -57,8 +63,9 @@ INFORM = (
     "</ParameterList></cwmp:Inform></soap-env:Body></soap-env:Envelope>"
 )
 REALM = "Linesman ACS"
-#: The Inform's event per phase: periodic for the steady state, bootstrap for first contact.
-EVENTS = {"steady": "2 PERIODIC", "first-contact": "0 BOOTSTRAP"}
+#: The Inform's event per phase: periodic for the steady state, bootstrap for first contact,
+#: boot for a device that powers up again (after an outage: `storm`).
+EVENTS = {"steady": "2 PERIODIC", "first-contact": "0 BOOTSTRAP", "boot": "1 BOOT"}
 #: Parameters the simulated device has (what a tree read finds), with their values.
 TREE = {
     "Device.DeviceInfo.SoftwareVersion": "1.0.0",
@@ -160,6 +167,8 @@ class Device:
     #: The server nonce this device holds (preemptive mode keeps it across sessions).
     nonce: str = ""
     nc: int = 0
+    #: The Retry-After (seconds) of the ACS's last 503 to this device, None without one.
+    retry_after: float | None = None
 
 
 @dataclass
@@ -171,6 +180,13 @@ class Stats:
     elapsed: float = 0.0  # seconds the sessions ran (first contact: until all were done)
     statuses: dict[int, int] = field(default_factory=dict)
     latency: dict[str, array] = field(default_factory=lambda: {k: array("d") for k in KINDS})
+    # The storm's (`storm`): failed sessions that were retried, and why some failed.
+    retries: int = 0
+    timeouts: int = 0
+    connection_errors: int = 0
+    retried_devices: int = 0  # devices that needed at least one retry
+    most_retries: int = 0  # the most one device needed
+    served: array = field(default_factory=lambda: array("d"))  # time.monotonic() of each
 
 
 class Link:
@@ -242,8 +258,11 @@ def _take_nonce(device: Device, headers: dict[str, str]) -> bool:
 BACKOFF_503 = 0.05
 
 
-async def session(link: Link, device: Device, mode: str, phase: str, stats: Stats) -> bool:
-    """One complete session of `device`; whether it ended in the ACS's 204."""
+async def session(
+    link: Link, device: Device, mode: str, phase: str, stats: Stats, backoff: float = BACKOFF_503
+) -> bool:
+    """One complete session of `device`; whether it ended in the ACS's 204. A 503 to the
+    Inform sets `device.retry_after` and waits `backoff` seconds before returning."""
     body = INFORM.format(serial=device.serial, event=EVENTS[phase]).encode()
     if mode == "challenged":
         device.nonce, device.nc = "", 0  # a fresh server nonce every session
@@ -257,7 +276,9 @@ async def session(link: Link, device: Device, mode: str, phase: str, stats: Stat
             continue
         break
     if status == 503:
-        await asyncio.sleep(BACKOFF_503)
+        device.retry_after = _retry_after(headers)
+        if backoff:
+            await asyncio.sleep(backoff)
         return False
     if status != 200:
         return False
@@ -273,13 +294,42 @@ async def session(link: Link, device: Device, mode: str, phase: str, stats: Stat
         answer, kind = rpc_answer(reply), "rpc"
 
 
+def _retry_after(headers: dict[str, str]) -> float | None:
+    """Retry-After in seconds (the delay form; an HTTP date is not what ACSs send)."""
+    value = headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
 #: First contact: how often a device whose session failed tries again within the run.
 RETRIES = 5
 
 
-async def _connection(host, ports, path, devices, mode, phase, once, deadline, stats):
+class Pacer:
+    """Sessions started per second in one process, at most `rate`: each start takes the
+    next slot 1/rate after the previous one (a token bucket of depth one, so that a slow
+    spell is not followed by a burst)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next = time.monotonic()
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        slot = max(self.next, now)
+        self.next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+async def _connection(
+    host, ports, path, devices, mode, phase, once, deadline, stats, pacer: Pacer | None = None
+):
     """Sessions of `devices` (this connection's slice of the fleet), in turn; `once`: each
-    device until it has had one complete session (first contact), retrying failures."""
+    device until it has had one complete session (first contact), retrying failures;
+    `pacer`: the process's limit on sessions started per second."""
     link = Link(host, ports, path, stats)
     pending = list(devices)
     failures: dict[str, int] = {}
@@ -290,6 +340,10 @@ async def _connection(host, ports, path, devices, mode, phase, once, deadline, s
         else:
             device = pending[turn % len(pending)]
             turn += 1
+        if pacer is not None:
+            await pacer.wait()
+            if time.monotonic() >= deadline:
+                break
         try:
             ok = await session(link, device, mode, phase, stats)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
@@ -306,9 +360,10 @@ async def _connection(host, ports, path, devices, mode, phase, once, deadline, s
 
 
 def _worker(args) -> Stats:
-    host, ports, path, serials, password, mode, phase, once, duration, connections = args
+    host, ports, path, serials, password, mode, phase, once, duration, connections, rate = args
     stats = Stats()
     fleet = [Device(s, _md5(f"{s}:{REALM}:{password}")) for s in serials]
+    pacer = Pacer(rate) if rate else None
 
     async def main():
         started = time.monotonic()
@@ -316,7 +371,9 @@ def _worker(args) -> Stats:
         await asyncio.gather(
             *(
                 _connection(
-                    host, ports, path, fleet[i::connections], mode, phase, once, deadline, stats
+                    *(host, ports, path, fleet[i::connections], mode, phase, once, deadline),
+                    stats,
+                    pacer,
                 )
                 for i in range(connections)
             ),
@@ -348,10 +405,12 @@ def run(
     phase: str = "steady",
     once: bool = False,
     path: str = "/cwmp/",
+    rate: float | None = None,
 ) -> dict:
     """Drive sessions for `duration` seconds (or, `once`, until every device had one);
     returns totals, sessions per second and per-kind latency percentiles (ms). Several
-    ports: each request goes to the next (see `Link`)."""
+    ports: each request goes to the next (see `Link`). `rate`: at most this many sessions
+    started per second across all processes (None: as fast as the server answers)."""
     ports = port if isinstance(port, list) else [port]
     jobs = [
         (
@@ -365,11 +424,16 @@ def run(
             once,
             duration,
             connections,
+            rate / processes if rate else None,
         )
         for i in range(processes)
     ]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         results: list[Stats] = pool.map(_worker, jobs)
+    return _totals(results)
+
+
+def _totals(results: list[Stats]) -> dict:
     # The window the sessions ran in: the duration, or less when `once` ran out of devices.
     elapsed = max(r.elapsed for r in results)
     statuses: dict[int, int] = {}
@@ -394,3 +458,147 @@ def run(
             if v
         },
     }
+
+
+# ---------------------------------------------------------------------- power outage
+
+#: TR-069 section 3.2.1.1, the defaults of CWMPRetryMinimumWaitInterval (seconds) and
+#: CWMPRetryIntervalMultiplier (2000, in thousandths).
+RETRY_MIN_WAIT = 5.0
+RETRY_MULTIPLIER = 2.0
+
+
+def retry_wait(
+    retries: int, rng: random.Random, m: float = RETRY_MIN_WAIT, k: float = RETRY_MULTIPLIER
+) -> float:
+    """TR-069 section 3.2.1.1: after the n-th failed session in a row a CPE waits a random
+    time in [m*k^(n-1), m*k^n] seconds, n counted up to 10 (with the defaults 5-10 s,
+    10-20 s, ..., 2560-5120 s from the tenth retry on)."""
+    low = m * k ** (min(max(retries, 1), 10) - 1)
+    return rng.uniform(low, low * k)
+
+
+async def _storm(host, ports, path, fleet, mode, connections, scale, deadline, timeout, stats):
+    """Every device of `fleet` (this process's share) informs `1 BOOT` at once; the sessions
+    go through `connections` connections. A device whose session fails (a 503, another
+    status, a connection error, no answer within `timeout` seconds) waits the ACS's
+    Retry-After if it sent one, else the TR-069 retry interval, both times `scale`, and
+    tries again; none is given up on. Ends when every device had one complete session, or
+    at `deadline`."""
+    rng = random.Random(os.getpid())
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Queue[Device] = asyncio.Queue()
+    for device in fleet:
+        ready.put_nowait(device)
+    retries: dict[str, int] = {}
+    left = len(fleet)
+    all_served = asyncio.Event()
+
+    async def connection() -> None:
+        nonlocal left
+        link = Link(host, ports, path, stats)
+        try:
+            while True:
+                device = await ready.get()
+                device.retry_after = None
+                try:
+                    ok = await asyncio.wait_for(
+                        session(link, device, mode, "boot", stats, backoff=0), timeout
+                    )
+                except TimeoutError:  # before OSError, of which it is one
+                    ok = False
+                    stats.timeouts += 1
+                    link.close()
+                except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                    ok = False
+                    stats.connection_errors += 1
+                    link.close()
+                except ValueError:  # an ACS message the generator could not answer
+                    ok = False
+                    link.close()
+                if ok:
+                    stats.sessions += 1
+                    stats.served.append(time.monotonic())
+                    left -= 1
+                    if not left:
+                        all_served.set()
+                    continue
+                stats.errors += 1
+                stats.retries += 1
+                n = retries[device.serial] = retries.get(device.serial, 0) + 1
+                wait = device.retry_after
+                if wait is None:
+                    wait = retry_wait(n, rng)
+                loop.call_later(wait * scale, ready.put_nowait, device)
+        finally:
+            link.close()
+
+    if fleet:
+        tasks = [asyncio.create_task(connection()) for _ in range(connections)]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_served.wait(), max(0.0, deadline - time.monotonic()))
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    stats.retried_devices = len(retries)
+    stats.most_retries = max(retries.values(), default=0)
+
+
+def _storm_worker(args) -> Stats:
+    host, ports, path, serials, password, mode, connections, scale, started, limit, timeout = args
+    stats = Stats()
+    fleet = [Device(s, _md5(f"{s}:{REALM}:{password}")) for s in serials]
+
+    async def main():
+        await _storm(
+            *(host, ports, path, fleet, mode, connections, scale, started + limit, timeout),
+            stats,
+        )
+        stats.elapsed = time.monotonic() - started
+
+    asyncio.run(main())
+    return stats
+
+
+def storm(
+    host: str,
+    port: int | list[int],
+    serials: list[str],
+    password: str,
+    *,
+    processes: int,
+    connections: int,
+    backoff_scale: float = 1.0,
+    time_limit: float = 3600.0,
+    timeout: float = 30.0,
+    mode: str = "challenged",
+    path: str = "/cwmp/",
+) -> dict:
+    """A power outage ends: every device informs `1 BOOT` at once, one session each, through
+    `connections` connections in each of `processes` processes, retrying refused sessions
+    with the CWMP back-off (see `_storm`) scaled by `backoff_scale`, for at most
+    `time_limit` seconds. Returns `run`'s figures plus: `served` (devices that had their
+    session), `all_served_s` (seconds from the start until the last was served, None if
+    some never were), `served_at` (seconds from the start, sorted), retries and why."""
+    ports = port if isinstance(port, list) else [port]
+    started = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+    jobs = [
+        (host, ports, path, serials[i::processes], password, mode, connections)
+        + (backoff_scale, started, time_limit, timeout)
+        for i in range(processes)
+    ]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results: list[Stats] = pool.map(_storm_worker, jobs)
+    totals = _totals(results)
+    served_at = sorted(t - started for r in results for t in r.served)
+    totals.update(
+        served=len(served_at),
+        served_at=served_at,
+        all_served_s=served_at[-1] if served_at and len(served_at) == len(serials) else None,
+        retries=sum(r.retries for r in results),
+        retried_devices=sum(r.retried_devices for r in results),
+        most_retries=max(r.most_retries for r in results),
+        timeouts=sum(r.timeouts for r in results),
+        connection_errors=sum(r.connection_errors for r in results),
+    )
+    return totals
