@@ -162,7 +162,12 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
     ]
     consumer = _consumer(None) if worker else None
     keeper = Housekeeper(config.sweep_interval) if worker else None
-    child = subprocess.Popen(command, env=dict(os.environ), preexec_fn=_die_with_parent)
+    from linesman.core import lifeline
+
+    # Granian's main process dies with this one, and its workers with it (see lifeline).
+    child = subprocess.Popen(
+        command, env={**os.environ, lifeline.ENV: "1"}, preexec_fn=lifeline.die_with_parent
+    )
 
     def stop(signum, frame):
         raise SystemExit(0)
@@ -191,19 +196,6 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
             keeper.stop()
             consumer.stop(graceful=True)
     sys.exit(code)
-
-
-def _die_with_parent() -> None:
-    """In the HTTP server child: be terminated when `linesman serve` dies, even by SIGKILL,
-    so no orphaned server keeps the port (Linux; elsewhere the child outlives a kill)."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _wait_listening(host: str, port: int, child) -> None:

@@ -1,0 +1,32 @@
+"""Processes that must not outlive the one that started them.
+
+`linesman serve` runs granian as a child, and granian forks its HTTP worker processes. If
+either parent dies abruptly (SIGKILL, an out-of-memory kill), an orphaned worker would keep
+the listening port and serve on with nobody supervising it. On Linux a process can ask the
+kernel to send it SIGTERM when its parent dies (`prctl(PR_SET_PDEATHSIG)`); elsewhere this
+is a no-op and a killed parent leaves its children running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+#: Set by `linesman serve` in its HTTP server's environment: its workers tie themselves to
+#: granian's main process when they load the WSGI application.
+ENV = "LINESMAN_DIE_WITH_PARENT"
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Be sent SIGTERM when the parent process dies (at once, if it already has)."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
