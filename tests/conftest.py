@@ -152,9 +152,10 @@ def no_static_finders(settings):
 def _fresh_process_caches():
     """Caches a process keeps of the database (forgotten on a change signal, which a test's
     rollback never sends) start empty in every test."""
-    from linesman.cwmp import challenge, parameters
+    from linesman.cwmp import challenge, endpoint, parameters
 
     parameters.forget_catalogued()
+    endpoint._open_sessions = None  # sessions other tests opened and never ended
     challenge.forget()
 
 

@@ -193,6 +193,18 @@ VARIABLES: list[tuple[str, str, str]] = [
         "that address 503; high, because a CGNAT address carries many devices",
     ),
     (
+        "LINESMAN_ACS_MAX_SESSIONS",
+        "1024",
+        "CWMP sessions open at once in one server process beyond which it is saturated and "
+        "answers new sessions 503 (Retry-After); 0 never refuses",
+    ),
+    (
+        "LINESMAN_ACS_SHED_RETRY_AFTER",
+        "60",
+        "seconds a refused new session is told to wait (Retry-After, spread at random over "
+        "half to one and a half times this)",
+    ),
+    (
         "LINESMAN_API_BAD_TOKENS",
         "60",
         "unknown or expired API tokens per source address a window before the API answers "
@@ -370,6 +382,8 @@ class Config:
     connreq_allow_loopback: bool
     throttle_window: int = 60
     acs_auth_failures_per_identity: int = 10
+    acs_max_sessions: int = 1024
+    acs_shed_retry_after: int = 60
     acs_auth_failures_per_address: int = 300
     api_bad_tokens: int = 60
     login_failures: int = 5
@@ -548,6 +562,8 @@ def load() -> Config:
         acs_auth_failures_per_address=_int(
             "LINESMAN_ACS_AUTH_FAILURES_PER_ADDRESS", 300, 1, 1_000_000
         ),
+        acs_max_sessions=_int("LINESMAN_ACS_MAX_SESSIONS", 1024, 0, 1_000_000),
+        acs_shed_retry_after=_int("LINESMAN_ACS_SHED_RETRY_AFTER", 60, 1, 86400),
         api_bad_tokens=_int("LINESMAN_API_BAD_TOKENS", 60, 1, 1_000_000),
         login_failures=_int("LINESMAN_LOGIN_FAILURES", 5, 1, 10_000),
         login_failures_per_address=_int("LINESMAN_LOGIN_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),

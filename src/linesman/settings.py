@@ -52,6 +52,8 @@ LINESMAN_CONNREQ_ALLOW_LOOPBACK = CONFIG.connreq_allow_loopback or (
 # Brute-force limits (`core.throttle`): failures counted per key in fixed windows.
 LINESMAN_THROTTLE_WINDOW = CONFIG.throttle_window
 LINESMAN_ACS_AUTH_FAILURES_PER_IDENTITY = CONFIG.acs_auth_failures_per_identity
+LINESMAN_ACS_MAX_SESSIONS = CONFIG.acs_max_sessions
+LINESMAN_ACS_SHED_RETRY_AFTER = CONFIG.acs_shed_retry_after
 LINESMAN_ACS_AUTH_FAILURES_PER_ADDRESS = CONFIG.acs_auth_failures_per_address
 LINESMAN_API_BAD_TOKENS = CONFIG.api_bad_tokens
 LINESMAN_LOGIN_FAILURES = CONFIG.login_failures

@@ -9,18 +9,23 @@ succeeds), before anything is read. Every answer leaves the connection usable: t
 read to its end, or, when it is not read, the answer says `Connection: close` (HTTP servers
 such as granian would otherwise take the unread body for the next request).
 
-Requests beyond what the threads serve wait in the HTTP server's queue. (Refusing new
-sessions by a count of requests in flight was measured to cost throughput: with 4 threads a
-process it refused a fifth of the Informs of a load it could serve. Granian's backpressure
-is no substitute: it caps connections, not requests, and starved keep-alive clients.)"""
+Requests beyond what the threads serve wait in the HTTP server's queue. A saturated
+process refuses new sessions (see `admission`: by the count of sessions open, not of
+requests in flight; refusing by requests in flight was measured to cost throughput: with 4
+threads a process it refused a fifth of the Informs of a load it could serve. Granian's
+backpressure is no substitute: it caps connections, not requests, and starved keep-alive
+clients.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from linesman.core import throttle
-from linesman.cwmp import challenge, digest, session, soap
+from linesman.cwmp import admission, challenge, digest, session, soap
+from linesman.observability import metrics
 
 #: Bodies larger than this are refused before they are read into memory or parsed.
 MAX_BODY = 4 * 1024 * 1024
@@ -75,7 +80,30 @@ def drain(read: Callable[[int], bytes], content_length: str, chunked: bool) -> b
     return len(read_up_to(read, session.UNAUTHENTICATED_BODY + 1)) <= session.UNAUTHENTICATED_BODY
 
 
-def exchange(*, authorization: str, address: str, **rest) -> HttpReply:
+_open_sessions: admission.OpenSessions | None = None
+
+
+def open_sessions() -> admission.OpenSessions:
+    """This process's count of open sessions (made at the first request)."""
+    global _open_sessions
+    if _open_sessions is None:
+        _open_sessions = admission.OpenSessions(
+            settings.LINESMAN_ACS_MAX_SESSIONS, settings.LINESMAN_ACS_SHED_RETRY_AFTER
+        )
+    return _open_sessions
+
+
+def exchange(*, cookie: str | None, **rest) -> HttpReply:
+    """Serve one request, and count the sessions open in this process (`admission`)."""
+    reply = _throttled_exchange(cookie=cookie, **rest)
+    if reply.cookie:
+        open_sessions().seen(reply.cookie, ended=False)  # an Inform opened a session
+    elif cookie:
+        open_sessions().seen(cookie, ended=reply.status != 200)
+    return reply
+
+
+def _throttled_exchange(*, authorization: str, address: str, **rest) -> HttpReply:
     """Serve one request, refusing credentials beyond the brute-force limits unchecked.
 
     Only requests with an Authorization header can guess, so only they are looked at, and
@@ -164,6 +192,11 @@ def _exchange(
         if refusal is not None:
             return _render(refusal)
     request.body = body
+    if not cookie:
+        wait = open_sessions().refusal_wait()
+        if wait is not None and soap.is_inform(body):
+            metrics.session_shed()
+            return _plain(503, "the ACS is saturated; try again later", ("Retry-After", str(wait)))
     if not authorization:
         # Most sessions start with an Inform without credentials: challenge it at once
         # when no device can be served without them (no query, no device lookup).

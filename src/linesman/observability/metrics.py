@@ -37,6 +37,10 @@ BULK_JOBS = Counter("linesman_bulk_jobs_finished", "Bulk jobs finished", ["statu
 CONNECTION_REQUESTS = Counter(
     "linesman_connection_requests", "Connection requests sent", ["method", "outcome"]
 )
+SESSIONS_SHED = Counter(
+    "linesman_sessions_shed",
+    "New CWMP sessions refused (503) because the server process was saturated",
+)
 WEBHOOK_DELIVERIES = Counter(
     "linesman_webhook_deliveries", "Webhook delivery attempts", ["event_type", "outcome"]
 )
@@ -72,6 +76,10 @@ def _alive(pid: int) -> bool:
 
 def webhook_delivery(event_type: str, outcome: str) -> None:
     WEBHOOK_DELIVERIES.labels(event_type, outcome).inc()
+
+
+def session_shed() -> None:
+    SESSIONS_SHED.inc()
 
 
 def connection_request(method: str, outcome: str) -> None:
