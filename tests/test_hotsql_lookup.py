@@ -90,3 +90,21 @@ def test_insert_stores_the_instance_as_save_would(org_a, device_type):
     assert stored.last_activity == datetime(2026, 3, 1, tzinfo=UTC)
     assert stored.started is not None  # its default, as save() would have stored
     assert stored.rpc_count == 0
+
+
+def test_update_fields_stamps_auto_now_fields_as_save_would(org_a, device_type):
+    from linesman.inventory.models import Setting
+
+    device = make_device(org_a, device_type, "HOT-STAMP")
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    setting = Setting.objects.create(device=device, variable_name="Device.X", value="a")
+    Setting.objects.filter(pk=setting.pk).update(updated=long_ago)
+
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "b"}) == 1
+    setting.refresh_from_db()
+    assert (setting.value, setting.updated > long_ago) == ("b", True)
+
+    # Named by the caller, the caller's value is stored.
+    hotsql.update_fields(Setting, setting.pk, {"value": "c", "updated": long_ago})
+    setting.refresh_from_db()
+    assert (setting.value, setting.updated) == ("c", long_ago)

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
 
@@ -62,10 +63,15 @@ def update_fields(
     model: type[Model], pk: Any, values: dict[str, Any], where: dict[str, Any] | None = None
 ) -> int:
     """UPDATE one row's fields (by attribute name; a ForeignKey by its name takes an
-    instance or None) without signals or `auto_now`; returns rows changed. `where` adds
+    instance or None) without signals; returns rows changed. The model's `auto_now` fields
+    are set to now, as `save()` sets them, unless `values` names them. `where` adds
     equality conditions (a compare-and-set: e.g. only if its state is still the old one)."""
     if not values:
         return 0
+    stamps = _auto_now_fields(model)
+    if stamps:
+        now = timezone.now()
+        values = {**{name: now for name in stamps}, **values}
     where = where or {}
     names, conditions = tuple(values), tuple(where)
     key = (connection.alias, model, names, conditions)
@@ -84,6 +90,18 @@ def update_fields(
     with _cursor() as cursor:
         _execute(cursor, sql, [*params, pk, *tested])
         return cursor.rowcount
+
+
+_auto_now: dict[type[Model], tuple[str, ...]] = {}
+
+
+def _auto_now_fields(model: type[Model]) -> tuple[str, ...]:
+    names = _auto_now.get(model)
+    if names is None:
+        names = _auto_now[model] = tuple(
+            f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)
+        )
+    return names
 
 
 _insert_sql: dict[tuple[str, type[Model]], tuple[str, list[Any]]] = {}

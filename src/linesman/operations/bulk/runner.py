@@ -91,7 +91,6 @@ COUNTER_FIELDS = [
     "started_at",
     "finished_at",
     "heartbeat_at",
-    "updated_at",
 ]
 
 
@@ -154,7 +153,6 @@ def _lock(job_id: int) -> BulkJob | None:
 
 
 def _save(job: BulkJob) -> None:
-    job.updated_at = timezone.now()  # what save() would do for auto_now
     hotsql.update_fields(BulkJob, job.pk, {name: getattr(job, name) for name in COUNTER_FIELDS})
 
 

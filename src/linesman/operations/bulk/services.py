@@ -133,7 +133,7 @@ def cancel_job(job_id: int, *, user=None) -> BulkJob:
         job.status = BulkJobStatus.CANCELLED
         job.cancelled_at = job.cancelled_at or now
         bulk_runner._settle(job)
-        job.save(update_fields=[*bulk_runner.COUNTER_FIELDS, "cancelled_at"])
+        job.save(update_fields=[*bulk_runner.COUNTER_FIELDS, "cancelled_at", "updated_at"])
         audit.record(
             user=user,
             action=AuditAction.UPDATE,
