@@ -89,6 +89,9 @@ def test_a_saturated_process_refuses_new_sessions_and_serves_open_ones(
 
     # A request without a cookie that is not an Inform is no new session: not refused.
     assert late.post(None).status_code != 503
+    # Nor is a session the ACS asked for (an operator's action behind it).
+    asked = late.post(inform_message("LATE0001", events=("6 CONNECTION REQUEST",)))
+    assert asked.status_code == 401  # the challenge: admitted
 
     # The open session goes on to its end (each RPC it is sent answered with a fault).
     reply, sent = first.post(None), []

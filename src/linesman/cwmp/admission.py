@@ -6,12 +6,13 @@ Inform is answered (the reply sets the session cookie) and closes when the ACS e
 capacity a process finishes sessions about as fast as they start, so few are open at once
 (arrivals x session time: a few dozen at a thousand sessions a second). Beyond capacity
 every session waits behind the others, sessions take longer, and the number open grows
-without bound. At `limit` open sessions the process refuses new ones: a request without
-a session cookie gets 503 with a Retry-After spread at random over [0.5, 1.5] x
-`retry_after` seconds (TR-069 3.2.1.1: the CPE retries after that), before anything is
-read or parsed. Sessions already open are never refused, so work a device has started is
-finished, and refusing the cheapest request (the one before the Digest challenge) leaves
-the process's time to them. As they finish, the count falls below the limit and new
+without bound. At `limit` open sessions the process refuses new ones: an Inform without a
+session cookie gets 503 with a Retry-After spread at random over [0.5, 1.5] x
+`retry_after` seconds (TR-069 3.2.1.1: the CPE retries after that), before the Digest
+challenge, so a refusal costs less than the challenge would. Requests of open sessions are
+never refused, so work a device has started is finished, and neither is a session a
+device opens because the ACS asked it to (an Inform with `6 CONNECTION REQUEST`: an
+operator's action). As open sessions finish, the count falls below the limit and new
 sessions are admitted again: the process recovers by itself.
 
 A session's time includes the device's own (round trips, its processing), so sessions are

@@ -194,7 +194,9 @@ def _exchange(
     request.body = body
     if not cookie:
         wait = open_sessions().refusal_wait()
-        if wait is not None and soap.is_inform(body):
+        # A session the ACS asked for (an operator's action) is never refused; a byte
+        # test is enough, as a false match only admits.
+        if wait is not None and b"6 CONNECTION REQUEST" not in body and soap.is_inform(body):
             metrics.session_shed()
             return _plain(503, "the ACS is saturated; try again later", ("Retry-After", str(wait)))
     if not authorization:
