@@ -6,6 +6,7 @@ benchmark starts from a fresh database of the size it asks for.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -265,3 +266,57 @@ def service_cpu_seconds(name: str) -> float:
         except OSError:
             continue
     return total
+
+
+def worker_mode(database_url: str, asked: str | None) -> str:
+    """README's set-up: a separate `linesman worker` on PostgreSQL, serve's own on SQLite."""
+    return asked or ("separate" if database_url.startswith("postgres") else "in-process")
+
+
+def seeded(env: dict[str, str], database_url: str, count: int, mode: str, **seed) -> list[str]:
+    """Seed `count` devices, print what the run stands on; their serial numbers."""
+    started = time.monotonic()
+    seed_devices(env, count, **seed)
+    engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    queue = "Redis" if redis_url() else "SQLite"
+    print(
+        f"seeded {count} devices in {time.monotonic() - started:.1f}s on {engine} "
+        f"(queue {queue}, worker {mode})",
+        end="; ",
+        flush=True,
+    )
+    return [f"BENCH{i:07d}" for i in range(count)]
+
+
+def worker(env: dict[str, str], home: Path) -> subprocess.Popen:
+    """A separate `linesman worker` (the production set-up's task worker)."""
+    with open(home / "worker.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "linesman", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@contextlib.contextmanager
+def linesman(env: dict[str, str], home: Path, mode: str, server_args: str = ""):
+    """`serve` on a free port (with `--no-worker` and a separate `linesman worker` in the
+    "separate" mode); yields the port, the processes (for their CPU time) and the
+    server's environment."""
+    port = free_port()
+    # No STUN server: its UDP port is the machine's one, which another serve may hold.
+    server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}", "LINESMAN_STUN_BIND": "off"}
+    command = [sys.executable, "-m", "linesman", "serve", *server_args.split()]
+    if mode == "separate":
+        command.append("--no-worker")
+    task_worker = worker(server_env, home) if mode == "separate" else None
+    server = None
+    try:
+        server = start(command, server_env, f"http://127.0.0.1:{port}/", home / "serve.log")
+        yield port, [server.pid, *([task_worker.pid] if task_worker else [])], server_env
+    finally:
+        if server is not None:
+            stop(server)
+        if task_worker is not None:
+            stop(task_worker)

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -124,16 +122,6 @@ def _baseline(env: dict[str, str], home: Path, serials: list[str], args) -> dict
         fixtures.stop(server)
 
 
-def _worker(env: dict[str, str], home: Path) -> subprocess.Popen:
-    with open(home / "worker.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "linesman", "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -173,48 +161,26 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="linesman-bench-"))
     database = fixtures.fresh_database(home)
-    postgres = database.startswith("postgres")
-    worker_mode = args.worker or ("separate" if postgres else "in-process")
+    mode = fixtures.worker_mode(database, args.worker)
     try:
         env = fixtures.environment(home, database)
-        started = time.monotonic()
-        fixtures.seed_devices(env, args.devices, new=args.phase == "first-contact")
-        queue = "Redis" if fixtures.redis_url() else "SQLite"
-        print(
-            f"seeded {args.devices} devices in {time.monotonic() - started:.1f}s on "
-            f"{'PostgreSQL' if postgres else 'SQLite'} (queue {queue}, worker {worker_mode}); "
-            f"mode {args.mode}, phase {args.phase}; {_load()}",
-            flush=True,
+        serials = fixtures.seeded(
+            env, database, args.devices, mode, new=args.phase == "first-contact"
         )
-        serials = [f"BENCH{i:07d}" for i in range(args.devices)]
+        print(f"mode {args.mode}, phase {args.phase}; {_load()}", flush=True)
 
         base = None
         if not args.no_baseline and args.phase == "steady":
             base = _baseline(env, home, serials, args)
 
-        port = fixtures.free_port()
-        # No STUN server: its UDP port is the machine's one, which another serve may hold.
-        server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}", "LINESMAN_STUN_BIND": "off"}
-        command = [sys.executable, "-m", "linesman", "serve", *args.server_args.split()]
-        if worker_mode == "separate":
-            command.append("--no-worker")
-        worker = _worker(server_env, home) if worker_mode == "separate" else None
-        server = fixtures.start(
-            command, server_env, f"http://127.0.0.1:{port}/", home / "serve.log"
-        )
-        try:
-            pids = [server.pid, *([worker.pid] if worker is not None else [])]
+        with fixtures.linesman(env, home, mode, args.server_args) as (port, pids, _):
             ours = measure("linesman", port, serials, args, args.phase, pids)
-            rss, pss = fixtures.tree_memory_mb(server.pid)
+            rss, pss = fixtures.tree_memory_mb(pids[0])
             print(
                 f"server memory: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB (serve and its HTTP "
                 f"processes, {args.devices} devices; target RSS < {TARGET_RSS_MB} MiB)",
                 flush=True,
             )
-        finally:
-            fixtures.stop(server)
-            if worker is not None:
-                fixtures.stop(worker)
         print(f"after the run: {_load()}")
         _summary(args, ours, base)
     finally:

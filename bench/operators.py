@@ -228,30 +228,6 @@ class Probe:
         return actions
 
 
-@contextlib.contextmanager
-def linesman(env: dict[str, str], home: Path, worker_mode: str, server_args: str):
-    """`serve` (and a separate `linesman worker`) as bench/inform.py runs them; yields the
-    port, the processes (for CPU) and the server's environment."""
-    port = fixtures.free_port()
-    # No STUN server: its UDP port is the machine's one, which another serve may hold.
-    server_env = {**env, "LINESMAN_BIND": f"127.0.0.1:{port}", "LINESMAN_STUN_BIND": "off"}
-    command = [sys.executable, "-m", "linesman", "serve", *server_args.split()]
-    if worker_mode == "separate":
-        command.append("--no-worker")
-    worker = inform._worker(server_env, home) if worker_mode == "separate" else None
-    server = None
-    try:
-        server = fixtures.start(
-            command, server_env, f"http://127.0.0.1:{port}/", home / "serve.log"
-        )
-        yield port, [server.pid, *([worker.pid] if worker else [])], server_env
-    finally:
-        if server is not None:
-            fixtures.stop(server)
-        if worker is not None:
-            fixtures.stop(worker)
-
-
 def cli_token(server_env: dict[str, str], user: str = "bench") -> str:
     """An API token for `user` (the seeds' superuser), made with the CLI."""
     result = subprocess.run(
@@ -410,21 +386,12 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="linesman-bench-operator-"))
     database = fixtures.fresh_database(home)
-    postgres = database.startswith("postgres")
-    worker_mode = args.worker or ("separate" if postgres else "in-process")
+    mode = fixtures.worker_mode(database, args.worker)
     try:
         env = fixtures.environment(home, database)
-        started = time.monotonic()
-        fixtures.seed_devices(env, args.devices)
-        queue = "Redis" if fixtures.redis_url() else "SQLite"
-        print(
-            f"seeded {args.devices} devices in {time.monotonic() - started:.1f}s on "
-            f"{'PostgreSQL' if postgres else 'SQLite'} (queue {queue}, worker {worker_mode}); "
-            f"scenario {args.scenario}; {inform._load()}",
-            flush=True,
-        )
-        serials = [f"BENCH{i:07d}" for i in range(args.devices)]
-        with linesman(env, home, worker_mode, args.server_args) as (port, pids, server_env):
+        serials = fixtures.seeded(env, database, args.devices, mode)
+        print(f"scenario {args.scenario}; {inform._load()}", flush=True)
+        with fixtures.linesman(env, home, mode, args.server_args) as (port, pids, server_env):
             probe = Probe(f"http://127.0.0.1:{port}", cli_token(server_env), args.backoff_scale)
             try:
                 probe.start()
