@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from linesman import api_schema  # noqa: F401  (registers the schema's token scheme)
+from linesman.api_root import ApiRootView
 from linesman.audit.api.views import AuditEntryViewSet
 from linesman.connprofiles.api.views import ConnectionProfileViewSet
 from linesman.cwmp.api.views import (
@@ -83,6 +84,11 @@ router.register("webhook_endpoint", EndpointViewSet, basename="webhook_endpoint"
 router.register("webhook_delivery", DeliveryViewSet, basename="webhook_delivery")
 
 urlpatterns = [
+    path(
+        "",
+        ApiRootView.as_view(resources=tuple(sorted(prefix for prefix, *_ in router.registry))),
+        name="api-root",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("inventory_device_operation/<int:id>/", DeviceOperationView.as_view()),
