@@ -1,8 +1,8 @@
 """End to end with misbehaving simulated devices: operations end with the right state and a
 reason, within bounds, and nothing is sent after the limit; cancelling a bulk job stops it.
 
-Devices misbehave through the simulator's `Quirks`, set once they are Up (their bootstrap
-provisioning must go through).
+Devices misbehave through the simulator's `Quirks`, set once their bootstrap session has
+ended (its provisioning must go through; a device is Up from its Inform, before that).
 """
 
 from __future__ import annotations
@@ -29,11 +29,21 @@ def received(sim, device, method: str) -> list:
     return sim.run(lambda: device.received(method))
 
 
+def bootstrapped(sim) -> bool:
+    """Every device's first sessions (provisioning, then the whole-tree read) are over."""
+    return sim.wait_until(
+        lambda: all(d.bootstrapped and not d.in_session for d in sim.fleet.devices), 60
+    )
+
+
 def test_devices_that_break_the_session_end_their_operations_with_a_reason(platform, start_fleet):
     api = platform["api"]
     sim = start_fleet(3)
     records = {r["serial_number"]: r for r in up_devices(api, 3)}
     crash_spv, drop_reboot, crash_reboot = sim.fleet.devices
+    # Up from its Inform, a device is provisioned only when that session ends: the quirks
+    # must not break the provisioning (it would count as the operation's attempts).
+    assert bootstrapped(sim)
     quirks = {
         crash_spv: Quirks(crash_on=frozenset({"SetParameterValues"})),
         drop_reboot: Quirks(drop_on_reboot=True),
@@ -82,11 +92,8 @@ def test_cancelling_a_running_bulk_job_stops_it(platform, start_fleet):
     api = platform["api"]
     sim = start_fleet(4)
     up_devices(api, 4)
-    # Their first sessions (provisioning, then the whole-tree read) are over: what the
-    # devices receive from here on is the job's.
-    assert sim.wait_until(
-        lambda: all(d.bootstrapped and not d.in_session for d in sim.fleet.devices), 60
-    )
+    # What the devices receive from here on is the job's.
+    assert bootstrapped(sim)
     late_a, late_b, dark_a, dark_b = sim.fleet.devices
     late = Quirks(answer_delay=6.0, delay_on=frozenset({"Reboot"}))
     for device in (late_a, late_b):
