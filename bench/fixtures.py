@@ -268,6 +268,23 @@ def service_cpu_seconds(name: str) -> float:
     return total
 
 
+def add_worker_option(parser) -> None:
+    """`--worker separate|in-process`, read by `worker_mode`."""
+    parser.add_argument(
+        "--worker",
+        choices=("separate", "in-process"),
+        default=None,
+        help="task worker: a separate `linesman worker` (default on PostgreSQL) or serve's "
+        "own (default on SQLite, the embedded set-up)",
+    )
+
+
+def print_latency(result: dict) -> None:
+    """The load generator's p50 and p99 per kind of request."""
+    for kind, (count, p50, p99) in result["latency_ms"].items():
+        print(f"{'':<10}   {kind:<9} {count:>8} requests  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms")
+
+
 def worker_mode(database_url: str, asked: str | None) -> str:
     """README's set-up: a separate `linesman worker` on PostgreSQL, serve's own on SQLite."""
     return asked or ("separate" if database_url.startswith("postgres") else "in-process")

@@ -102,8 +102,7 @@ def measure(
             f"{'':<10}   server CPU {used:.1f}s, {result['cpu_per_session_ms']:.2f} ms a session "
             f"({1000 / result['cpu_per_session_ms']:.0f} sessions/s per core)"
         )
-    for kind, (count, p50, p99) in result["latency_ms"].items():
-        print(f"{'':<10}   {kind:<9} {count:>8} requests  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms")
+    fixtures.print_latency(result)
     return result
 
 
@@ -138,13 +137,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--connections", type=int, default=32, help="per process")
     parser.add_argument("--server-args", default="", help="extra arguments for linesman serve")
-    parser.add_argument(
-        "--worker",
-        choices=("separate", "in-process"),
-        default=None,
-        help="task worker: a separate `linesman worker` (default on PostgreSQL) or serve's "
-        "own (default on SQLite, the embedded set-up)",
-    )
+    fixtures.add_worker_option(parser)
     parser.add_argument(
         "--with-worker",
         dest="worker",

@@ -279,8 +279,7 @@ def scenario_action(port: int, serials: list[str], probe: Probe, rate: float, ar
         f"{result['sessions']} sessions, {result['errors']} failed, {statuses.get(503, 0)} "
         f"503s; statuses {statuses}"
     )
-    for kind, (count, p50, p99) in result["latency_ms"].items():
-        print(f"{'':<10}   {kind:<9} {count:>8} requests  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms")
+    fixtures.print_latency(result)
     print(actions.summary(f"p50 < {TARGET_P50_S:.0f}s, p99 < {TARGET_P99_S:.0f}s"))
 
 
@@ -331,8 +330,7 @@ def scenario_outage(port: int, serials: list[str], probe: Probe, rate: float, ar
         f"{result['timeouts']} timeouts, {result['connection_errors']} connection errors; "
         f"no device given up on"
     )
-    for kind, (count, p50, p99) in result["latency_ms"].items():
-        print(f"{'':<10}   {kind:<9} {count:>8} requests  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms")
+    fixtures.print_latency(result)
     print(actions.summary(f"< {TARGET_STORM_S:.0f}s during the storm"))
 
 
@@ -373,13 +371,7 @@ def main() -> None:
         "--action-timeout", type=float, default=60, help="an action counts as failed after (s)"
     )
     parser.add_argument("--server-args", default="", help="extra arguments for linesman serve")
-    parser.add_argument(
-        "--worker",
-        choices=("separate", "in-process"),
-        default=None,
-        help="task worker: a separate `linesman worker` (default on PostgreSQL) or serve's "
-        "own (default on SQLite, the embedded set-up)",
-    )
+    fixtures.add_worker_option(parser)
     args = parser.parse_args()
     if args.devices is None:
         args.devices = 20_000 if args.scenario == "action" else 100_000

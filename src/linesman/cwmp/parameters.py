@@ -25,7 +25,6 @@ _ROW_FOR_UPDATE = hotsql.Lookup(
     int,
 )
 _create_sql: dict[str, str] = {}
-_ROW_COLUMNS = ("device", "values", "object_writable", "updated")
 
 
 def _row_for_update(device_id: int) -> DeviceParameters:
@@ -36,24 +35,19 @@ def _row_for_update(device_id: int) -> DeviceParameters:
     row = _ROW_FOR_UPDATE.first(device_id)
     if row is not None:
         return row
+    meta = DeviceParameters._meta
+    empty = {"device": device_id, "values": {}, "object_writable": {}, "updated": timezone.now()}
     sql = _create_sql.get(connection.alias)
     if sql is None:
         quote = connection.ops.quote_name
-        meta = DeviceParameters._meta
-        columns = ", ".join(quote(meta.get_field(n).column) for n in _ROW_COLUMNS)
+        columns = ", ".join(quote(meta.get_field(n).column) for n in empty)
+        holders = ", ".join(["%s"] * len(empty))
         sql = _create_sql[connection.alias] = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s) "
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({holders}) "
             f"ON CONFLICT ({quote(meta.pk.column)}) DO NOTHING"
         )
-    field = DeviceParameters._meta.get_field
     hotsql.execute(
-        sql,
-        [
-            device_id,
-            field("values").get_db_prep_save({}, connection),
-            field("object_writable").get_db_prep_save({}, connection),
-            field("updated").get_db_prep_save(timezone.now(), connection),
-        ],
+        sql, [meta.get_field(n).get_db_prep_save(v, connection) for n, v in empty.items()]
     )
     return _ROW_FOR_UPDATE.first(device_id)
 
@@ -74,7 +68,7 @@ def merge_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
         old = values.get(p["name"])
         writable = old[2] if old else None
         values[p["name"]] = [p.get("value", ""), p.get("type", "xsd:string"), writable]
-    hotsql.update_fields(DeviceParameters, device_id, {"values": values, "updated": timezone.now()})
+    hotsql.update_fields(DeviceParameters, device_id, {"values": values})  # stamps `updated`
     _catalogue_types({p["name"]: p.get("type") or "xsd:string" for p in parameters})
 
 
@@ -93,9 +87,7 @@ def merge_names(device_id: int, infos: list[dict[str, Any]]) -> None:
         old = values.get(info["name"], ["", "xsd:string", None])
         values[info["name"]] = [old[0], old[1], bool(info.get("writable"))]
     hotsql.update_fields(
-        DeviceParameters,
-        device_id,
-        {"values": values, "object_writable": row.object_writable, "updated": timezone.now()},
+        DeviceParameters, device_id, {"values": values, "object_writable": row.object_writable}
     )
     catalogue_names(device_id, infos)
 
