@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from linesman.core import crypto
 from linesman.cwmp import admission, endpoint, soap
 from linesman.cwmp.models import CwmpSession
-from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe, inform_message
+from tests.cwmp.test_session_credentials import _device
 
 # --- the rule alone -------------------------------------------------------------------------
 
@@ -60,20 +59,14 @@ def limit_one(settings):
     endpoint._open_sessions = None
 
 
-def _device(org, dtype, serial, username):
-    return make_device(
-        org, dtype, serial, username=username, password_encrypted=crypto.encrypt("pw")
-    )
-
-
 @pytest.mark.django_db
 def test_a_saturated_process_refuses_new_sessions_and_serves_open_ones(
     limit_one, org_a, device_type
 ):
     from linesman.observability import metrics
 
-    _device(org_a, device_type, "OPEN0001", "first")
-    _device(org_a, device_type, "LATE0001", "second")
+    _device(org_a, device_type, "OPEN0001", "first", "pw")
+    _device(org_a, device_type, "LATE0001", "second", "pw")
     first = ScriptedCpe("first", "pw")
     opened = first.inform("OPEN0001", events=("0 BOOTSTRAP",))
     assert opened.status_code == 200  # its session is open: provisioning queued
