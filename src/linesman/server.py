@@ -165,8 +165,11 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
     from linesman.core import lifeline
 
     # Granian's main process dies with this one, and its workers with it (see lifeline).
+    serve = os.getpid()
     child = subprocess.Popen(
-        command, env={**os.environ, lifeline.ENV: "1"}, preexec_fn=lifeline.die_with_parent
+        command,
+        env={**os.environ, lifeline.ENV: "1"},
+        preexec_fn=lambda: lifeline.die_with_parent(serve),
     )
 
     def stop(signum, frame):

@@ -18,11 +18,19 @@ ENV = "LINESMAN_DIE_WITH_PARENT"
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """Be sent SIGTERM when the parent process dies (at once, if it already has)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """Be sent SIGTERM when the parent process dies (at once, if it already has).
+
+    `parent` is the process id of the parent this process was started by; by default the
+    multiprocessing parent (granian forks its workers with multiprocessing), else the current
+    one. It must be known from before this call: a worker still loading the application when
+    its parent was killed has already been re-parented, and taking the current parent would
+    tie it to its adoptive one and leave it serving on.
+    """
     import ctypes
 
-    parent = os.getppid()
+    if parent is None:
+        parent = _multiprocessing_parent() or os.getppid()
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
@@ -30,3 +38,10 @@ def die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the parent died before the request was made
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _multiprocessing_parent() -> int | None:
+    import multiprocessing
+
+    process = multiprocessing.parent_process()
+    return process.pid if process is not None else None
