@@ -106,12 +106,22 @@ def run(args) -> None:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        from linesman.core import hotsql
+
+        # On PostgreSQL the hot path's prepared statements bypass Django's query log.
+        hot: list[str] = []
+        execute = hotsql._execute
+        hotsql._execute = lambda cursor, sql, params: (hot.append(sql), execute(cursor, sql, params))
         with CaptureQueriesContext(connection) as queries:
             device = fresh.pop() if first else random.choice(fleet)
             _session(application, device, args.mode, args.phase)
-        print(f"{len(queries)} SQL statements in one session:")
-        for query in queries:
-            print(" ", query["sql"][:160])
+        hotsql._execute = execute
+        logged = [query["sql"] for query in queries]
+        if connection.vendor != "postgresql":
+            hot = []  # Django logged them already
+        print(f"{len(logged) + len(hot)} SQL statements in one session:")
+        for sql in logged + [f"(prepared) {sql}" for sql in hot]:
+            print(" ", sql[:200])
         return
     profiler = None
     if args.profile == "pyinstrument":

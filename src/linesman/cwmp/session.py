@@ -27,7 +27,6 @@ from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from linesman.cwmp.parameters import merge_values
 from linesman.inventory.models import Device
 from linesman.operations import engine
-from linesman.operations.models import ACTIVE_STATES, Operation
 
 log = logging.getLogger(__name__)
 
@@ -312,20 +311,17 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
     with transaction.atomic():
         inform.apply(device, message, envelope, request.address, params)
         _store_changed_values(device, message, codes)
-        if busy:
-            engine.recover_lost_answers(device, events)
+        # Loaded once: recovery, provisioning and the events all look at it.
+        active = engine.active_operation(device.pk) if busy else None
+        engine.recover_lost_answers(active, events)
         if provision:
-            waiting = None
-            if busy:  # only a device with an active operation has one waiting on its bootstrap
-                waiting = Operation.objects.filter(
-                    device=device, state__in=ACTIVE_STATES, phase=engine.AWAIT_BOOTSTRAP
-                ).first()
+            # Only a device with an active operation has one waiting on its bootstrap.
+            waiting = active if active and active.phase == engine.AWAIT_BOOTSTRAP else None
             bootstrap = waiting is not None and "0 BOOTSTRAP" in codes
             provisioning.provision(device, waiting.pk if bootstrap else None)
             if first_contact or "0 BOOTSTRAP" in codes:
                 provisioning.read_tree(device)
-        if busy:
-            engine.on_inform(device, events)
+        engine.on_inform(device, events, active)
         _announce_inform(device, events, request.address, params)
     _debug(device, "in", request.body)
     return _out(device, _soap(reply, cookie=session.key))

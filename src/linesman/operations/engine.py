@@ -101,6 +101,9 @@ _ACTIVE_OPERATION = hotsql.Lookup(
 )
 
 
+_LOOK_UP = object()
+
+
 def active_operation(device_id: int) -> Operation | None:
     """The device's operation still running, if any (the database allows one)."""
     return _ACTIVE_OPERATION.first(device_id)
@@ -132,7 +135,7 @@ def _variables(op: Operation) -> list[dict[str, Any]]:
     return op.params.get("variables") or []
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a failure ends the caller's transaction as well
 def plan_step(op: Operation) -> None:
     """Queue the RPCs of the operation's current step, or mark what it waits for."""
     step = current_step(op)
@@ -380,6 +383,10 @@ def _maybe_step_done(op: Operation) -> None:
     _step_done(op)
 
 
+def _last_step(op: Operation) -> bool:
+    return op.params.get("step_index", 0) + 1 >= len(op.params.get("steps") or [op.kind])
+
+
 def _step_done(op: Operation) -> None:
     step = current_step(op)
     now = timezone.now()
@@ -398,7 +405,9 @@ def _step_done(op: Operation) -> None:
 
 def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=None) -> Operation:
     """Move an operation to a final state, cancel what it still had queued, and record it."""
-    with transaction.atomic():
+    # No savepoint (a round trip each way on PostgreSQL): nobody goes on in a transaction
+    # after a failure here.
+    with transaction.atomic(savepoint=False):
         locked = _OPERATION_FOR_UPDATE.first(op.pk)
         if locked is None:  # deleted meanwhile (with its device): nothing left to end
             return op
@@ -435,16 +444,19 @@ def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=
     return op
 
 
-def _set_state(op: Operation, state: str, **stamps) -> None:
-    if op.state == state:
-        return
-    op.state = state
-    fields = ["state"]
-    for name, value in stamps.items():
-        if getattr(op, name) is None:
-            setattr(op, name, value)
-            fields.append(name)
-    hotsql.update_fields(Operation, op.pk, {name: getattr(op, name) for name in fields})
+def _set_state(op: Operation, state: str, *also: str, **stamps) -> None:
+    """Move `op` to `state`, stamping the `stamps` fields not set yet, and write them with
+    the fields named in `also` (changed by the caller) in one statement."""
+    fields = list(also)
+    if op.state != state:
+        op.state = state
+        fields.append("state")
+        for name, value in stamps.items():
+            if getattr(op, name) is None:
+                setattr(op, name, value)
+                fields.append(name)
+    if fields:
+        hotsql.update_fields(Operation, op.pk, {name: getattr(op, name) for name in fields})
 
 
 def on_task_sent(task: DeviceTask) -> None:
@@ -526,9 +538,6 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
         if response.get("status") == 1:
             op.output = {**op.output, "reboot_required": True}
             op.save(update_fields=["output"])
-    elif handler == "reboot":
-        op.phase = AWAIT_BOOT
-        op.save(update_fields=["phase"])
     elif handler == "factory_reset":
         if current_step(op) == OperationKind.FACTORY:
             # `factory` wipes what we store: the device falls back to its type's template.
@@ -537,9 +546,6 @@ def _handle(op: Operation, task: DeviceTask, response: dict[str, Any]) -> None:
 
             clear_values(op.device_id)
         op.phase = AWAIT_BOOTSTRAP
-        op.save(update_fields=["phase"])
-    elif handler == "download":
-        op.phase = AWAIT_TRANSFER
         op.save(update_fields=["phase"])
     elif handler == "read_attributes":
         _read_attributes(op, response)
@@ -666,6 +672,11 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
         _store_values(task.device_id, [p for p in parameters if p.get("value") != SECRET_REF])
 
 
+#: What an operation waits for once the device has answered these RPCs (written with the
+#: operation's state, in one statement).
+_PHASE_AFTER_ANSWER = {"reboot": AWAIT_BOOT, "download": AWAIT_TRANSFER}
+
+
 @transaction.atomic(savepoint=False)  # within the answer's transaction: no savepoint
 def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     """The device answered `task`; advance its operation."""
@@ -675,7 +686,11 @@ def on_task_response(task: DeviceTask, response: dict[str, Any]) -> None:
     op = _OPERATION.first(task.operation_id)
     if op is None or op.state not in ACTIVE_STATES:
         return
-    _set_state(op, OperationState.IN_PROGRESS, started_at=timezone.now())
+    changed = []
+    if task.handler in _PHASE_AFTER_ANSWER:
+        op.phase = _PHASE_AFTER_ANSWER[task.handler]
+        changed.append("phase")
+    _set_state(op, OperationState.IN_PROGRESS, *changed, started_at=timezone.now())
     _handle(op, task, response)
     _maybe_step_done(op)
 
@@ -740,14 +755,14 @@ def _lost_answer(op: Operation, method: str) -> bool:
     return settled > 0
 
 
-@transaction.atomic
-def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
+@transaction.atomic(savepoint=False)  # within the Inform's transaction
+def recover_lost_answers(op: Operation | None, events: list[tuple[str, str]]) -> None:
     """Events proving the device carried out an RPC whose answer we never read.
 
     A reboot that comes back with `M Reboot` and this operation's CommandKey, or a
-    bootstrap after a FactoryReset, must neither be sent again nor left waiting.
+    bootstrap after a FactoryReset, must neither be sent again nor left waiting. `op` is
+    the device's active operation (`active_operation`), loaded once for the Inform.
     """
-    op = _ACTIVE_OPERATION.first(device.pk)
     if op is None:
         return
     codes = {code for code, _ in events}
@@ -778,17 +793,24 @@ def recover_lost_answers(device: Device, events: list[tuple[str, str]]) -> None:
         op.save(update_fields=["phase"])
 
 
-@transaction.atomic
-def on_inform(device: Device, events: list[tuple[str, str]]) -> None:
-    """Events of a new session: boots, bootstraps and version changes complete operations."""
-    op = _ACTIVE_OPERATION.first(device.pk)
-    if op is None:
+@transaction.atomic(savepoint=False)  # within the Inform's transaction
+def on_inform(
+    device: Device, events: list[tuple[str, str]], op: Operation | None | object = _LOOK_UP
+) -> None:
+    """Events of a new session: boots, bootstraps and version changes complete operations.
+
+    `op`: the device's active operation if the caller has it (as `recover_lost_answers`
+    left it), else it is looked up."""
+    if op is _LOOK_UP:
+        op = _ACTIVE_OPERATION.first(device.pk)
+    if op is None or op.state not in ACTIVE_STATES:
         return
     codes = {code for code, _ in events}
     keys = {code: key for code, key in events}
     if op.phase == AWAIT_BOOT and (keys.get("M Reboot") == op.operation_id or "1 BOOT" in codes):
         op.phase = ""
-        op.save(update_fields=["phase"])
+        if not _last_step(op):  # else finishing writes the phase with the final state
+            op.save(update_fields=["phase"])
         _step_done(op)
     elif op.phase == AWAIT_BOOTSTRAP and "0 BOOTSTRAP" in codes:
         # The session queued the bootstrap provisioning, linked to this operation: the

@@ -96,8 +96,12 @@ def start_operation(
     connection_request: bool = True,
     actor: str | None = None,
     schedule_expiry: bool = True,
+    savepoint: bool = True,
 ) -> Operation:
     """Record an operation, queue its first RPCs, and ask the device to connect.
+
+    `savepoint=False` for a caller that rolls back to a savepoint of its own when this
+    fails (a bulk job starting its devices): PostgreSQL spends a round trip on each.
 
     `actor` names who started it when there is no user (the local command line: the OS
     user or its `--user`), for the history's "by" and the audit trail. Without
@@ -123,7 +127,7 @@ def start_operation(
         bulk_job_id=bulk_job_id,
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             check_can_start(device)
             op.save()
             engine.plan_step(op)

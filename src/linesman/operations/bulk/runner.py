@@ -276,7 +276,10 @@ def _start_device(job: BulkJob, target: BulkJobTarget, user) -> Operation:
             params["variables"] = _device_info_variables(device)
         elif job.params.get("variables"):
             params["variables"] = job.params["variables"]
-        return services.start_operation(device=device, kind=kind, params=params, **common)
+        # This device's own savepoint is the caller's (`_fill`): none nested within it.
+        return services.start_operation(
+            device=device, kind=kind, params=params, savepoint=False, **common
+        )
     except services.OperationConflict as exc:
         raise _NotStarted("conflicts", str(exc)) from None
     except services.NotApplicable as exc:
@@ -563,11 +566,13 @@ def _record(job: BulkJob, op: Operation) -> bool:
     return True
 
 
-def operation_finished(op_pk: int, job_id: int) -> None:
+def operation_finished(op_pk: int, job_id: int, op: Operation | None = None) -> None:
     """An operation of the job ended: record it and start the next target, with one lock
-    and one save of the job (one write lock instead of two on SQLite)."""
+    and one save of the job (one write lock instead of two on SQLite). `op`: the ended
+    operation as committed, if the caller has it (else it is loaded)."""
     with transaction.atomic():
-        op = _OPERATION.first(op_pk)
+        if op is None or op.pk != op_pk or op.state in ACTIVE_STATES:
+            op = _OPERATION.first(op_pk)
         job = _lock(job_id)
         if job is None:
             return
