@@ -212,6 +212,30 @@ def test_rows_are_batched_per_process_and_written_together(device_a, device_b):
     assert buffer.pending() == 0
 
 
+def test_a_large_batch_is_written_whole_with_each_row_as_given(device_a, device_b):
+    """More rows than one statement carries on PostgreSQL (500): every row lands once,
+    each with its own values, whatever the statement boundaries."""
+    now = timezone.now()
+    rows = [
+        services.Row(
+            (device_a, device_b)[i % 2].pk,
+            now - timedelta(seconds=i),
+            "inform",
+            "ok",
+            i,
+            f"m{i}",
+            "",
+            {"i": i},
+        )
+        for i in range(1201)
+    ]
+    assert services.write(rows) == 1201
+    stored = DeviceLogEntry.objects.values_list("device_id", "code", "message", "data")
+    assert sorted(stored, key=lambda row: row[1]) == [
+        ((device_a, device_b)[i % 2].pk, i, f"m{i}", {"i": i}) for i in range(1201)
+    ]
+
+
 def test_a_profile_with_log_level_off_logs_nothing(org_a, django_capture_on_commit_callbacks):
     from linesman.connprofiles.models import ConnectionProfile
     from linesman.core import events
