@@ -567,3 +567,50 @@ def test_a_firmware_image_deleted_mid_job_fails_the_devices_not_yet_started(noc,
     )
     assert errors == {"The firmware image was deleted."}
     assert job.status == "completed_with_errors"
+
+
+class _HeldProgress:
+    """The real queue, except that `record_progress` tasks are held, as a busy worker
+    holds them, until the test runs them."""
+
+    def __init__(self, real):
+        self.real = real
+        self.held: list[int] = []
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def record_progress(self, job_id: int) -> None:
+        self.held.append(job_id)
+
+
+def test_operations_ending_together_are_recorded_by_one_task(noc, fleet):
+    job = create(noc, operation_type="reboot", options={"max_concurrency": 5})
+    held = _HeldProgress(bulk_runner._queue())
+    bulk_runner.use_queue(held)
+    try:
+        first = active_ops(job)
+        for op in first[:3]:
+            engine.finish(op, OperationState.COMPLETED)
+        engine.finish(first[3], OperationState.FAILED, error="fault 9002", cause="fault")
+        # Four ends, one task queued; nothing recorded nor started before it runs.
+        assert held.held == [job.pk]
+        job.refresh_from_db()
+        assert (job.running_devices, job.succeeded_devices, job.failed_devices) == (5, 0, 0)
+        assert len(active_ops(job)) == 1
+        assert bulk_runner.record_progress(job.pk) == 4
+        job.refresh_from_db()
+        assert (job.running_devices, job.succeeded_devices, job.failed_devices) == (5, 3, 1)
+        assert job.error_summary == {"fault": 1}
+        assert len(active_ops(job)) == 5  # the four freed slots filled at once
+        # Run again, it finds nothing; an end after it queues a task of its own.
+        assert bulk_runner.record_progress(job.pk) == 0
+        engine.finish(active_ops(job)[0], OperationState.COMPLETED)
+        assert held.held == [job.pk, job.pk]
+    finally:
+        bulk_runner.use_queue(held.real)
+    bulk_runner.record_progress(job.pk)  # the worker runs the held task
+    finish_all(job)
+    job.refresh_from_db()
+    assert job.status == "completed_with_errors"
+    assert (job.succeeded_devices, job.failed_devices, job.running_devices) == (11, 1, 0)

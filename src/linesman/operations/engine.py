@@ -229,7 +229,20 @@ def plan_step(op: Operation) -> None:
         _plan_get_attributes(op)
     elif step == OperationKind.SET_ATTRIBUTES:
         _plan_set_attributes(op)
-    _maybe_step_done(op)
+    if step not in _ALWAYS_QUEUE:  # else an RPC was just queued: the step is not done
+        _maybe_step_done(op)
+
+
+#: Steps whose planning always queues an RPC.
+_ALWAYS_QUEUE = frozenset(
+    {
+        OperationKind.REBOOT,
+        OperationKind.FACTORY,
+        OperationKind.DEVICE_FACTORY,
+        OperationKind.SYNC,
+        OperationKind.REFRESH,
+    }
+)
 
 
 # --- parameter attributes (notifications, access lists) -----------------------------------

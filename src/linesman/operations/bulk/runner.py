@@ -4,7 +4,9 @@ Device-operation jobs (reboot, sync, get, set, firmware_upgrade, bulk_serial_syn
 keep at most `max_concurrency` targets running: `fill` claims pending targets and starts
 their operations through the operation service, in the same transaction, so a target is
 running exactly when its operation exists. When an operation ends, the engine calls
-`bulk.on_operation_finished`, which records the outcome and fills the freed slot.
+`bulk.on_operation_finished`, which asks for the job's progress to be recorded
+(`operation_ended`): a task records every outcome since the last time and fills the freed
+slots, with one lock and one save of the job for the lot, off the device's session.
 
 Probe and snapshot jobs (status_refresh, inventory_audit) contact no operation: a Huey task
 works through them batch by batch (`run_batches`).
@@ -38,7 +40,7 @@ from linesman.operations.bulk.models import (
     BulkOperationType,
     TargetState,
 )
-from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
+from linesman.operations.models import ACTIVE_STATES, FINAL_STATES, Operation, OperationState
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class TaskQueue(Protocol):
     def kick(self, job_id: int, op_pks: list[int], priority: int) -> None: ...
 
     def run_batches(self, job_id: int, priority: int) -> None: ...
+
+    def record_progress(self, job_id: int) -> None: ...
 
 
 _task_queue: TaskQueue | None = None
@@ -549,12 +553,17 @@ def _record(job: BulkJob, op: Operation) -> bool:
     target = _RUNNING_TARGET.first(job.pk, op.pk)
     if target is None:
         return False
+    return _record_target(job, target.pk, op)
+
+
+def _record_target(job: BulkJob, target_pk: int, op: Operation) -> bool:
+    """Count the ended `op` of the job's running target `target_pk` on the locked job."""
     state, cause, error, result = _operation_outcome(op)
     if state == TargetState.SUCCEEDED and job.operation_type == "bulk_serial_sync":
         result.update(_sync_inventory(job, op))
-    _transition(
+    return _transition(
         job,
-        target.pk,
+        target_pk,
         TargetState.RUNNING,
         state,
         summary_key=_summary_key(cause, result),
@@ -563,33 +572,62 @@ def _record(job: BulkJob, op: Operation) -> bool:
         result=result,
         finished_at=op.completed_at or timezone.now(),
     )
-    return True
 
 
-def operation_finished(op_pk: int, job_id: int, op: Operation | None = None) -> None:
-    """An operation of the job ended: record it and start the next target, with one lock
-    and one save of the job (one write lock instead of two on SQLite). `op`: the ended
-    operation as committed, if the caller has it (else it is loaded)."""
+def _progress_queued_key(job_id: int) -> str:
+    """Set while a `record_progress` task of the job is queued and not yet started: the
+    operations that end meanwhile are recorded by that task, not by one task each."""
+    return f"linesman:bulk-progress-queued:{job_id}"
+
+
+def operation_ended(job_id: int) -> None:
+    """An operation of the job ended (and was committed): have it recorded, with the
+    others ending about now, by one `record_progress` task."""
+    from django.core.cache import cache
+
+    # `add` is atomic (Redis SET NX; the file cache's worst case is a second task, which
+    # finds nothing left). An expired key only means one more task, never a lost outcome:
+    # the housekeeping sweep's `resume` records what nothing else did.
+    key = _progress_queued_key(job_id)
+    if cache.add(key, 1, timeout=60):
+        try:
+            _queue().record_progress(job_id)
+        except Exception:
+            cache.delete(key)  # else the next minute's outcomes would wait for the sweep
+            raise
+
+
+_ENDED_TARGETS = hotsql.Lookup(
+    lambda job_id: BulkJobTarget.objects.filter(
+        job_id=job_id, state=TargetState.RUNNING, operation__state__in=FINAL_STATES
+    ).select_related("operation"),
+    int,
+)
+
+
+def record_progress(job_id: int) -> int:
+    """Record every operation of the job that has ended since the last call and start
+    pending targets in the freed slots; returns how many outcomes were recorded."""
+    from django.core.cache import cache
+
+    # Cleared before reading: an operation that ends from here on queues a new task.
+    cache.delete(_progress_queued_key(job_id))
     with transaction.atomic():
-        if op is None or op.pk != op_pk or op.state in ACTIVE_STATES:
-            op = _OPERATION.first(op_pk)
         job = _lock(job_id)
         if job is None:
-            return
-        recorded = (
-            op is not None
-            and op.bulk_job_id == job.pk
-            and op.state not in ACTIVE_STATES
-            and _record(job, op)
-        )
+            return 0
+        recorded = 0
+        for target in _ENDED_TARGETS.all(job_id):
+            recorded += _record_target(job, target.pk, target.operation)
         started = _fill(job)
         if not recorded and started is None:
-            return
+            return 0
         _settle(job)
         _save(job)
         priority = huey_priority(job)
     if started:
         _kick_after_commit(job_id, started, priority)
+    return recorded
 
 
 # --- probe and snapshot jobs -------------------------------------------------------------

@@ -175,8 +175,7 @@ def on_operation_finished(op) -> None:
     if op.bulk_job_id is None:
         return
     try:
-        # `op` is the final state the engine committed: no need to read it back.
-        bulk_runner.operation_finished(op.pk, op.bulk_job_id, op)
+        bulk_runner.operation_ended(op.bulk_job_id)
     except Exception:
         log.exception("bulk job %s: recording operation %s failed", op.bulk_job_id, op.pk)
 

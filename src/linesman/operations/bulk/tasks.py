@@ -28,6 +28,11 @@ def run_bulk_batches(job_id: int) -> int:
     return bulk_runner.run_batches(job_id)
 
 
+@db_task(priority=max(bulk_runner.HUEY_PRIORITY.values()))  # frees slots: never waits behind
+def record_bulk_progress(job_id: int) -> int:
+    return bulk_runner.record_progress(job_id)
+
+
 def schedule_start(job: BulkJob) -> None:
     """Queue the job's start for its execute_at (at once if that has passed)."""
     priority = bulk_runner.huey_priority(job)
@@ -51,6 +56,9 @@ class HueyQueue:
 
     def run_batches(self, job_id: int, priority: int) -> None:
         run_bulk_batches(job_id, priority=priority)
+
+    def record_progress(self, job_id: int) -> None:
+        record_bulk_progress(job_id)
 
 
 bulk_runner.use_queue(HueyQueue())
