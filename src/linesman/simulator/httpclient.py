@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 _HEAD_LIMIT = 64 * 1024  # status line plus headers; more is not an ACS talking
 _NO_BODY = frozenset({204, 304})
 
+Origin = tuple[str, str, int]  # scheme, host, port
+
 
 class HttpClientError(Exception):
     """The exchange failed: connection refused or dropped, or a malformed answer."""
@@ -29,6 +31,10 @@ class HttpClientError(Exception):
 
 class HttpTimeout(HttpClientError):
     """The exchange did not finish in time."""
+
+
+class AnswerTooLarge(HttpClientError):
+    """The answer's body is larger than the caller accepts (it was not read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,7 @@ class Target:
     path: str  # path and query, as sent in the request line (and in Digest's uri)
 
     @property
-    def origin(self) -> tuple[str, str, int]:
+    def origin(self) -> Origin:
         return self.scheme, self.host, self.port
 
 
@@ -85,7 +91,7 @@ class Connection:
     __slots__ = ("reader", "writer", "origin", "reusable", "idle_since")
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, origin: tuple
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, origin: Origin
     ) -> None:
         self.reader = reader
         self.writer = writer
@@ -133,7 +139,7 @@ class Connection:
                 if not (length.isascii() and length.isdigit()):
                     raise HttpClientError("bad Content-Length")
                 if int(length) > max_body:
-                    raise HttpClientError(f"answer larger than {max_body} bytes")
+                    raise AnswerTooLarge(f"answer larger than {max_body} bytes")
                 response.body = await reader.readexactly(int(length))
             else:
                 # Neither framing: the body runs to the end of the connection.
@@ -189,7 +195,7 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
             return b"".join(chunks)
         total += size
         if total > max_body:
-            raise HttpClientError(f"answer larger than {max_body} bytes")
+            raise AnswerTooLarge(f"answer larger than {max_body} bytes")
         chunks.append(await reader.readexactly(size))
         await reader.readexactly(2)
 
@@ -200,7 +206,7 @@ async def _read_to_eof(reader: asyncio.StreamReader, max_body: int) -> bytes:
     while chunk := await reader.read(65536):
         total += len(chunk)
         if total > max_body:
-            raise HttpClientError(f"answer larger than {max_body} bytes")
+            raise AnswerTooLarge(f"answer larger than {max_body} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -246,26 +252,21 @@ class ConnectionPool:
             async with asyncio.timeout(timeout):
                 conn = self._take_idle(target.origin) or await self._open(target)
                 response = await conn.exchange(head, body, max_body)
-        except TimeoutError:
+        except BaseException as exc:
+            # Whatever went wrong (cancellation included), the connection's state is unknown.
             if conn is not None:
                 conn.close()
-            raise HttpTimeout(f"no complete answer within {timeout:g} s") from None
-        except HttpClientError:
-            if conn is not None:
-                conn.close()
-            raise
-        except (OSError, ssl.SSLError) as exc:
-            if conn is not None:
-                conn.close()
-            raise HttpClientError(f"{type(exc).__name__}: {exc}") from None
-        except BaseException:  # cancelled half-way: the connection's state is unknown
-            if conn is not None:
-                conn.close()
+            if isinstance(exc, TimeoutError):  # before OSError, of which it is one
+                raise HttpTimeout(f"no complete answer within {timeout:g} s") from None
+            if isinstance(exc, OSError):  # refused, reset, TLS
+                raise HttpClientError(f"{type(exc).__name__}: {exc}") from None
+            if isinstance(exc, ValueError):  # StreamReader.readline over its limit
+                raise HttpClientError(f"malformed answer: {exc}") from None
             raise
         self._give_back(conn)
         return response
 
-    def _take_idle(self, origin: tuple) -> Connection | None:
+    def _take_idle(self, origin: Origin) -> Connection | None:
         now = time.monotonic()
         idle = self._idle
         for i in range(len(idle) - 1, -1, -1):  # the most recently used first

@@ -21,6 +21,7 @@ from linesman.cwmp import soap
 from linesman.simulator.auth import ClientAuth, basic_header
 from linesman.simulator.device import SimulatedDevice
 from linesman.simulator.httpclient import (
+    AnswerTooLarge,
     ClientResponse,
     ConnectionPool,
     HttpClientError,
@@ -173,6 +174,8 @@ class CwmpSession:
                 )
             except HttpTimeout as exc:
                 raise SessionError("timeout", f"{exc} talking to the ACS") from None
+            except AnswerTooLarge as exc:  # what the SOAP parser would have refused
+                raise SessionError("protocol", f"unparseable ACS message: {exc}") from None
             except HttpClientError as exc:
                 raise SessionError("connect", str(exc)) from None
             # The ACS may open its session (cookie) in a 401 or a redirect as well.
