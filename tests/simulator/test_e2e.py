@@ -50,6 +50,7 @@ class TinyAcs:
         self.unavailable = 0  # answer this many requests 503 Retry-After: 0 first
         self.errors: list[str] = []
         self.files: dict[str, bytes] = {}  # path -> body, served on GET
+        self.seen: list[Request] = []  # every request, as received
         self._ids = itertools.count(1)
 
     @property
@@ -79,6 +80,7 @@ class TinyAcs:
         return self.verifier.check("POST", request.target, header, username, password) == "ok"
 
     async def _handle(self, request: Request) -> Response:
+        self.seen.append(request)
         if request.method == "GET":
             body = self.files.get(request.path)
             return Response(200, body) if body is not None else Response(404)
@@ -194,6 +196,37 @@ def test_bootstrap_gpv_then_reboot_comes_back_with_command_key() -> None:
             assert fleet.device("SIM000002").counters.rpcs == 0
         finally:
             await fleet.stop()
+
+    run(scenario)
+
+
+def test_a_session_as_the_acs_receives_it() -> None:
+    """Cookieless Inform, 401, the Inform again with Digest (nc 1, a fresh cnonce), then
+    every POST with the session cookie, the next nc and a new cnonce, all on one keep-alive
+    connection."""
+
+    async def scenario(acs: TinyAcs) -> None:
+        fleet = fast_fleet(acs)
+        acs.queues["SIM000001"].append(soap.GetRPCMethods())
+        await fleet.start()
+        try:
+            await wait_for(lambda: fleet.stats().sessions_ok == 1)
+        finally:
+            await fleet.stop()
+        first, *authenticated = acs.seen
+        assert first.header("authorization") is None and first.header("cookie") is None
+        assert first.header("content-type") == 'text/xml; charset="utf-8"'
+        assert first.header("soapaction") == ""
+        assert len(authenticated) == 3  # Inform, empty POST, GetRPCMethodsResponse (204)
+        digests = [parse_auth_params(r.header("authorization") or "") for r in authenticated]
+        assert [d["nc"] for d in digests] == ["00000001", "00000002", "00000003"]
+        assert len({d["cnonce"] for d in digests}) == 3
+        assert {d["uri"] for d in digests} == {"/acs"}
+        assert authenticated[0].header("cookie") is None
+        assert {r.header("cookie") for r in authenticated[1:]} == {"tinyacs=s1"}
+        assert [len(r.body) > 0 for r in authenticated] == [True, False, True]
+        assert authenticated[1].header("content-length") == "0"
+        assert len({r.peer for r in acs.seen}) == 1  # keep-alive throughout
 
     run(scenario)
 

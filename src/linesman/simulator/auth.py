@@ -1,7 +1,8 @@
 """HTTP authentication for the simulator, both directions (RFC 7616 Digest and RFC 7617 Basic).
 
-As a client (device -> ACS, device -> file server) `CpeAuth` answers whichever challenge the
-server sends, like a CPE does, or sends Basic on every request in ``basic_preemptive`` mode.
+As a client (device -> ACS, device -> file server) `ClientAuth` answers whichever challenge
+the server sends, like a CPE does; `CpeAuth` is the same for httpx requests, or sends Basic on
+every request in ``basic_preemptive`` mode.
 As a server (ACS -> device connection requests) `DigestVerifier` issues stateless nonces and
 checks responses against each device's own credentials.
 """
@@ -91,34 +92,53 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class CpeAuth(httpx.Auth):
-    """Client authentication the way a CPE does it: answer a Digest (preferred) or Basic
-    challenge, then keep using it for the rest of the session (one instance per session).
+class ClientAuth:
+    """The client side of HTTP authentication as a CPE does it, without any HTTP: answer a
+    Digest (preferred) or Basic challenge, then keep using it for the rest of the session
+    (one instance per session). Digest answers count nc up and draw a fresh cnonce each
+    time."""
 
-    ``on_response`` sees every intermediate response (the 401s) so the session can keep the
-    cookies an ACS sets before authentication has finished.
-    """
+    __slots__ = ("_username", "_password", "_challenge", "_use_basic", "_nc")
 
-    def __init__(
-        self,
-        username: str,
-        password: str,
-        *,
-        basic_preemptive: bool = False,
-        on_response: Callable[[httpx.Response, httpx.Request], None] | None = None,
-    ) -> None:
+    def __init__(self, username: str, password: str) -> None:
         self._username = username
         self._password = password
-        self._basic_preemptive = basic_preemptive
-        self._on_response = on_response
         self._challenge: dict[str, str] | None = None
         self._use_basic = False
         self._nc = 0
 
     def __repr__(self) -> str:  # never show the password
-        return f"CpeAuth({self._username!r})"
+        return f"ClientAuth({self._username!r})"
 
-    def _digest_header(self, request: httpx.Request) -> str:
+    def authorization(self, method: str, uri: str) -> str | None:
+        """The Authorization header of the next request, None before any challenge."""
+        if self._challenge is not None:
+            return self._digest_header(method, uri)
+        if self._use_basic:
+            return basic_header(self._username, self._password)
+        return None
+
+    def take_challenge(self, www_authenticate: list[str]) -> bool:
+        """Adopt the challenge of a 401's WWW-Authenticate headers; False if none is usable
+        (the 401 is then final)."""
+        digest = basic = None
+        for value in www_authenticate:
+            scheme, rest = split_scheme(value)
+            if scheme == "digest" and digest is None:
+                params = parse_auth_params(rest)
+                if params.get("algorithm", "MD5").upper() in _ALGORITHMS:
+                    digest = params
+            elif scheme == "basic":
+                basic = True
+        if digest is not None:
+            self._challenge, self._nc, self._use_basic = digest, 0, False
+        elif basic:
+            self._challenge, self._use_basic = None, True
+        else:
+            return False
+        return True
+
+    def _digest_header(self, method: str, uri: str) -> str:
         ch = self._challenge
         assert ch is not None
         self._nc += 1
@@ -127,14 +147,13 @@ class CpeAuth(httpx.Auth):
         algorithm = ch.get("algorithm", "MD5")
         qops = [q.strip() for q in ch.get("qop", "").split(",") if q.strip()]
         qop = "auth" if "auth" in qops else None
-        uri = request.url.raw_path.decode("ascii")
         response = digest_response(
             algorithm=algorithm,
             username=self._username,
             password=self._password,
             realm=ch.get("realm", ""),
             nonce=ch.get("nonce", ""),
-            method=request.method,
+            method=method,
             uri=uri,
             qop=qop,
             nc=nc,
@@ -154,11 +173,35 @@ class CpeAuth(httpx.Auth):
             parts += [f"qop={qop}", f"nc={nc}", f"cnonce={_quote(cnonce)}"]
         return "Digest " + ", ".join(parts)
 
+
+class CpeAuth(httpx.Auth):
+    """`ClientAuth` for httpx requests (downloads from file servers).
+
+    ``on_response`` sees every intermediate response (the 401s) so a caller can keep the
+    cookies a server sets before authentication has finished.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        basic_preemptive: bool = False,
+        on_response: Callable[[httpx.Response, httpx.Request], None] | None = None,
+    ) -> None:
+        self._username = username
+        self._password = password
+        self._basic_preemptive = basic_preemptive
+        self._on_response = on_response
+        self._state = ClientAuth(username, password)
+
+    def __repr__(self) -> str:  # never show the password
+        return f"CpeAuth({self._username!r})"
+
     def _authorize(self, request: httpx.Request) -> None:
-        if self._challenge is not None:
-            request.headers["Authorization"] = self._digest_header(request)
-        elif self._use_basic:
-            request.headers["Authorization"] = basic_header(self._username, self._password)
+        value = self._state.authorization(request.method, request.url.raw_path.decode("ascii"))
+        if value is not None:
+            request.headers["Authorization"] = value
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._basic_preemptive:
@@ -169,20 +212,7 @@ class CpeAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        digest = basic = None
-        for value in response.headers.get_list("www-authenticate"):
-            scheme, rest = split_scheme(value)
-            if scheme == "digest" and digest is None:
-                params = parse_auth_params(rest)
-                if params.get("algorithm", "MD5").upper() in _ALGORITHMS:
-                    digest = params
-            elif scheme == "basic":
-                basic = True
-        if digest is not None:
-            self._challenge, self._nc, self._use_basic = digest, 0, False
-        elif basic:
-            self._challenge, self._use_basic = None, True
-        else:
+        if not self._state.take_challenge(response.headers.get_list("www-authenticate")):
             return
         if self._on_response is not None:
             self._on_response(response, request)

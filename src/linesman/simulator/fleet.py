@@ -1,10 +1,10 @@
 """A fleet of simulated devices in one asyncio process, and the ways to use one.
 
 `Fleet` creates N devices with deterministic serials (``SIM000001``...) and credentials,
-shares one HTTP client, one connection-request listener and one data model tree per flavour
-between them, and reports progress. `SimulatorThread` runs a fleet on its own event loop in a
-background thread for synchronous tests. `register_via_api` and `fleet_csv` put the fleet into
-Linesman's inventory.
+shares HTTP connections (in shards), one connection-request listener and one data model tree
+per flavour between them, and reports progress. `SimulatorThread` runs a fleet on its own
+event loop in a background thread for synchronous tests. `register_via_api` and `fleet_csv`
+put the fleet into Linesman's inventory.
 """
 
 from __future__ import annotations
@@ -323,6 +323,7 @@ class Fleet:
             self._refusing.close()
             self._refusing = None
         for shard in ctx.shards:
+            await shard.pool.aclose()
             await shard.client.aclose()
         self._ctx = None
         self.agents.clear()

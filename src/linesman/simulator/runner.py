@@ -20,6 +20,7 @@ import httpx
 from linesman.simulator import diagnostics as sim_diagnostics
 from linesman.simulator import transfer
 from linesman.simulator.device import FIRMWARE_IMAGE, PendingTransfer, SimulatedDevice, now_iso
+from linesman.simulator.httpclient import ConnectionPool
 from linesman.simulator.session import CwmpSession, SessionError, SessionOptions
 
 log = logging.getLogger(__name__)
@@ -41,17 +42,20 @@ class AgentSettings:
 
 
 class HttpShard:
-    """One HTTP client and the session slots that use it.
+    """The session slots of some devices and the HTTP they share: a pool of keep-alive
+    connections for CWMP sessions, and an httpx client for the rare rest (downloads,
+    diagnostics).
 
     httpcore's pool does work quadratic in its size on every request (about 20 ms per request
-    at 100 connections), so a fleet spreads its sessions over several small pools instead of
+    at 100 connections), so a fleet spreads its devices over several small shards instead of
     one big one; each device always uses the same shard.
     """
 
-    __slots__ = ("client", "slots")
+    __slots__ = ("client", "pool", "slots")
 
     def __init__(self, client: httpx.AsyncClient, size: int) -> None:
         self.client = client
+        self.pool = ConnectionPool(max_idle=size)
         self.slots = asyncio.Semaphore(size)
 
 
@@ -229,7 +233,7 @@ class DeviceAgent:
                 device.counters.sessions += 1
                 try:
                     await CwmpSession(
-                        self.shard.client, device, ctx.settings.session, self.retry_count
+                        self.shard.pool, device, ctx.settings.session, self.retry_count
                     ).run()
                 except SessionError as exc:
                     error = exc

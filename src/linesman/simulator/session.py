@@ -3,7 +3,9 @@
 Inform -> InformResponse; a TransferComplete per finished download; then an empty POST and,
 for as long as the ACS answers with requests, POSTs of the device's responses, until the ACS
 answers 204 or an empty body. Cookies set by the ACS are echoed back for the rest of the
-session only; authentication answers the ACS's Digest or Basic challenge.
+session only; authentication answers the ACS's Digest or Basic challenge; a redirect moves
+the rest of the session to its Location (TR-069 3.4.5). HTTP is the lean client of
+`simulator.httpclient`, on keep-alive connections shared by the sessions of a shard.
 """
 
 from __future__ import annotations
@@ -11,15 +13,26 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-import httpx
+from urllib.parse import urljoin
 
 from linesman.cwmp import soap
-from linesman.simulator.auth import CpeAuth, basic_header
+from linesman.simulator.auth import ClientAuth, basic_header
 from linesman.simulator.device import SimulatedDevice
+from linesman.simulator.httpclient import (
+    AnswerTooLarge,
+    ClientResponse,
+    ConnectionPool,
+    HttpClientError,
+    HttpTimeout,
+    parse_url,
+)
 
 AUTH_MODES = ("auto", "basic_preemptive", "none")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+_XML = 'text/xml; charset="utf-8"'
 
 
 class SessionError(Exception):
@@ -54,8 +67,9 @@ class SessionCookies:
     def __init__(self) -> None:
         self._cookies: dict[str, str] = {}
 
-    def update(self, response: httpx.Response) -> None:
-        for header in response.headers.get_list("set-cookie"):
+    def update(self, set_cookie: Iterable[str]) -> None:
+        """Take the Set-Cookie header values of one answer."""
+        for header in set_cookie:
             pair, *attributes = header.split(";")
             name, sep, value = pair.partition("=")
             name = name.strip()
@@ -71,13 +85,6 @@ class SessionCookies:
         if not self._cookies:
             return None
         return "; ".join(f"{k}={v}" for k, v in self._cookies.items())
-
-    def apply(self, request: httpx.Request) -> None:
-        value = self.header()
-        if value is None:
-            request.headers.pop("cookie", None)
-        else:
-            request.headers["Cookie"] = value
 
 
 def _expires_now(attribute: str) -> bool:
@@ -113,12 +120,12 @@ class CwmpSession:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        pool: ConnectionPool,
         device: SimulatedDevice,
         options: SessionOptions,
         retry_count: int = 0,
     ) -> None:
-        self.client = client
+        self.pool = pool
         self.device = device
         self.options = options
         self.retry_count = retry_count
@@ -127,51 +134,83 @@ class CwmpSession:
         self.rpcs = 0
         username, password = device.credentials()
         self._basic: str | None = None
-        self._auth: CpeAuth | None = None
+        self._auth: ClientAuth | None = None
         if options.auth_mode == "basic_preemptive":
             self._basic = basic_header(username, password)
         elif options.auth_mode == "auto" and (username or password):
-            self._auth = CpeAuth(username, password, on_response=self._on_challenge)
+            self._auth = ClientAuth(username, password)
 
-    def _on_challenge(self, response: httpx.Response, request: httpx.Request) -> None:
-        # The ACS may open its session (cookie) in the 401 itself.
-        self.cookies.update(response)
-        self.cookies.apply(request)
-
-    async def _post(self, body: bytes, *, soap_action: bool = False) -> httpx.Response:
-        headers = {}
-        if body:
-            headers["Content-Type"] = 'text/xml; charset="utf-8"'
-            if soap_action:
-                headers["SOAPAction"] = ""
-        if self._basic is not None:
-            headers["Authorization"] = self._basic
-        cookie = self.cookies.header()
-        if cookie is not None:
-            headers["Cookie"] = cookie
+    async def _post(self, body: bytes, *, soap_action: bool = False) -> ClientResponse:
+        """POST ``body`` to the ACS: a challenge is answered once and a redirect followed
+        (up to MAX_REDIRECTS) before the answer counts; SessionError unless 200 or 204."""
         try:
-            request = self.client.build_request(
-                "POST", self.url, content=body, headers=headers, timeout=self.options.timeout
-            )
-            response = await self.client.send(request, auth=self._auth or httpx.USE_CLIENT_DEFAULT)
-        except httpx.TimeoutException as exc:
-            raise SessionError("timeout", f"{type(exc).__name__} talking to the ACS") from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise SessionError("connect", f"{type(exc).__name__}: {exc}") from None
-        self.cookies.update(response)
-        status = response.status_code
+            target = parse_url(self.url)
+        except ValueError as exc:
+            raise SessionError("connect", f"InvalidURL: {exc}") from None
+        challenged = False
+        redirects = 0
+        while True:
+            headers: list[tuple[str, str]] = []
+            if body:
+                headers.append(("Content-Type", _XML))
+                if soap_action:
+                    headers.append(("SOAPAction", ""))
+            authorization = self._basic
+            if self._auth is not None:
+                authorization = self._auth.authorization("POST", target.path)
+            if authorization is not None:
+                headers.append(("Authorization", authorization))
+            cookie = self.cookies.header()
+            if cookie is not None:
+                headers.append(("Cookie", cookie))
+            try:
+                response = await self.pool.request(
+                    "POST",
+                    target,
+                    headers,
+                    body,
+                    timeout=self.options.timeout,
+                    max_body=self.options.max_body,
+                )
+            except HttpTimeout as exc:
+                raise SessionError("timeout", f"{exc} talking to the ACS") from None
+            except AnswerTooLarge as exc:  # what the SOAP parser would have refused
+                raise SessionError("protocol", f"unparseable ACS message: {exc}") from None
+            except HttpClientError as exc:
+                raise SessionError("connect", str(exc)) from None
+            # The ACS may open its session (cookie) in a 401 or a redirect as well.
+            self.cookies.update(response.header_list("set-cookie"))
+            status = response.status
+            if (
+                status == 401
+                and not challenged
+                and self._auth is not None
+                and self._auth.take_challenge(response.header_list("www-authenticate"))
+            ):
+                challenged = True
+                continue
+            location = response.header("location")
+            if status in REDIRECTS and location and redirects < MAX_REDIRECTS:
+                redirects += 1
+                self.url = urljoin(self.url, location)
+                try:
+                    target = parse_url(self.url)
+                except ValueError as exc:
+                    raise SessionError("connect", f"InvalidURL: {exc}") from None
+                continue
+            break
         if status == 401:
             raise SessionError("auth", "ACS refused the device's credentials (401)")
         if status not in (200, 204):
-            retry = retry_after_seconds(response.headers.get("retry-after"))
+            retry = retry_after_seconds(response.header("retry-after"))
             raise SessionError("http", f"ACS answered HTTP {status}", retry_after=retry)
         return response
 
-    def _parse(self, response: httpx.Response) -> soap.Envelope | None:
-        if response.status_code == 204:
+    def _parse(self, response: ClientResponse) -> soap.Envelope | None:
+        if response.status == 204:
             return None
         try:
-            return soap.parse(response.content, max_bytes=self.options.max_body)
+            return soap.parse(response.body, max_bytes=self.options.max_body)
         except soap.UnknownMethodError:
             raise
         except soap.SoapParseError as exc:
