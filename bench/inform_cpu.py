@@ -111,7 +111,12 @@ def run(args) -> None:
         # On PostgreSQL the hot path's prepared statements bypass Django's query log.
         hot: list[str] = []
         execute = hotsql._execute
-        hotsql._execute = lambda cursor, sql, params: (hot.append(sql), execute(cursor, sql, params))
+
+        def logged_execute(cursor, sql, params):
+            hot.append(sql)
+            execute(cursor, sql, params)
+
+        hotsql._execute = logged_execute
         with CaptureQueriesContext(connection) as queries:
             device = fresh.pop() if first else random.choice(fleet)
             _session(application, device, args.mode, args.phase)
