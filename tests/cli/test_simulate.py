@@ -7,8 +7,8 @@ import socket
 import pytest
 from click.testing import CliRunner
 
+from linesman.cli.simulate import simulate
 from linesman.inventory.models import Device
-from linesman.simulator.cli import simulate
 from tests.dashboard import live_stack
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from linesman.simulator.cli import simulate
+from linesman.cli.simulate import simulate
 from linesman.simulator.fleet import Fleet, fleet_csv, register_via_api
 from linesman.simulator.http11 import HttpServer, Request, Response
 from tests.simulator.test_e2e import TinyAcs, fast_fleet, run, wait_for
