@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+from tests.bulk.procs import alive
 from tests.e2e.live import wait_until
 
 # The parent starts a multiprocessing child (as granian starts its workers), prints its pid
@@ -35,14 +36,6 @@ _PARENT = textwrap.dedent(
 )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _start(go) -> tuple[subprocess.Popen, int]:
     parent = subprocess.Popen(
         [sys.executable, "-c", _PARENT, str(go)], stdout=subprocess.PIPE, text=True
@@ -57,7 +50,7 @@ def test_a_worker_whose_parent_died_before_it_tied_itself_exits(tmp_path):
         parent.kill()
         parent.wait()  # the worker is re-parented by now
         go.touch()
-        wait_until(lambda: not _alive(worker), timeout=10, what="the orphaned worker to exit")
+        wait_until(lambda: not alive(worker), timeout=10, what="the orphaned worker to exit")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker, signal.SIGKILL)
@@ -69,10 +62,10 @@ def test_a_worker_lives_as_long_as_its_parent(tmp_path):
     try:
         go.touch()
         wait_until((tmp_path / "go.tied").exists, timeout=10, what="the worker to tie itself")
-        assert _alive(worker)
+        assert alive(worker)
         parent.kill()
         parent.wait()
-        wait_until(lambda: not _alive(worker), timeout=10, what="the worker to exit")
+        wait_until(lambda: not alive(worker), timeout=10, what="the worker to exit")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker, signal.SIGKILL)

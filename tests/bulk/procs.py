@@ -10,6 +10,15 @@ import signal
 from tests.e2e.live import LiveServer
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below `pid`."""
     children: dict[int, list[int]] = {}

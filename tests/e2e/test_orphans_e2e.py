@@ -10,18 +10,10 @@ import signal
 import httpx
 import pytest
 
-from tests.bulk.procs import descendants
+from tests.bulk.procs import alive, descendants
 from tests.e2e.live import wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _serving(url: str) -> bool:
@@ -43,7 +35,7 @@ def test_killing_a_parent_takes_the_http_workers_with_it(server_process, killed)
     os.kill(server.proc.pid if killed == "serve" else granian[0], signal.SIGKILL)
     try:
         wait_until(
-            lambda: not any(_alive(p) for p in [*granian, *workers]),
+            lambda: not any(alive(p) for p in [*granian, *workers]),
             timeout=20,
             what=f"granian and its workers to exit after {killed} was killed",
         )
