@@ -614,3 +614,38 @@ def test_operations_ending_together_are_recorded_by_one_task(noc, fleet):
     job.refresh_from_db()
     assert job.status == "completed_with_errors"
     assert (job.succeeded_devices, job.failed_devices, job.running_devices) == (11, 1, 0)
+
+
+class _FailingProgress(_HeldProgress):
+    """A queue that cannot take the task (Redis down, say)."""
+
+    def record_progress(self, job_id: int) -> None:
+        self.held.append(job_id)
+        raise ConnectionError("queue unavailable")
+
+
+def test_a_progress_task_the_queue_refused_is_asked_for_again(noc, fleet):
+    job = create(noc, operation_type="reboot", options={"max_concurrency": 5})
+    first = active_ops(job)
+    failing = _FailingProgress(bulk_runner._queue())
+    bulk_runner.use_queue(failing)
+    try:
+        # The engine's subscriber logs the failure: the device's session goes on.
+        engine.finish(first[0], OperationState.COMPLETED)
+        held = _HeldProgress(failing.real)
+        bulk_runner.use_queue(held)
+        engine.finish(first[1], OperationState.COMPLETED)
+        # Not suppressed by the key the failed attempt had set.
+        assert failing.held == [job.pk] and held.held == [job.pk]
+    finally:
+        bulk_runner.use_queue(failing.real)
+    assert bulk_runner.record_progress(job.pk) == 2
+    job.refresh_from_db()
+    assert (job.succeeded_devices, job.running_devices) == (2, 5)
+
+
+def test_progress_of_a_deleted_job_records_nothing(noc, fleet):
+    job = create(noc, operation_type="reboot", options={"max_concurrency": 5})
+    job_id = job.pk
+    job.delete()
+    assert bulk_runner.record_progress(job_id) == 0
