@@ -29,6 +29,7 @@ webdriver = pytest.importorskip(
 from selenium.common.exceptions import (  # noqa: E402
     StaleElementReferenceException,
     TimeoutException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -94,6 +95,11 @@ class Ui:
                 return condition(driver)
             except StaleElementReferenceException:
                 return False
+            except WebDriverException as exc:
+                # Chrome reports some stale nodes as an inspector error, not as stale.
+                if "does not belong to the document" in (exc.msg or ""):
+                    return False
+                raise
 
         return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(safe, message)
 
