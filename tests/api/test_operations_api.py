@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
+from django.db import connection
 
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.operations.models import Operation, OperationState
@@ -137,6 +141,43 @@ def test_whip_unreachable_is_503_and_nothing_queued(operator_a, device_a):
     assert not DeviceTask.objects.filter(state=TaskState.QUEUED).exists()
     op = Operation.objects.get()
     assert op.state == OperationState.CANCELLED
+
+
+class _DeviceCameInMeanwhile(BaseHTTPRequestHandler):
+    """A connection-request listener that refuses, but only after the device's own session
+    has taken up the operation (as a periodic Inform arriving at that moment would)."""
+
+    def do_GET(self):  # noqa: N802
+        Operation.objects.filter(state=OperationState.INITIATED).update(
+            state=OperationState.DISPATCHED
+        )
+        connection.close()  # this thread's own connection
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_whip_unreachable_but_already_taken_up_by_the_device_is_not_cancelled(operator_a, device_a):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DeviceCameInMeanwhile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        device_a.connection_request_url = f"http://127.0.0.1:{server.server_address[1]}/cr"
+        device_a.save()
+        response = operator_a.client.get(
+            f"/api/v1/inventory_device_whip/{device_a.pk}/?operation=reboot"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "dispatched"
+    op = Operation.objects.get()
+    assert op.state == OperationState.DISPATCHED
+    assert DeviceTask.objects.filter(operation_id=op.pk, state=TaskState.QUEUED).exists()
 
 
 def test_whip_status_without_operation(operator_a, device_a):

@@ -169,21 +169,22 @@ def test_unreachable_device_whip_503_async_runs_at_next_inform(platform, start_f
     sim = start_fleet(1)
     record = up_devices(api, 1)[0]
     device = sim.fleet.devices[0]
-    # Short interval so the next periodic inform comes soon.
-    assert (
-        api.patch(
-            f"/inventory_device/{record['id']}/", json={"update_frequency": 10, "reconf": True}
-        ).status_code
-        == 200
+    # Its first session (the bootstrap) over, the device informs every 300 s: no session of
+    # its own can take up the WHIP operation before the connection request fails.
+    wait_until(
+        lambda: sim.run(lambda: device.counters.sessions_ok) >= 1,
+        timeout=30,
+        what="the bootstrap session to end",
     )
-    wait_op(api, record["id"])
     sim.run(lambda: setattr(device, "reject_auth", True))  # connection requests fail
     whip = api.get(f"/inventory_device_whip/{record['id']}/", params={"operation": "reboot"})
     assert whip.status_code == 503
     assert last_op(api, record["id"])["status"] == "cancelled"
     response = api.put(f"/inventory_device_operation/{record['id']}/", json={"operation": "reboot"})
     assert response.status_code == 200
-    wait_op(api, record["id"], timeout=40)  # done at the next periodic inform
+    assert sim.run(lambda: device.counters.reboots) == 0
+    sim.run(lambda: sim.fleet.agent(device.serial).kick())  # the device's next contact
+    wait_op(api, record["id"], timeout=40)
     assert sim.run(lambda: device.counters.reboots) == 1
 
 

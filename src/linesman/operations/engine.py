@@ -14,7 +14,7 @@ of them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import connection, transaction
@@ -416,8 +416,20 @@ def _step_done(op: Operation) -> None:
     plan_step(op)
 
 
-def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=None) -> Operation:
-    """Move an operation to a final state, cancel what it still had queued, and record it."""
+def finish(
+    op: Operation,
+    state: str,
+    *,
+    error: str = "",
+    cause: str = "",
+    user=None,
+    only_from: Collection[str] = ACTIVE_STATES,
+) -> Operation:
+    """Move an operation to a final state, cancel what it still had queued, and record it.
+
+    Only an operation in one of the `only_from` states (any active one by default) is
+    ended; any other is returned as it is now in the database.
+    """
     # No savepoint (a round trip each way on PostgreSQL): nobody goes on in a transaction
     # after a failure here.
     with transaction.atomic(savepoint=False):
@@ -425,7 +437,7 @@ def finish(op: Operation, state: str, *, error: str = "", cause: str = "", user=
         if locked is None:  # deleted meanwhile (with its device): nothing left to end
             return op
         op = locked
-        if op.state not in ACTIVE_STATES:
+        if op.state not in ACTIVE_STATES or op.state not in only_from:
             return op
         op.state = state
         op.result = RESULTS[state]

@@ -151,13 +151,15 @@ class WhipView(APIView):
 
         outcome = connreq.send(device)
         if not outcome.ok:
-            services.cancel_operation(op, user=request.user, reason="device unreachable")
-            # The classified cause only: the upstream error would tell a caller which
-            # internal ports are open.
-            raise ServiceUnavailable(
-                f"The device cannot be reached: {outcome.error} ({outcome.cause}); nothing "
-                "was queued."
-            )
+            if services.withdraw_unstarted(op, user=request.user, reason="device unreachable"):
+                # The classified cause only: the upstream error would tell a caller which
+                # internal ports are open.
+                raise ServiceUnavailable(
+                    f"The device cannot be reached: {outcome.error} ({outcome.cause}); "
+                    "nothing was queued."
+                )
+            # The device came in on its own meanwhile and has the operation in hand.
+            op.refresh_from_db()
         return Response(
             {
                 "id": device.pk,
