@@ -11,6 +11,7 @@ with `--production` (the default when DATABASE_URL is PostgreSQL), `serve --no-w
 separate `linesman worker`. Everything stays on 127.0.0.1.
 
     python bench/bulk.py [--devices 10000] [--concurrency 200] [--max-sessions 200]
+                         [--profile DIR]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \
         python bench/bulk.py
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,6 +62,13 @@ def main() -> int:
         action=argparse.BooleanOptionalAction,
         default=os.environ.get("DATABASE_URL", "").startswith("postgres"),
         help="serve --no-worker plus a separate `linesman worker` (default on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the server and the worker with py-spy during the job only; their "
+        "collapsed stacks go to DIR/server.txt and DIR/worker.txt",
     )
     args = parser.parse_args()
 
@@ -130,6 +140,7 @@ def main() -> int:
         wait_until(lambda: not sim.run(lambda: fleet.stats().in_session), timeout=120)
         print(f"\nbootstrapped in {time.monotonic() - started:.0f} s")
 
+        profilers = _start_profilers(args.profile, server, worker) if args.profile else []
         cpu_before = _cpu(server, worker)
         posted = time.monotonic()
         response = api.post(
@@ -155,6 +166,7 @@ def main() -> int:
             time.sleep(1)
         elapsed = time.monotonic() - posted
         cpu = {part: used - cpu_before[part] for part, used in _cpu(server, worker).items()}
+        _stop_profilers(profilers)
         per_device = sim.run(lambda: [d.counters.reboots for d in fleet])
         reboots = sum(per_device)
         exactly_once = all(count == 1 for count in per_device)
@@ -176,6 +188,7 @@ def main() -> int:
             )
         )
         print(f"CPU total            {sum(cpu.values()):.0f} s in {elapsed:.0f} s wall clock")
+        _print_timeline(database, job_id)
         ok = job["status"] == "completed" and exactly_once
         return 0 if ok else 1
     finally:
@@ -186,6 +199,84 @@ def main() -> int:
             worker.wait()
         crash(server)  # a throwaway server: no graceful stop needed, nothing left behind
         database.drop()
+
+
+#: When the device's first connection request of the job was answered (and logged).
+_CONNREQ = (
+    "(SELECT MIN(c.time) FROM cwmp_connectionrequestlog c WHERE c.device_id = t.device_id "
+    "AND c.time >= t.started_at)"
+)
+#: A device's time in a job, phase by phase: (label, from, to), columns of the target (t)
+#: and of its operation (o).
+_PHASES = [
+    ("target started -> connreq answered", "t.started_at", _CONNREQ),
+    ("connreq answered -> Reboot sent", _CONNREQ, "o.dispatched_at"),
+    ("sent -> device answered (Reboot)", "o.dispatched_at", "o.started_at"),
+    ("answered -> back from reboot", "o.started_at", "o.completed_at"),
+    ("operation ended -> target recorded", "o.completed_at", "t.finished_at"),
+    ("target started -> recorded", "t.started_at", "t.finished_at"),
+]
+
+
+def _print_timeline(database: Database, job_id: int) -> None:
+    """Median and p95 of each phase of a device's time in the job, from the database: where
+    a concurrency slot's time goes."""
+    columns = sorted({c for _, a, b in _PHASES for c in (a, b)})
+    sql = (
+        f"SELECT {', '.join(columns)} FROM operations_bulkjobtarget t JOIN "
+        f"operations_operation o ON o.id = t.operation_id WHERE t.job_id = {int(job_id)}"
+    )
+    if database.pg_name:
+        import psycopg
+
+        with psycopg.connect(database.url.replace("postgres://", "postgresql://")) as conn:
+            rows = conn.execute(sql).fetchall()
+    else:
+        import sqlite3
+        from datetime import datetime
+
+        with sqlite3.connect(database.url.removeprefix("sqlite:///")) as conn:
+            rows = [
+                [datetime.fromisoformat(v) if v else None for v in row]
+                for row in conn.execute(sql).fetchall()
+            ]
+    at = {c: i for i, c in enumerate(columns)}
+    print("a device's time in the job (median / p95, s):")
+    for label, start, end in _PHASES:
+        spans = sorted(
+            (row[at[end]] - row[at[start]]).total_seconds()
+            for row in rows
+            if row[at[start]] and row[at[end]]
+        )
+        if spans:
+            median, p95 = spans[len(spans) // 2], spans[int(len(spans) * 0.95)]
+            print(f"  {label:38} {median:6.3f} / {p95:6.3f}")
+
+
+def _start_profilers(
+    into: Path, server: LiveServer, worker: subprocess.Popen | None
+) -> list[subprocess.Popen]:
+    """py-spy on the server's and the worker's process trees, sampling without pausing them
+    (the figures stay close to an unprofiled run's)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    into.mkdir(parents=True, exist_ok=True)
+    targets = {"server": server.proc.pid} | ({"worker": worker.pid} if worker else {})
+    return [
+        subprocess.Popen(
+            [spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "50"]
+            + ["--format", "raw", "--output", str(into / f"{name}.txt")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in targets.items()
+    ]
+
+
+def _stop_profilers(profilers: list[subprocess.Popen]) -> None:
+    for proc in profilers:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+    for proc in profilers:
+        proc.wait(60)
 
 
 def _cpu(server: LiveServer, worker: subprocess.Popen | None) -> dict[str, float]:

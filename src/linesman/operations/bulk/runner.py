@@ -610,10 +610,15 @@ def record_progress(job_id: int) -> int:
     pending targets in the freed slots; returns how many outcomes were recorded."""
     from django.core.cache import cache
 
-    # Cleared before reading: an operation that ends from here on queues a new task.
-    cache.delete(_progress_queued_key(job_id))
     with transaction.atomic():
         job = _lock(job_id)
+        # Cleared once the job is locked, not before: an operation that ends while this
+        # task waits for the lock finds the key set and queues nothing, so at most one
+        # task waits behind the one running. (Cleared before the lock, every ending queued
+        # another, and all the worker's threads ended up waiting on this job's lock while
+        # the connection requests of the devices just started waited for a free thread.)
+        # What ends from here on queues a new task; what ended before is read below.
+        cache.delete(_progress_queued_key(job_id))
         if job is None:
             return 0
         recorded = 0
