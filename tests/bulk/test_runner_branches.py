@@ -275,11 +275,6 @@ def test_a_job_cancelled_with_nothing_pending_ends_cancelled_once(noc, fleet):  
     assert [e.data["job_id"] for e in heard] == [job.pk]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: cancel_job records each cancelled operation before marking the job "
-    "cancelled, so the last one settles the job as completed and that is what is announced",
-)
 def test_a_job_cancelled_with_nothing_pending_is_announced_as_cancelled(noc, fleet):  # noqa: F811
     from linesman.core import events
 

@@ -120,11 +120,8 @@ def cancel_job(job_id: int, *, user=None) -> BulkJob:
         )
         if job.status == BulkJobStatus.CANCELLED and not running:
             return job
-        for op in running:
-            services.cancel_operation(op, user=user, reason=f"bulk job {job.pk} cancelled")
-            # Counted now, not on commit: the job answers with nothing running.
-            bulk_runner.record_operation(op.pk)
-        job = bulk_runner._lock(job_id)
+        # The job is cancelled before its operations are counted: the last one counted
+        # settles the job, which must end (and be announced) cancelled, not completed.
         now = timezone.now()
         skipped = job.targets.filter(state=TargetState.PENDING).update(
             state=TargetState.SKIPPED, cause="cancelled", finished_at=now
@@ -132,8 +129,14 @@ def cancel_job(job_id: int, *, user=None) -> BulkJob:
         job.skipped_devices += skipped
         job.status = BulkJobStatus.CANCELLED
         job.cancelled_at = job.cancelled_at or now
-        bulk_runner._settle(job)
         job.save(update_fields=[*bulk_runner.COUNTER_FIELDS, "cancelled_at", "updated_at"])
+        for op in running:
+            services.cancel_operation(op, user=user, reason=f"bulk job {job.pk} cancelled")
+            # Counted now, not on commit: the job answers with nothing running.
+            bulk_runner.record_operation(op.pk)
+        job = bulk_runner._lock(job_id)
+        bulk_runner._settle(job)
+        job.save(update_fields=[*bulk_runner.COUNTER_FIELDS, "updated_at"])
         audit.record(
             user=user,
             action=AuditAction.UPDATE,
