@@ -55,7 +55,9 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=200, help="the job's max_concurrency")
     parser.add_argument("--max-sessions", type=int, default=200, help="simulator sessions")
-    parser.add_argument("--threads", type=int, default=8, help="server HTTP threads a process")
+    parser.add_argument(
+        "--threads", type=int, help="server HTTP threads a process (default: the server's own)"
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
         "--production",
@@ -77,7 +79,8 @@ def main() -> int:
     server = LiveServer(
         home,
         database,
-        extra_env={"LINESMAN_THREADS": str(args.threads), "LINESMAN_SWEEP_INTERVAL": "5"},
+        extra_env={"LINESMAN_SWEEP_INTERVAL": "5"}
+        | ({"LINESMAN_THREADS": str(args.threads)} if args.threads else {}),
         worker=not args.production,
     )
     sim = None
