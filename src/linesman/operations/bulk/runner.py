@@ -312,19 +312,41 @@ def _start_firmware(job: BulkJob, device, common: dict[str, Any]) -> Operation:
 
 def fill(job_id: int) -> int:
     """Start pending targets until max_concurrency are running; returns how many started."""
+    return _advance(job_id, record_ended=False)[1]
+
+
+def _advance(job_id: int, *, record_ended: bool) -> tuple[int, int]:
+    """Under the job's lock: count the operations that ended (with `record_ended`), start
+    pending targets in the free slots, settle and save the job; the connection requests of
+    the operations started go out once that is committed. Returns (recorded, started)."""
     with transaction.atomic():
         job = _lock(job_id)
+        recorded = 0
+        if record_ended:
+            # Cleared once the job is locked, not before: an operation that ends while
+            # this task waits for the lock finds the key set and queues nothing, so at
+            # most one task waits behind the one running. (Cleared before the lock, every
+            # ending queued another, and all the worker's threads ended up waiting on this
+            # job's lock while the connection requests of the devices just started waited
+            # for a free thread.) What ends from here on queues a new task; what ended
+            # before is read below.
+            from django.core.cache import cache
+
+            cache.delete(_progress_queued_key(job_id))
+            if job is not None:
+                for target in _ENDED_TARGETS.all(job_id):
+                    recorded += _record_target(job, target.pk, target.operation)
         if job is None:
-            return 0
+            return 0, 0
         started = _fill(job)
-        if started is None:
-            return 0
+        if not recorded and started is None:
+            return 0, 0
         _settle(job)
         _save(job)
         priority = huey_priority(job)
     if started:
         _kick_after_commit(job_id, started, priority)
-    return len(started)
+    return recorded, len(started or ())
 
 
 def _creator(job: BulkJob):
@@ -608,31 +630,7 @@ _ENDED_TARGETS = hotsql.Lookup(
 def record_progress(job_id: int) -> int:
     """Record every operation of the job that has ended since the last call and start
     pending targets in the freed slots; returns how many outcomes were recorded."""
-    from django.core.cache import cache
-
-    with transaction.atomic():
-        job = _lock(job_id)
-        # Cleared once the job is locked, not before: an operation that ends while this
-        # task waits for the lock finds the key set and queues nothing, so at most one
-        # task waits behind the one running. (Cleared before the lock, every ending queued
-        # another, and all the worker's threads ended up waiting on this job's lock while
-        # the connection requests of the devices just started waited for a free thread.)
-        # What ends from here on queues a new task; what ended before is read below.
-        cache.delete(_progress_queued_key(job_id))
-        if job is None:
-            return 0
-        recorded = 0
-        for target in _ENDED_TARGETS.all(job_id):
-            recorded += _record_target(job, target.pk, target.operation)
-        started = _fill(job)
-        if not recorded and started is None:
-            return 0
-        _settle(job)
-        _save(job)
-        priority = huey_priority(job)
-    if started:
-        _kick_after_commit(job_id, started, priority)
-    return recorded
+    return _advance(job_id, record_ended=True)[0]
 
 
 # --- probe and snapshot jobs -------------------------------------------------------------
