@@ -112,6 +112,7 @@ def test_device_without_credentials_sends_none(device):
         'Digest realm="cpe", nonce="abc", algorithm=SHA3-999',  # an algorithm nobody knows
         'Digest realm="cpe", junk',  # a field without a value
         'Digest nonce="abc"',  # no realm
+        'Digest realm="cpe", nonce="abc", qop="auth-int"',  # no "auth" among its qops
     ],
 )
 def test_unusable_digest_challenge_is_an_authentication_failure(device, challenge):
@@ -143,3 +144,30 @@ def test_the_simulators_basic_only_listener_refuses_digest():
     assert digest.status_code == 401
     assert digest.headers.get_list("www-authenticate") == ['Basic realm="Linesman CPE"']
     assert basic.status_code == 200 and kicks == 1
+
+
+def test_an_unusable_digest_beside_basic_gets_neither(device):
+    """A device offering Digest asked for Digest: when its Digest challenge cannot be
+    answered, the password is not sent in clear instead."""
+    challenges = [
+        ("WWW-Authenticate", 'Digest realm="cpe", nonce="abc", algorithm=SHA3-999'),
+        ("WWW-Authenticate", 'Basic realm="cpe"'),
+    ]
+    with recording_listener(401, challenges) as listener:
+        point_device(device, f"http://127.0.0.1:{listener.port}/cr")
+        outcome = connreq.send(device)
+        received = listener.received
+    assert outcome.cause == "authentication_failures"
+    assert len(received) == 1 and "authorization" not in received[0][1]
+
+
+def test_the_request_is_a_bare_get_to_the_urls_host(device):
+    with recording_listener(204) as listener:
+        point_device(device, f"http://127.0.0.1:{listener.port}/cr?x=1")
+        outcome = connreq.send(device)
+        [(path, headers)] = listener.received
+    assert outcome.ok and outcome.status_code == 204
+    assert path == "/cr?x=1"
+    assert headers["host"] == f"127.0.0.1:{listener.port}"
+    assert "content-length" not in headers and "transfer-encoding" not in headers
+    assert headers["user-agent"] == "Linesman-ACS"

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from linesman.simulator.auth import DigestVerifier, parse_auth_params
+from linesman.httpwire.digest import parse_auth_params
+from linesman.simulator.auth import DigestVerifier
 from linesman.simulator.connreq import ConnectionRequestServer
 from linesman.simulator.device import SimulatedDevice
 from linesman.simulator.fleet import shared_tree

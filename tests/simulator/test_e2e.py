@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 
 from linesman.cwmp import soap
-from linesman.simulator.auth import DigestVerifier, basic_header, parse_auth_params, split_scheme
+from linesman.httpwire.digest import basic_header, parse_auth_params, split_scheme
+from linesman.simulator.auth import DigestVerifier
 from linesman.simulator.fleet import Fleet, SimulatorThread
 from linesman.simulator.http11 import HttpServer, Request, Response
 from linesman.simulator.transfer import firmware_image

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from linesman.simulator.httpclient import (
+from linesman.httpwire.client import (
     ConnectionPool,
     HttpClientError,
     HttpTimeout,

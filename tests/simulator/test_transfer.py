@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from linesman.cwmp import soap
-from linesman.simulator.auth import basic_header
+from linesman.httpwire.digest import basic_header
 from linesman.simulator.http11 import HttpServer, Request, Response
 from linesman.simulator.transfer import fetch, firmware_image, firmware_version
 

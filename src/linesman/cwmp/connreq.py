@@ -20,7 +20,7 @@ and logs each attempt with its method. The many-at-once fan-out (bulk jobs) is H
 from __future__ import annotations
 
 import asyncio
-import base64
+import dataclasses
 import errno
 import functools
 import logging
@@ -35,11 +35,18 @@ from django.utils import timezone
 from linesman.core.events import announce
 from linesman.cwmp import netpolicy
 from linesman.cwmp.models import ConnectionRequestLog
+from linesman.httpwire import client as wire
+from linesman.httpwire.digest import ClientAuth, basic_header, split_scheme, usable_digest
 from linesman.inventory.models import CONNECTION_REQUEST_METHODS, Device
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(3.0, connect=2.0)
+#: A plain-HTTP request's bound, connecting included (the lean client has one deadline per
+#: request; httpx's TLS path keeps the two above).
+REQUEST_TIMEOUT = 3.0
+_MAX_ANSWER = 64 * 1024  # a connection request's answer has no use for a body
+_USER_AGENT = "Linesman-ACS"
 
 
 @functools.cache
@@ -106,13 +113,12 @@ class Outcome:
         return CAUSES.get(self.cause, self.cause)
 
 
-class _UnusableChallenge(httpx.ProtocolError):
+class _UnusableChallenge(Exception):
     """The device's Digest challenge cannot be answered (malformed, unknown algorithm)."""
 
 
-def _basic_header(username: str, password: str) -> str:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    return f"Basic {token}"
+class _UnusableChallengeHttpx(httpx.ProtocolError, _UnusableChallenge):
+    """The same, raised inside httpx's auth flow (which only lets its own errors through)."""
 
 
 class ChallengeAuth(httpx.Auth):
@@ -147,10 +153,10 @@ class ChallengeAuth(httpx.Auth):
                 return
             # A field without "=", no realm, an algorithm or qop httpx does not know.
             except (ValueError, KeyError, httpx.ProtocolError) as exc:
-                raise _UnusableChallenge("unusable Digest challenge", request=request) from exc
+                raise _UnusableChallengeHttpx("unusable Digest challenge", request=request) from exc
             yield retry
         elif "basic" in schemes:
-            request.headers["Authorization"] = _basic_header(self._username, self._password)
+            request.headers["Authorization"] = basic_header(self._username, self._password)
             yield request
 
 
@@ -183,9 +189,9 @@ def _refused(exc: BaseException) -> bool:
 def _error_cause(exc: Exception) -> str:
     if isinstance(exc, _UnusableChallenge):
         return "authentication_failures"
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, (httpx.TimeoutException, wire.HttpTimeout)):
         return "connection_timeouts"
-    if isinstance(exc, httpx.ConnectError) and _refused(exc):
+    if isinstance(exc, (httpx.ConnectError, wire.HttpClientError)) and _refused(exc):
         return "connection_refused"
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return "bad_url"
@@ -204,10 +210,10 @@ def _elapsed(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _from_response(device: Device, started: float, response: httpx.Response) -> Outcome:
-    cause = _status_cause(response.status_code)
-    detail = f"HTTP {response.status_code}" if cause else ""
-    return Outcome(device.pk, not cause, response.status_code, cause, _elapsed(started), detail)
+def _from_response(device: Device, started: float, status_code: int) -> Outcome:
+    cause = _status_cause(status_code)
+    detail = f"HTTP {status_code}" if cause else ""
+    return Outcome(device.pk, not cause, status_code, cause, _elapsed(started), detail)
 
 
 def _from_error(device: Device, started: float, exc: Exception) -> Outcome:
@@ -321,26 +327,92 @@ def _request_http(device: Device) -> Outcome:
         target = netpolicy.check(device.connection_request_url)
     except netpolicy.NotAllowed as exc:
         return _refusal(device, started, exc)
+    if not target.sni_hostname and target.url.startswith("http://"):
+        return asyncio.run(_plain_get(device, target, started))
     try:
         with httpx.Client(timeout=TIMEOUT, trust_env=False, verify=_ssl_context()) as client:
             response = client.get(target.url, auth=_auth(device), **target.request_options())
-        return _from_response(device, started, response)
+        return _from_response(device, started, response.status_code)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return _from_error(device, started, exc)
 
 
-async def _send_async(client: httpx.AsyncClient, sem: asyncio.Semaphore, device: Device) -> Outcome:
+async def _plain_get(device: Device, target: netpolicy.Target, started: float) -> Outcome:
+    """A connection request over plain HTTP on the lean client: a bare GET and, when the
+    device challenges it, a second one answering the challenge, on the same connection
+    when the device keeps it open. Credentials go only in the scheme the challenge asks
+    for: Digest when it offers Digest, Basic only when Basic is all it offers."""
+    try:
+        where = dataclasses.replace(wire.parse_url(target.url), host_header=target.host_header)
+    except ValueError as exc:
+        return Outcome(device.pk, False, None, "bad_url", _elapsed(started), str(exc))
+    # One pool per device: a connection is reused for the challenge's answer only, never
+    # by another device's request.
+    pool = wire.ConnectionPool(user_agent=_USER_AGENT, max_idle=1)
+    try:
+        answer = await pool.request("GET", where, [], timeout=REQUEST_TIMEOUT, max_body=_MAX_ANSWER)
+        username = device.connection_request_username
+        if answer.status == 401 and username:
+            authorization = _answer_challenge(
+                answer, username, device.connection_request_password, where.path
+            )
+            if authorization is not None:
+                answer = await pool.request(
+                    "GET",
+                    where,
+                    [("Authorization", authorization)],
+                    timeout=REQUEST_TIMEOUT,
+                    max_body=_MAX_ANSWER,
+                )
+        return _from_response(device, started, answer.status)
+    except (wire.HttpClientError, _UnusableChallenge) as exc:
+        return _from_error(device, started, exc)
+    finally:
+        await pool.aclose()
+
+
+def _answer_challenge(
+    answer: wire.ClientResponse, username: str, password: str, uri: str
+) -> str | None:
+    """The Authorization header answering a 401's challenge, or None when it offers no
+    scheme we answer (the 401 is then final); _UnusableChallenge for a Digest challenge
+    that cannot be answered (never Basic instead: the device asked for Digest)."""
+    offered = [value for name, value in answer.headers if name == "www-authenticate"]
+    digests = [rest for scheme, rest in map(split_scheme, offered) if scheme == "digest"]
+    if digests:
+        usable = [rest for rest in digests if usable_digest(rest)]
+        if not usable:
+            raise _UnusableChallenge("unusable Digest challenge")
+        auth = ClientAuth(username, password)
+        auth.take_challenge([f"Digest {usable[0]}"])
+        return auth.authorization("GET", uri)
+    if any(split_scheme(value)[0] == "basic" for value in offered):
+        return basic_header(username, password)
+    return None
+
+
+async def _send_async(
+    client: httpx.AsyncClient | None, sem: asyncio.Semaphore, device: Device
+) -> Outcome:
     async with sem:
         started = time.monotonic()
         try:
             target = await netpolicy.check_async(device.connection_request_url, TIMEOUT.connect)
         except netpolicy.NotAllowed as exc:
             return _refusal(device, started, exc)
+        if client is None:
+            return await _plain_get(device, target, started)
         try:
             response = await client.get(target.url, auth=_auth(device), **target.request_options())
-            return _from_response(device, started, response)
+            return _from_response(device, started, response.status_code)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return _from_error(device, started, exc)
+
+
+def _plain_http(url: str) -> bool:
+    """Whether a URL goes over plain HTTP (the lean client); anything else, https and URLs
+    the policy will refuse, takes httpx's path, which classifies them as before."""
+    return url[:7].lower() == "http://"
 
 
 def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) -> list[Outcome]:
@@ -349,11 +421,17 @@ def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) 
 
     async def run() -> list[Outcome]:
         sem = asyncio.Semaphore(concurrency)
+        plain = [d for d in targets if _plain_http(d.connection_request_url)]
+        tls = [d for d in targets if not _plain_http(d.connection_request_url)]
+        sends = [_send_async(None, sem, d) for d in plain]
+        if not tls:
+            return list(await asyncio.gather(*sends))
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
         async with httpx.AsyncClient(
             timeout=TIMEOUT, limits=limits, trust_env=False, verify=_ssl_context()
         ) as client:
-            return list(await asyncio.gather(*(_send_async(client, sem, d) for d in targets)))
+            sends += [_send_async(client, sem, d) for d in tls]
+            return list(await asyncio.gather(*sends))
 
     if len(targets) == 1:
         # A job's steady state (one operation ended, the next device starts): an event

@@ -21,7 +21,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from linesman.simulator.auth import DigestVerifier, split_scheme
+from linesman.httpwire.digest import split_scheme
+from linesman.simulator.auth import DigestVerifier
 from linesman.simulator.http11 import HOLD, HttpServer, Request, Response
 
 if TYPE_CHECKING:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from linesman.httpwire.client import ConnectionPool
 from linesman.simulator import diagnostics as sim_diagnostics
 from linesman.simulator import transfer
 from linesman.simulator.device import FIRMWARE_IMAGE, PendingTransfer, SimulatedDevice, now_iso
-from linesman.simulator.httpclient import ConnectionPool
 from linesman.simulator.session import CwmpSession, SessionError, SessionOptions
 
 log = logging.getLogger(__name__)

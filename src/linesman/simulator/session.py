@@ -5,7 +5,7 @@ for as long as the ACS answers with requests, POSTs of the device's responses, u
 answers 204 or an empty body. Cookies set by the ACS are echoed back for the rest of the
 session only; authentication answers the ACS's Digest or Basic challenge; a redirect moves
 the rest of the session to its Location (TR-069 3.4.5). HTTP is the lean client of
-`simulator.httpclient`, on keep-alive connections shared by the sessions of a shard.
+`httpwire.client`, on keep-alive connections shared by the sessions of a shard.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from linesman.cwmp import soap
-from linesman.simulator.auth import ClientAuth, basic_header
-from linesman.simulator.device import SimulatedDevice
-from linesman.simulator.httpclient import (
+from linesman.httpwire.client import (
     AnswerTooLarge,
     ClientResponse,
     ConnectionPool,
@@ -28,6 +26,8 @@ from linesman.simulator.httpclient import (
     HttpTimeout,
     parse_url,
 )
+from linesman.httpwire.digest import ClientAuth, basic_header
+from linesman.simulator.device import SimulatedDevice
 
 AUTH_MODES = ("auto", "basic_preemptive", "none")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

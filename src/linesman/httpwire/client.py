@@ -1,14 +1,18 @@
-"""A lean HTTP/1.1 client on asyncio streams, for the devices' CWMP sessions.
+"""A lean HTTP/1.1 client on asyncio streams: the simulator's CWMP sessions and the ACS's
+connection requests.
 
-A session is a handful of POSTs to one ACS, one at a time, on a keep-alive connection. httpx
-did that at a cost of most of the simulator's CPU in a bulk job (its client, httpcore's pool,
-anyio and h11 around every request, and the head and the body in two socket writes). This
-client does only what a CPE's own HTTP stack does: it sends a request in one write, reads the
-status line and headers, and a body framed by Content-Length, chunked, or the end of the
-connection; connections are kept alive and reused by the next session of the same shard,
-as httpx's pool did. Timeouts, resets and malformed answers surface as `HttpClientError`.
+A CPE session is a handful of POSTs to one ACS, one at a time, on a keep-alive connection; a
+connection request is a GET and, after the device's challenge, a second one. httpx did both at
+a cost of most of the CPU of a bulk job's simulator and a quarter of its worker (its client,
+httpcore's pool, anyio and h11 around every request, and the head and the body in two socket
+writes). This client does only what a small HTTP stack does: it sends a request in one write,
+reads the status line and headers, and a body framed by Content-Length, chunked, or the end
+of the connection; connections are kept alive and reused by the next request to the same
+origin through the same pool. Timeouts, resets and malformed answers surface as
+`HttpClientError` (an OSError, such as a refused connection, is its `__cause__`).
 
-httpx stays where a CPE's traffic is rare or only tests use it (downloads, diagnostics).
+httpx stays where traffic is rare or only tests use it (downloads, diagnostics, connection
+requests over TLS).
 """
 
 from __future__ import annotations
@@ -245,7 +249,12 @@ class ConnectionPool:
         the whole exchange, HttpClientError for anything else that goes wrong."""
         lines = [f"{method} {target.path} HTTP/1.1\r\nHost: {target.host_header}\r\n"]
         lines += [f"{name}: {value}\r\n" for name, value in headers]
-        lines.append(f"User-Agent: {self.user_agent}\r\nContent-Length: {len(body)}\r\n\r\n")
+        lines.append(f"User-Agent: {self.user_agent}\r\n")
+        # No Content-Length on a GET without a body (RFC 9110 8.6: a client should not send
+        # one where the method expects no content); an empty POST says 0.
+        if body or method != "GET":
+            lines.append(f"Content-Length: {len(body)}\r\n")
+        lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
         conn: Connection | None = None
         try:
@@ -258,8 +267,8 @@ class ConnectionPool:
                 conn.close()
             if isinstance(exc, TimeoutError):  # before OSError, of which it is one
                 raise HttpTimeout(f"no complete answer within {timeout:g} s") from None
-            if isinstance(exc, OSError):  # refused, reset, TLS
-                raise HttpClientError(f"{type(exc).__name__}: {exc}") from None
+            if isinstance(exc, OSError):  # refused, reset, TLS: kept as the cause
+                raise HttpClientError(f"{type(exc).__name__}: {exc}") from exc
             if isinstance(exc, ValueError):  # StreamReader.readline over its limit
                 raise HttpClientError(f"malformed answer: {exc}") from None
             raise
