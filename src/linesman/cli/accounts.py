@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from linesman.cli.setup import check_database as _check_database
 from linesman.cli.setup import emit as _emit
+from linesman.cli.setup import emit_rows, find_by_id_or_name
 from linesman.cli.setup import setup as _setup
-from linesman.core.textcheck import parse_id
 
 
 @click.group()
@@ -41,13 +39,7 @@ def org_create(name: str, description: str, as_json: bool) -> None:
 def _find_org(ref: str):
     from linesman.tenancy.models import Organization
 
-    query = Organization.objects.filter(pk=int(ref)) if parse_id(ref) is not None else None
-    found = (query.first() if query is not None else None) or Organization.objects.filter(
-        name=ref
-    ).first()
-    if found is None:
-        raise click.ClickException(f"no organization {ref!r}")
-    return found
+    return find_by_id_or_name(Organization.objects, "name", ref, "organization")
 
 
 def _org_members(organization) -> list[dict]:
@@ -81,13 +73,13 @@ def org_list(as_json: bool) -> None:
         }
         for o in organizations
     ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    for r in rows:
-        click.echo(
+    emit_rows(
+        as_json,
+        rows,
+        lambda r: (
             f"{r['id']:>5}  {r['name']:<30} {r['members']:>4} members {r['devices']:>6} devices"
-        )
+        ),
+    )
 
 
 @org.command("show")
@@ -165,12 +157,7 @@ def user_create(username, org_ref, role, superuser, password, email, as_json) ->
 def _find_user(ref: str):
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects
-    found = users.filter(pk=int(ref)).first() if parse_id(ref) is not None else None
-    found = found or users.filter(username=ref).first()
-    if found is None:
-        raise click.ClickException(f"no user {ref!r}")
-    return found
+    return find_by_id_or_name(get_user_model().objects, "username", ref, "user")
 
 
 def _user_memberships(found) -> list[dict]:
@@ -202,13 +189,13 @@ def user_list(org_ref: str | None, as_json: bool) -> None:
         }
         for u in users
     ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    for r in rows:
-        where = ", ".join(f"{m['name']} ({m['role']})" for m in r["memberships"])
-        flag = "superuser" if r["superuser"] else ""
-        click.echo(f"{r['id']:>5}  {r['username']:<20} {flag:<10} {where}".rstrip())
+    emit_rows(as_json, rows, _user_line)
+
+
+def _user_line(r: dict) -> str:
+    where = ", ".join(f"{m['name']} ({m['role']})" for m in r["memberships"])
+    flag = "superuser" if r["superuser"] else ""
+    return f"{r['id']:>5}  {r['username']:<20} {flag:<10} {where}".rstrip()
 
 
 def _user_data(found) -> dict:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from linesman.cli.setup import check_database as _check_database
 from linesman.cli.setup import emit as _emit
+from linesman.cli.setup import emit_rows
 from linesman.cli.setup import setup as _setup
 
 
@@ -76,11 +76,7 @@ def token_list(username: str | None, as_json: bool) -> None:
         }
         for t in tokens
     ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    for r in rows:
-        click.echo(f"{r['id']:>5}  {r['prefix']}…  {r['user']:<20} {r['name']}")
+    emit_rows(as_json, rows, lambda r: f"{r['id']:>5}  {r['prefix']}…  {r['user']:<20} {r['name']}")
 
 
 @token.command("revoke")

@@ -222,14 +222,15 @@ def cancel_operation(op: Operation, *, user=None, reason: str = "cancelled") -> 
     return engine.finish(op, OperationState.CANCELLED, error=reason, cause="cancelled", user=user)
 
 
-def withdraw_unstarted(op: Operation, *, user=None, reason: str) -> bool:
-    """Cancel `op` if the device has not started on it yet; say whether it was withdrawn.
+def withdraw_unstarted(op: Operation, *, user=None, reason: str) -> Operation:
+    """Cancel `op` if the device has not started on it yet; the operation as it is now
+    (`cancelled` when it was withdrawn).
 
     For a caller that queued an operation only on condition that the device could be
     reached now: the device may have come in on its own between the queueing and the
     failed connection request, and an operation it is already carrying out stays.
     """
-    op = engine.finish(
+    return engine.finish(
         op,
         OperationState.CANCELLED,
         error=reason,
@@ -237,7 +238,6 @@ def withdraw_unstarted(op: Operation, *, user=None, reason: str) -> bool:
         user=user,
         only_from={OperationState.INITIATED},
     )
-    return op.state == OperationState.CANCELLED
 
 
 def last_operation(device: Device) -> Operation | None:

@@ -151,15 +151,15 @@ class WhipView(APIView):
 
         outcome = connreq.send(device)
         if not outcome.ok:
-            if services.withdraw_unstarted(op, user=request.user, reason="device unreachable"):
+            op = services.withdraw_unstarted(op, user=request.user, reason="device unreachable")
+            if op.state == OperationState.CANCELLED:
                 # The classified cause only: the upstream error would tell a caller which
                 # internal ports are open.
                 raise ServiceUnavailable(
                     f"The device cannot be reached: {outcome.error} ({outcome.cause}); "
                     "nothing was queued."
                 )
-            # The device came in on its own meanwhile and has the operation in hand.
-            op.refresh_from_db()
+            # Otherwise the device came in on its own meanwhile and has it in hand.
         return Response(
             {
                 "id": device.pk,
