@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -9,6 +12,49 @@ from rest_framework.test import APIClient
 from linesman.inventory.models import Device, DeviceType, Location
 from linesman.tenancy import services as tenancy
 from linesman.tenancy.models import Role
+
+# The process that loaded the settings. A runner that forks a test run from it (mutmut runs
+# each mutant so, several at once) must not share its files: see django_db_modify_db_settings.
+_SETTINGS_LOADED_IN = os.getpid()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test run forked from the process that loaded the settings gets its own SQLite test
+    database, queue file and cache directory. Parallel runs sharing them break each other's
+    tests, and a mutation tester then counts that breakage as mutants killed."""
+    if os.getpid() == _SETTINGS_LOADED_IN:
+        yield
+        return
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
+    from huey.contrib.djhuey import HUEY
+
+    suffix = f"-{os.getpid()}"
+    test = settings.DATABASES["default"].get("TEST", {})
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and test.get("NAME"):
+        test["NAME"] += suffix
+    own_files = []
+    storage = HUEY.storage
+    if hasattr(storage, "filename"):
+        storage.filename += suffix
+        storage._conn = None  # the parent's connection, to the parent's file
+        storage.initialize_schema()
+        own_files += [storage.filename, storage.filename + "-wal", storage.filename + "-shm"]
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("FileBasedCache"):
+        cache["LOCATION"] += suffix
+        for made in caches.all(initialized_only=True):
+            if isinstance(made, FileBasedCache):
+                made._dir = cache["LOCATION"]
+        own_files.append(cache["LOCATION"])
+    yield
+    for path in own_files:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.exists(path):
+            os.remove(path)
 
 
 class Actor:
