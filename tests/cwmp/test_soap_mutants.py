@@ -6,7 +6,12 @@ codec tests; together they cover what the older files left loose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import pytest
+from lxml import etree
 
 from linesman.cwmp import soap
 
@@ -64,3 +69,65 @@ def test_a_type_built_by_hand_and_the_same_type_read_off_the_wire_agree() -> Non
     )
     assert wire.body.parameters == [soap.ParameterValue("A.B", "5", "xsd:int\u00a0")]
     assert soap.ParameterValue("A.B", "5", "int\u00a0").type == "xsd:int\u00a0"
+
+
+# --- a worker thread's first message ----------------------------------------------------------
+# The codec keeps one lxml parser and one depth check per thread, built on first use; a
+# request served by a new worker thread must get the same hardened parser as every other.
+
+
+def _in_a_new_thread(work: Callable[[], Any]) -> Any:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+REBOOT = wrap(
+    "<cwmp:Reboot><CommandKey>ck-1</CommandKey></cwmp:Reboot>",
+    "<S:Header><cwmp:ID>7</cwmp:ID></S:Header>",
+)
+
+
+def test_a_new_worker_thread_reads_a_message() -> None:
+    env = _in_a_new_thread(lambda: soap.parse(REBOOT))
+    assert env == soap.Envelope(soap.Reboot("ck-1"), cwmp_id="7")
+
+
+def test_a_new_worker_thread_reads_a_utf7_declaration_as_utf8() -> None:
+    data = b'<?xml version="1.0" encoding="UTF-7"?>' + wrap(
+        "<cwmp:Reboot><CommandKey>a+ADw-b/+AD4-c</CommandKey></cwmp:Reboot>"
+    )
+    env = _in_a_new_thread(lambda: soap.parse(data))
+    assert env == soap.Envelope(soap.Reboot("a+ADw-b/+AD4-c"))
+
+
+def test_a_new_worker_thread_refuses_xml_that_is_not_well_formed() -> None:
+    data = wrap("<cwmp:Reboot><CommandKey>ck</cwmp:Reboot>")
+    with pytest.raises(soap.SoapParseError, match="not well-formed XML"):
+        _in_a_new_thread(lambda: soap.parse(data))
+
+
+def test_a_new_worker_thread_refuses_nesting_beyond_libxml2s_limit() -> None:
+    inner = "<a>" * 300 + "x" + "</a>" * 300
+    data = wrap(f"<cwmp:Reboot><CommandKey>{inner}</CommandKey></cwmp:Reboot>")
+    with pytest.raises(soap.SoapParseError, match="depth"):
+        _in_a_new_thread(lambda: soap.parse(data, max_depth=1000))
+
+
+def test_a_new_worker_thread_applies_the_depth_limit() -> None:
+    data = wrap("<cwmp:Reboot><CommandKey><a><b>x</b></a></CommandKey></cwmp:Reboot>")
+    with pytest.raises(soap.SoapParseError, match="XML nested deeper than 5 levels"):
+        _in_a_new_thread(lambda: soap.parse(data, max_depth=5))
+
+
+def test_a_new_worker_thread_reads_a_message_that_repeats_an_xml_id() -> None:
+    """lxml's ID table would refuse a repeated xml:id; a CPE's ids mean nothing to CWMP."""
+    data = wrap('<cwmp:Reboot xml:id="r"><CommandKey xml:id="r">ck</CommandKey></cwmp:Reboot>')
+    env = _in_a_new_thread(lambda: soap.parse(data))
+    assert env == soap.Envelope(soap.Reboot("ck"))
+
+
+def test_a_parser_built_in_a_new_thread_expands_no_entities() -> None:
+    """Defence in depth below the DOCTYPE pre-check: the parser itself substitutes nothing."""
+    data = b'<!DOCTYPE a [<!ENTITY e "expanded">]><a>&e;</a>'
+    root = _in_a_new_thread(lambda: etree.fromstring(data, soap._parser("utf-8")))
+    assert "".join(root.itertext()) == "&e;"
