@@ -131,3 +131,242 @@ def test_a_parser_built_in_a_new_thread_expands_no_entities() -> None:
     data = b'<!DOCTYPE a [<!ENTITY e "expanded">]><a>&e;</a>'
     root = _in_a_new_thread(lambda: etree.fromstring(data, soap._parser("utf-8")))
     assert "".join(root.itertext()) == "&e;"
+
+
+# --- what a refusal says ----------------------------------------------------------------------
+# The ACS answers an unreadable message with HTTP 400 "malformed CWMP message: <this text>",
+# which is what an operator reads when a CPE's session fails.
+
+LONG = "N" * 90
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (wrap("<cwmp:Inform></cwmp:Inform>"), "Inform: missing DeviceId"),
+        (
+            wrap("<cwmp:AddObjectResponse><Status>0</Status></cwmp:AddObjectResponse>"),
+            "AddObjectResponse: missing required integer element InstanceNumber",
+        ),
+        (
+            wrap(
+                "<cwmp:GetParameterNames><ParameterPath>A.</ParameterPath></cwmp:GetParameterNames>"
+            ),
+            "GetParameterNames: missing required boolean element NextLevel",
+        ),
+        (
+            wrap(
+                "<cwmp:AddObjectResponse><InstanceNumber>"
+                + "9" * 30
+                + "x" * 20
+                + "</InstanceNumber></cwmp:AddObjectResponse>"
+            ),
+            "AddObjectResponse: InstanceNumber: expected an integer, got "
+            "'999999999999999999999999999999xxxxxxxxxx'",
+        ),
+        (
+            wrap(
+                "<cwmp:GetParameterNames><ParameterPath>A.</ParameterPath><NextLevel>"
+                + "y" * 50
+                + "</NextLevel></cwmp:GetParameterNames>"
+            ),
+            "GetParameterNames: NextLevel: expected a boolean, got '" + "y" * 40 + "'",
+        ),
+        (
+            wrap(
+                "<cwmp:Reboot/>",
+                "<S:Header><cwmp:HoldRequests>maybe</cwmp:HoldRequests></S:Header>",
+            ),
+            "HoldRequests: expected a boolean, got 'maybe'",
+        ),
+        (
+            wrap("<cwmp:Reboot/>", ns="urn:" + LONG),
+            "unknown namespace 'urn:" + "N" * 76 + "' on method 'Reboot'",
+        ),
+        (
+            wrap(f'<x:{LONG} xmlns:x="urn:nope"/>'),
+            "unknown namespace 'urn:nope' on method '" + "N" * 80 + "'",
+        ),
+        (b"<Envelope/>", "root element 'Envelope' is not a SOAP 1.1 Envelope"),
+        (
+            f"<{LONG}/>".encode(),
+            "root element '" + "N" * 80 + "' is not a SOAP 1.1 Envelope",
+        ),
+        (
+            f'<S:Envelope xmlns:S="{SOAP_ENV}"><S:Header/></S:Envelope>'.encode(),
+            "SOAP Envelope has no Body",
+        ),
+        (
+            f'<S:Envelope xmlns:S="{SOAP_ENV}"><S:Body> </S:Body></S:Envelope>'.encode(),
+            "SOAP Body has no method element",
+        ),
+        (wrap("<S:Header/>"), "unexpected SOAP element 'Header' in Body"),
+        (wrap(f"<S:{LONG}/>"), "unexpected SOAP element '" + "N" * 80 + "' in Body"),
+        (
+            b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+            "DOCTYPE, ENTITY and other markup declarations are not allowed",
+        ),
+    ],
+    ids=[
+        "no-device-id",
+        "no-required-integer",
+        "no-required-boolean",
+        "bad-integer-shows-40-chars",
+        "bad-boolean-shows-40-chars",
+        "bad-hold-requests",
+        "unknown-namespace-shows-80-chars",
+        "long-method-name-shows-80-chars",
+        "root-not-envelope",
+        "long-root-shows-80-chars",
+        "no-body",
+        "empty-body",
+        "soap-element-in-body",
+        "long-soap-element-shows-80-chars",
+        "doctype",
+    ],
+)
+def test_a_refused_message_is_explained(data: bytes, message: str) -> None:
+    with pytest.raises(soap.SoapParseError) as refused:
+        soap.parse(data)
+    assert str(refused.value) == message
+
+
+def test_a_body_that_is_not_bytes_is_named_in_the_refusal() -> None:
+    with pytest.raises(soap.SoapParseError) as refused:
+        soap.parse(12)  # type: ignore[arg-type]
+    assert str(refused.value) == "expected bytes, got int"
+
+
+def test_only_xml_whitespace_may_precede_the_message() -> None:
+    with pytest.raises(soap.SoapParseError, match="not well-formed XML"):
+        soap.parse(b" \x0b" + REBOOT)
+
+
+# --- what a sloppy CPE's message is read as ---------------------------------------------------
+
+CWMP_12 = "urn:dslforum-org:cwmp-1-2"
+
+
+def _body(method_xml: str, header_xml: str = "") -> soap.Message:
+    env = soap.parse(wrap(method_xml, header_xml))
+    assert env is not None
+    return env.body
+
+
+def test_child_elements_qualified_with_the_cwmp_prefix_are_found_by_local_name() -> None:
+    assert _body("<cwmp:Reboot><cwmp:CommandKey>ck</cwmp:CommandKey></cwmp:Reboot>") == soap.Reboot(
+        "ck"
+    )
+    assert _body(
+        "<cwmp:GetParameterValuesResponse><ParameterList><ParameterValueStruct>"
+        '<cwmp:Name>A.B</cwmp:Name><cwmp:Value xsi:type="xsd:int">5</cwmp:Value>'
+        "</ParameterValueStruct></ParameterList></cwmp:GetParameterValuesResponse>"
+    ) == soap.GetParameterValuesResponse([soap.ParameterValue("A.B", "5", "xsd:int")])
+
+
+def test_a_command_key_split_by_a_stray_element_is_read_whole() -> None:
+    assert _body("<cwmp:Reboot><CommandKey>ab<x/>cd</CommandKey></cwmp:Reboot>") == soap.Reboot(
+        "abcd"
+    )
+
+
+def test_no_break_spaces_around_text_are_kept() -> None:
+    """Only XML whitespace is trimmed; a no-break space is content."""
+    assert _body(
+        "<cwmp:Reboot><CommandKey>\u00a0ck\u00a0</CommandKey></cwmp:Reboot>"
+    ) == soap.Reboot("\u00a0ck\u00a0")
+    assert _body(
+        "<cwmp:GetParameterValuesResponse><ParameterList><ParameterValueStruct>"
+        "<Name>\u00a0A.B</Name><Value>\u00a0v\u00a0</Value>"
+        "</ParameterValueStruct></ParameterList></cwmp:GetParameterValuesResponse>"
+    ) == soap.GetParameterValuesResponse([soap.ParameterValue("\u00a0A.B", "\u00a0v\u00a0")])
+
+
+def test_a_parameter_struct_missing_its_value_or_name_reads_as_empty_strings() -> None:
+    assert _body(
+        "<cwmp:GetParameterValuesResponse><ParameterList>"
+        "<ParameterValueStruct><Name>A.B</Name></ParameterValueStruct>"
+        "<ParameterValueStruct><Name/><Value>v</Value></ParameterValueStruct>"
+        "<ParameterValueStruct></ParameterValueStruct>"
+        "</ParameterList></cwmp:GetParameterValuesResponse>"
+    ) == soap.GetParameterValuesResponse(
+        [
+            soap.ParameterValue("A.B", "", "xsd:string"),
+            soap.ParameterValue("", "v", "xsd:string"),
+            soap.ParameterValue("", "", "xsd:string"),
+        ]
+    )
+
+
+def test_xsi_type_wins_over_an_unqualified_type_attribute() -> None:
+    assert _body(
+        "<cwmp:GetParameterValuesResponse><ParameterList><ParameterValueStruct>"
+        '<Name>A.B</Name><Value type="int" xsi:type="xsd:string">5</Value>'
+        "</ParameterValueStruct></ParameterList></cwmp:GetParameterValuesResponse>"
+    ) == soap.GetParameterValuesResponse([soap.ParameterValue("A.B", "5", "xsd:string")])
+
+
+def test_a_fault_struct_without_a_fault_code_means_success() -> None:
+    assert _body(
+        "<cwmp:TransferComplete><CommandKey>ck</CommandKey>"
+        "<FaultStruct><FaultString></FaultString></FaultStruct>"
+        "</cwmp:TransferComplete>"
+    ) == soap.TransferComplete("ck", 0, "")
+
+
+def test_an_autonomous_transfer_fault_is_read() -> None:
+    assert _body(
+        "<cwmp:AutonomousTransferComplete><AnnounceURL>http://a/</AnnounceURL>"
+        "<TransferURL>http://t/fw.bin</TransferURL><IsDownload>1</IsDownload>"
+        "<FileType>1 Firmware Upgrade Image</FileType><FileSize>10</FileSize>"
+        "<TargetFileName>fw.bin</TargetFileName><FaultStruct><FaultCode>9010</FaultCode>"
+        "<FaultString>Download failed</FaultString></FaultStruct>"
+        "<StartTime>2024-01-01T00:00:00Z</StartTime>"
+        "<CompleteTime>2024-01-01T00:01:00Z</CompleteTime></cwmp:AutonomousTransferComplete>"
+    ) == soap.AutonomousTransferComplete(
+        announce_url="http://a/",
+        transfer_url="http://t/fw.bin",
+        is_download=True,
+        file_type="1 Firmware Upgrade Image",
+        file_size=10,
+        target_file_name="fw.bin",
+        fault_code=9010,
+        fault_string="Download failed",
+        start_time="2024-01-01T00:00:00Z",
+        complete_time="2024-01-01T00:01:00Z",
+    )
+
+
+def test_an_autonomous_transfer_without_a_file_size_has_size_zero() -> None:
+    assert _body(
+        "<cwmp:AutonomousTransferComplete><IsDownload>0</IsDownload>"
+        "<FileType>3 Vendor Configuration File</FileType></cwmp:AutonomousTransferComplete>"
+    ) == soap.AutonomousTransferComplete("", "", False, "3 Vendor Configuration File", 0, "")
+
+
+def test_attributes_without_a_notification_mean_notification_off() -> None:
+    assert _body(
+        "<cwmp:GetParameterAttributesResponse><ParameterList><ParameterAttributeStruct>"
+        "<Name>A.B</Name><AccessList/></ParameterAttributeStruct></ParameterList>"
+        "</cwmp:GetParameterAttributesResponse>"
+    ) == soap.GetParameterAttributesResponse([soap.ParameterAttribute("A.B", 0, [])])
+    assert _body(
+        "<cwmp:SetParameterAttributes><ParameterList><SetParameterAttributesStruct>"
+        "<Name>A.B</Name><NotificationChange>1</NotificationChange>"
+        "</SetParameterAttributesStruct></ParameterList></cwmp:SetParameterAttributes>"
+    ) == soap.SetParameterAttributes([soap.SetParameterAttribute("A.B", True, 0, False, [])])
+
+
+def test_a_bare_cwmp_fault_without_a_fault_string_has_an_empty_one() -> None:
+    assert _body("<cwmp:Fault><FaultCode>9002</FaultCode></cwmp:Fault>") == soap.Fault(9002, "")
+
+
+def test_the_first_cwmp_header_element_sets_the_namespace_of_an_unqualified_method() -> None:
+    data = (
+        f'<S:Envelope xmlns:S="{SOAP_ENV}" xmlns:a="{CWMP_12}" xmlns:b="{CWMP_10}">'
+        "<S:Header><a:ID>1</a:ID><b:HoldRequests>0</b:HoldRequests></S:Header>"
+        "<S:Body><Reboot/></S:Body></S:Envelope>"
+    ).encode()
+    assert soap.parse(data) == soap.Envelope(
+        soap.Reboot(), cwmp_id="1", cwmp_ns=CWMP_12, hold_requests=False
+    )
