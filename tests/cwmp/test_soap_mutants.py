@@ -6,6 +6,7 @@ codec tests; together they cover what the older files left loose.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -370,3 +371,44 @@ def test_the_first_cwmp_header_element_sets_the_namespace_of_an_unqualified_meth
     assert soap.parse(data) == soap.Envelope(
         soap.Reboot(), cwmp_id="1", cwmp_ns=CWMP_12, hold_requests=False
     )
+
+
+# --- default limits ---------------------------------------------------------------------------
+
+
+def _inform_nested(levels: int) -> bytes:
+    """An Inform whose deepest element sits at ``levels`` (Envelope = 1, Body = 2, Inform = 3)."""
+    inner = levels - 3
+    return wrap("<cwmp:Inform>" + "<a>" * inner + "</a>" * inner + "</cwmp:Inform>")
+
+
+def test_by_default_a_message_may_be_nested_64_levels_deep_and_no_deeper() -> None:
+    assert soap.is_inform(_inform_nested(64)) is True
+    with pytest.raises(soap.SoapParseError, match="Inform: missing DeviceId"):
+        soap.parse(_inform_nested(64))
+    assert soap.is_inform(_inform_nested(65)) is False
+    with pytest.raises(soap.SoapParseError) as refused:
+        soap.parse(_inform_nested(65))
+    assert str(refused.value) == "XML nested deeper than 64 levels"
+
+
+def test_an_unexpected_failure_is_reported_with_its_kind() -> None:
+    with pytest.raises(soap.SoapParseError) as refused:
+        soap.parse("\ud800<a/>")  # type: ignore[arg-type]
+    assert str(refused.value).startswith("malformed CWMP message (UnicodeEncodeError: ")
+
+
+# --- decoding larger bodies -------------------------------------------------------------------
+
+
+def test_a_body_that_inflates_in_several_steps_comes_out_whole() -> None:
+    payload = bytes(range(256)) * 2400  # 600 kB: more than two inflate steps
+    assert soap.decode_body(gzip.compress(payload), "gzip") == payload
+
+
+def test_the_decompressed_size_cap_counts_every_step() -> None:
+    payload = b"x" * 600_001
+    assert soap.decode_body(gzip.compress(payload), "gzip", max_bytes=600_001) == payload
+    with pytest.raises(soap.SoapParseError) as refused:
+        soap.decode_body(gzip.compress(payload), "gzip", max_bytes=600_000)
+    assert str(refused.value) == "decompressed body larger than 600000 bytes"
