@@ -31,6 +31,12 @@ def wrap(method_xml: str, header_xml: str = "", ns: str = CWMP_10) -> bytes:
 # --- unknown methods ------------------------------------------------------------------------
 
 
+def test_a_long_unknown_method_name_is_cut_to_80_characters() -> None:
+    with pytest.raises(soap.UnknownMethodError) as refused:
+        soap.parse(wrap(f"<cwmp:{'M' * 90}/>"))
+    assert refused.value.method == "M" * 80
+
+
 def test_an_unknown_method_is_named_in_the_parse_error() -> None:
     with pytest.raises(soap.SoapParseError) as refused:
         soap.parse(wrap("<cwmp:ChangeDUState/>"))
@@ -114,8 +120,12 @@ def test_a_new_worker_thread_refuses_nesting_beyond_libxml2s_limit() -> None:
         _in_a_new_thread(lambda: soap.parse(data, max_depth=1000))
 
 
-def test_a_new_worker_thread_applies_the_depth_limit() -> None:
+def test_a_new_worker_thread_applies_the_depth_limit_exactly() -> None:
     data = wrap("<cwmp:Reboot><CommandKey><a><b>x</b></a></CommandKey></cwmp:Reboot>")
+    # Envelope, Body, Reboot, CommandKey, a, b: six levels.
+    assert _in_a_new_thread(lambda: soap.parse(data, max_depth=6)) == soap.Envelope(
+        soap.Reboot("x")
+    )
     with pytest.raises(soap.SoapParseError, match="XML nested deeper than 5 levels"):
         _in_a_new_thread(lambda: soap.parse(data, max_depth=5))
 
