@@ -7,6 +7,7 @@ codec tests; together they cover what the older files left loose.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -422,3 +423,58 @@ def test_the_decompressed_size_cap_counts_every_step() -> None:
     with pytest.raises(soap.SoapParseError) as refused:
         soap.decode_body(gzip.compress(payload), "gzip", max_bytes=600_000)
     assert str(refused.value) == "decompressed body larger than 600000 bytes"
+
+
+# --- decoding refusals and trailing bytes -----------------------------------------------------
+# The ACS answers an undecodable body with HTTP 400 and this text.
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-15)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("raw", "coding", "message"),
+    [
+        (gzip.compress(b"hello world" * 100)[:-12], "gzip", "truncated compressed body"),
+        (b"\x08", "deflate", "truncated compressed body"),
+        (b"abc", "br", "unsupported Content-Encoding 'br'"),
+        (b"abc", "x" * 50, "unsupported Content-Encoding '" + "x" * 40 + "'"),
+        (
+            b"\xff\xff\xff",
+            "deflate",
+            "cannot decode body (error: Error -3 while decompressing data: invalid block type)",
+        ),
+        (
+            zlib.compress(b"hi"),
+            "gzip",
+            "cannot decode body (error: Error -3 while decompressing data: incorrect header check)",
+        ),
+        (12, None, "expected bytes, got int"),
+    ],
+    ids=[
+        "truncated-gzip",
+        "one-byte-deflate",
+        "unsupported",
+        "unsupported-shows-40-chars",
+        "bad-deflate",
+        "zlib-labelled-gzip",
+        "not-bytes",
+    ],
+)
+def test_an_undecodable_body_is_explained(raw: bytes, coding: str | None, message: str) -> None:
+    with pytest.raises(soap.SoapParseError) as refused:
+        soap.decode_body(raw, coding)
+    assert str(refused.value) == message
+
+
+def test_an_identity_body_exactly_at_the_cap_is_accepted() -> None:
+    assert soap.decode_body(b"abc", None, max_bytes=3) == b"abc"
+
+
+@pytest.mark.parametrize("packed", [zlib.compress(b"hello"), _raw_deflate(b"hello")])
+def test_bytes_after_a_deflate_stream_are_ignored_even_if_they_look_like_gzip(
+    packed: bytes,
+) -> None:
+    assert soap.decode_body(packed + b"\x1f\x8bjunk", "deflate") == b"hello"
