@@ -10,10 +10,12 @@ import pytest
 from linesman.cwmp import queue, soap
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.diagnostics import services as diagnostics
+from linesman.inventory.models import Setting
 from linesman.operations import engine
 from linesman.operations.models import Operation, OperationState
 from tests.conftest import make_device
 from tests.operations.cpe import drop_session_at, methods, reloaded, session
+from tests.operations.test_engine_sync import CHANNEL, MODE, WIFI, setting, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +117,71 @@ def test_a_diagnostic_no_longer_waits_for_its_event_once_the_device_sent_it(devi
     assert op.state == OperationState.IN_PROGRESS and op.phase == ""
     task = DeviceTask.objects.get(operation=op, method="GetParameterNames")
     assert task.state == TaskState.SENT
+
+
+# --- sync --------------------------------------------------------------------------------
+
+
+def test_a_sync_read_in_several_chunks_lists_the_differences_of_every_chunk(device):
+    reported = {f"Device.X.P{i:03d}": ("v", "xsd:string") for i in range(60)}
+    reported["Device.X.P000"] = ("device-first", "xsd:string")
+    reported["Device.X.P055"] = ("device-second", "xsd:string")
+    setting(device, "Device.X.P000", "ours-first", pending=False)
+    setting(device, "Device.X.P055", "ours-second", pending=True)
+    op = sync(device, reported)
+    assert op.output["differences"] == [
+        {
+            "variable_name": "Device.X.P000",
+            "desired": "ours-first",
+            "device": "device-first",
+            "source": "setting",
+            "resolution": "adopted",
+        },
+        {
+            "variable_name": "Device.X.P055",
+            "desired": "ours-second",
+            "device": "device-second",
+            "source": "setting",
+            "resolution": "pending",
+        },
+    ]
+    first = Setting.objects.get(device=device, variable_name="Device.X.P000")
+    assert first.value == "device-first" and not first.pending
+    second = Setting.objects.get(device=device, variable_name="Device.X.P055")
+    assert second.value == "ours-second" and second.pending
+
+
+def test_a_sync_leaves_another_devices_setting_of_the_same_name_alone(device, other_device):
+    setting(other_device, WIFI, "office", pending=False)
+    op = sync(device, {WIFI: ("lobby", "xsd:string")})
+    assert op.output["differences"] == []
+    row = Setting.objects.get(device=other_device, variable_name=WIFI)
+    assert (row.value, row.pending, row.applied) == ("office", False, None)
+
+
+def test_a_sync_goes_on_past_a_setting_the_device_already_has(device):
+    setting(device, WIFI, "same", pending=False)
+    setting(device, CHANNEL, "6", pending=False)
+    op = sync(device, {WIFI: ("same", "xsd:string"), CHANNEL: ("11", "xsd:string")})
+    assert [d["variable_name"] for d in op.output["differences"]] == [CHANNEL]
+    assert Setting.objects.get(device=device, variable_name=CHANNEL).value == "11"
+
+
+def test_a_sync_goes_on_past_a_template_value_it_does_not_compare(device):
+    device.type.settings_template = {
+        WIFI: "template-ssid",  # the device's own setting: not the template's difference
+        "Device.Not.Reported": "x",  # not reported
+        MODE: "ac",  # differs
+    }
+    device.type.save()
+    setting(device, WIFI, "mine", pending=False)
+    op = sync(device, {WIFI: ("mine", "xsd:string"), MODE: ("n", "xsd:string")})
+    assert op.output["differences"] == [
+        {
+            "variable_name": MODE,
+            "desired": "ac",
+            "device": "n",
+            "source": "template",
+            "resolution": "reconf",
+        }
+    ]
