@@ -5,13 +5,17 @@ state an operation is left in between sessions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from linesman.cwmp import queue, soap
 from linesman.cwmp.models import DeviceTask, TaskState
 from linesman.diagnostics import services as diagnostics
 from linesman.inventory.models import Setting
 from linesman.operations import engine
+from linesman.operations import services as operations
 from linesman.operations.models import Operation, OperationState
 from tests.conftest import make_device
 from tests.operations.cpe import drop_session_at, methods, reloaded, session
@@ -185,3 +189,117 @@ def test_a_sync_goes_on_past_a_template_value_it_does_not_compare(device):
             "resolution": "reconf",
         }
     ]
+
+
+# --- what an operation leaves alone on other devices -------------------------------------
+
+
+def test_an_operation_completes_while_another_device_has_rpcs_queued(device, other_device):
+    waiting = operations.start_operation(device=other_device, kind="reboot")
+    op = operations.start_operation(
+        device=device, kind="get", params={"variables": [{"variable_name": WIFI}]}
+    )
+    assert methods(session()) == ["GetParameterValues"]
+    assert reloaded(op).state == OperationState.COMPLETED
+    assert DeviceTask.objects.get(operation=waiting).state == TaskState.QUEUED
+
+
+def test_a_confirmed_write_leaves_another_devices_pending_setting_of_that_value(
+    device, other_device
+):
+    setting(device, WIFI, "mine", pending=True)
+    setting(other_device, WIFI, "mine", pending=True)
+    op = operations.start_operation(device=device, kind="reconf")
+    session()
+    assert reloaded(op).state == OperationState.COMPLETED
+    assert not Setting.objects.get(device=device, variable_name=WIFI).pending
+    theirs = Setting.objects.get(device=other_device, variable_name=WIFI)
+    assert theirs.pending and theirs.applied is None
+
+
+def test_a_lost_reboot_answer_settles_only_this_devices_reboot(device, other_device):
+    """Another device's Reboot is on the wire (sent, unanswered) when this device boots
+    with its own reboot's CommandKey."""
+    theirs = operations.start_operation(device=other_device, kind="reboot")
+    DeviceTask.objects.filter(operation=theirs).update(state=TaskState.SENT, attempts=1)
+    op = operations.start_operation(device=device, kind="reboot")
+    drop_session_at("Reboot")
+    assert session(events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id}) == []
+    assert reloaded(op).state == OperationState.COMPLETED
+    task = DeviceTask.objects.get(operation=theirs)
+    assert (task.state, task.fault_string, task.finished_at) == (TaskState.SENT, "", None)
+    assert reloaded(theirs).state == OperationState.INITIATED
+
+
+def test_expiring_an_operation_ends_that_operation_only(org_a, device_type, device, other_device):
+    third_device = make_device(org_a, device_type, "ENG0003")
+    ops = [
+        operations.start_operation(device=d, kind="reboot")
+        for d in (device, other_device, third_device)
+    ]
+    past = timezone.now() - timedelta(seconds=1)
+    Operation.objects.filter(pk__in=[op.pk for op in ops]).update(deadline=past)
+    engine.expire(ops[1].pk)
+    assert [reloaded(op).state for op in ops] == [
+        OperationState.INITIATED,
+        OperationState.TIMED_OUT,
+        OperationState.INITIATED,
+    ]
+
+
+# --- how operations end ------------------------------------------------------------------
+
+
+def test_a_completed_operation_has_no_error_and_says_so_in_the_audit_trail(admin_a, device):
+    op = operations.start_operation(
+        device=device, kind="get", params={"variables": [{"variable_name": WIFI}]}
+    )
+    session()
+    op = reloaded(op)
+    assert op.state == OperationState.COMPLETED
+    assert (op.error, op.error_cause) == ("", "")
+    body = admin_a.client.get(
+        "/api/v1/audit_log/", {"device": device.pk, "object_type": "operations.operation"}
+    ).json()
+    assert [e["message"] for e in body["results"]] == [f"{op.operation_id} completed"]
+
+
+def test_the_rpcs_an_operation_still_had_are_withdrawn_with_its_final_state(device):
+    variables = [{"variable_name": f"Device.X.P{i:03d}", "value": "1"} for i in range(60)]
+    op = operations.start_operation(device=device, kind="set", params={"variables": variables})
+
+    def answer(request):
+        if isinstance(request, soap.SetParameterValues):
+            return soap.Fault(9007, "Invalid parameter value")
+        return None
+
+    session(answer=answer)
+    assert reloaded(op).state == OperationState.FAILED
+    withdrawn = DeviceTask.objects.get(operation=op, state=TaskState.CANCELLED)
+    assert withdrawn.fault_string == "failed" and withdrawn.finished_at is not None
+
+
+def test_who_cancelled_an_operation_is_in_the_audit_trail(admin_a, device):
+    op = operations.start_operation(device=device, kind="reboot")
+    assert admin_a.client.post(f"/api/v1/operations/{op.operation_id}/cancel/").status_code == 200
+    body = admin_a.client.get(
+        "/api/v1/audit_log/", {"device": device.pk, "object_type": "operations.operation"}
+    ).json()
+    (entry,) = body["results"]
+    assert entry["message"].startswith(f"{op.operation_id} cancelled")
+    assert entry["actor"] == "admin_a"
+
+
+# --- several steps -----------------------------------------------------------------------
+
+
+def test_the_next_step_waits_for_nothing_when_it_starts(device):
+    """The boot ends the reboot step and the sync starts; the session breaks before the
+    sync's answer: the operation waits for that answer, not for an event."""
+    op = operations.start_operation(device=device, kind="reboot", steps=["reboot", "sync"])
+    assert methods(session()) == ["Reboot"]
+    received = drop_session_at("GetParameterNames", events=("1 BOOT",))
+    assert methods(received) == ["GetParameterNames"]
+    op = reloaded(op)
+    assert op.state == OperationState.IN_PROGRESS
+    assert op.params["step_index"] == 1 and op.phase == ""
