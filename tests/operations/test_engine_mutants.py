@@ -12,13 +12,22 @@ from django.utils import timezone
 
 from linesman.cwmp import queue, soap
 from linesman.cwmp.models import DeviceTask, TaskState
+from linesman.cwmp.parameters import get_values
 from linesman.diagnostics import services as diagnostics
 from linesman.inventory.models import Setting
 from linesman.operations import engine
 from linesman.operations import services as operations
 from linesman.operations.models import Operation, OperationState
 from tests.conftest import make_device
-from tests.operations.cpe import drop_session_at, methods, reloaded, session
+from tests.cwmp.acs_client import ScriptedCpe
+from tests.operations.cpe import (
+    SERIAL,
+    default_answer,
+    drop_session_at,
+    methods,
+    reloaded,
+    session,
+)
 from tests.operations.test_engine_sync import CHANNEL, MODE, WIFI, setting, sync
 
 pytestmark = pytest.mark.django_db
@@ -303,3 +312,42 @@ def test_the_next_step_waits_for_nothing_when_it_starts(device):
     op = reloaded(op)
     assert op.state == OperationState.IN_PROGRESS
     assert op.params["step_index"] == 1 and op.phase == ""
+
+
+# --- the tree read after a bootstrap -----------------------------------------------------
+
+
+def _tree(count: int) -> list[str]:
+    return [f"Device.X.P{i:05d}" for i in range(count)]
+
+
+def test_the_tree_read_after_a_bootstrap_reads_values_a_hundred_at_a_time(device):
+    names = _tree(150)
+
+    def answer(request):
+        if isinstance(request, soap.GetParameterNames):
+            return soap.GetParameterNamesResponse([soap.ParameterInfo(n, True) for n in names])
+        return None
+
+    received = session(events=("0 BOOTSTRAP",), answer=answer)
+    reads = [r.names for r in received if isinstance(r, soap.GetParameterValues)]
+    assert [len(r) for r in reads] == [100, 50]
+    assert [n for r in reads for n in r] == names
+    stored = get_values(device.pk)
+    assert stored["Device.X.P00000"][0] == "v" and stored["Device.X.P00149"][0] == "v"
+
+
+def test_the_tree_read_reads_the_values_of_twenty_thousand_parameters_at_most(device):
+    names = _tree(20001)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("0 BOOTSTRAP",)).status_code == 200
+    request = cpe.parse(cpe.post(None)).body
+    while not isinstance(request, soap.GetParameterNames):
+        request = cpe.parse(cpe.post(default_answer(request))).body
+    reply = soap.GetParameterNamesResponse([soap.ParameterInfo(n, True) for n in names])
+    assert isinstance(cpe.parse(cpe.post(reply)).body, soap.GetParameterValues)
+    reads = DeviceTask.objects.filter(
+        device=device, method="GetParameterValues", state__in=[TaskState.QUEUED, TaskState.SENT]
+    )
+    asked = [n for task in reads.order_by("id") for n in task.args["names"]]
+    assert len(asked) == 20000 and asked[-1] == "Device.X.P19999"
