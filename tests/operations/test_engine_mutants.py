@@ -351,3 +351,25 @@ def test_the_tree_read_reads_the_values_of_twenty_thousand_parameters_at_most(de
     )
     asked = [n for task in reads.order_by("id") for n in task.args["names"]]
     assert len(asked) == 20000 and asked[-1] == "Device.X.P19999"
+
+
+# --- events that prove nothing -----------------------------------------------------------
+
+
+def test_a_bootstrap_before_the_factory_reset_was_sent_is_not_taken_for_it(device):
+    """The device bootstraps on its own (someone reset it by hand) before it was sent the
+    reset; it then refuses the reset: nothing of the reset happened here."""
+    setting(device, WIFI, "mine", pending=False)
+    op = operations.start_operation(device=device, kind="factory")
+
+    def answer(request):
+        if isinstance(request, soap.FactoryReset):
+            return soap.Fault(9001, "Request denied")
+        return None
+
+    received = session(events=("0 BOOTSTRAP", "1 BOOT"), answer=answer)
+    assert "FactoryReset" in methods(received)
+    op = reloaded(op)
+    assert op.state == OperationState.FAILED
+    assert op.error == "FactoryReset: fault 9001 Request denied"
+    assert Setting.objects.filter(device=device, variable_name=WIFI).exists()
