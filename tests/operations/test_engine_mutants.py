@@ -373,3 +373,24 @@ def test_a_bootstrap_before_the_factory_reset_was_sent_is_not_taken_for_it(devic
     assert op.state == OperationState.FAILED
     assert op.error == "FactoryReset: fault 9001 Request denied"
     assert Setting.objects.filter(device=device, variable_name=WIFI).exists()
+
+
+# --- what the device confirmed is stored -------------------------------------------------
+
+INFORM_INTERVAL = "Device.ManagementServer.PeriodicInformInterval"
+
+
+def test_the_management_values_a_bootstrap_set_are_stored_as_the_devices(device):
+    device.update_frequency = 900
+    device.save()
+    session(events=("0 BOOTSTRAP",))
+    assert get_values(device.pk)[INFORM_INTERVAL][0] == "900"
+
+
+def test_the_management_values_a_reconf_set_are_stored_as_the_devices(device):
+    device.update_frequency = 1200
+    device.save()
+    op = operations.start_operation(device=device, kind="reconf")
+    session()
+    assert reloaded(op).state == OperationState.COMPLETED
+    assert get_values(device.pk)[INFORM_INTERVAL][0] == "1200"
