@@ -164,6 +164,16 @@ def test_a_sync_read_in_several_chunks_lists_the_differences_of_every_chunk(devi
     assert second.value == "ours-second" and second.pending
 
 
+def test_a_sync_is_the_devices_last_change(device):
+    """An Inform may stamp a change first; the end of the sync is the last one."""
+    before = device.last_change
+    sync(device, {WIFI: ("x", "xsd:string")})
+    device.refresh_from_db()
+    assert device.last_configuration is not None
+    assert device.last_change == device.last_configuration
+    assert before is None or device.last_change > before
+
+
 def test_a_sync_leaves_another_devices_setting_of_the_same_name_alone(device, other_device):
     setting(other_device, WIFI, "office", pending=False)
     op = sync(device, {WIFI: ("lobby", "xsd:string")})
