@@ -404,3 +404,24 @@ def test_the_management_values_a_reconf_set_are_stored_as_the_devices(device):
     session()
     assert reloaded(op).state == OperationState.COMPLETED
     assert get_values(device.pk)[INFORM_INTERVAL][0] == "1200"
+
+
+# --- a broken subscriber -----------------------------------------------------------------
+
+
+def test_a_failing_subscriber_is_logged_with_the_operation(
+    device, caplog, django_capture_on_commit_callbacks
+):
+    def broken(op):
+        raise RuntimeError("subscriber bug")
+
+    engine.subscribe_finished(broken)
+    try:
+        op = operations.start_operation(device=device, kind="reboot")
+        with django_capture_on_commit_callbacks(execute=True):
+            engine.finish(op, OperationState.CANCELLED)
+    finally:
+        engine._finished_subscribers.remove(broken)
+    (record,) = [r for r in caplog.records if r.name == "linesman.operations.engine"]
+    assert record.getMessage() == f"operation {op.operation_id}: a finished-subscriber failed"
+    assert record.exc_info[1].args == ("subscriber bug",)
