@@ -425,3 +425,19 @@ def test_a_failing_subscriber_is_logged_with_the_operation(
     (record,) = [r for r in caplog.records if r.name == "linesman.operations.engine"]
     assert record.getMessage() == f"operation {op.operation_id}: a finished-subscriber failed"
     assert record.exc_info[1].args == ("subscriber bug",)
+
+
+def test_a_second_bootstrap_after_an_answered_factory_reset_settles_nothing(device):
+    """The reset was answered; the bootstrap session breaks during its provisioning and
+    the device bootstraps again: neither the answered reset nor the unanswered write is
+    taken as done without an answer."""
+    op = operations.start_operation(device=device, kind="factory")
+    assert methods(session()) == ["FactoryReset"]
+    received = drop_session_at("SetParameterValues", events=("0 BOOTSTRAP", "1 BOOT"))
+    assert methods(received) == ["SetParameterValues"]
+    received = session(events=("0 BOOTSTRAP", "1 BOOT"))
+    assert "SetParameterValues" in methods(received)
+    assert reloaded(op).state == OperationState.COMPLETED
+    reset = DeviceTask.objects.get(operation=op, method="FactoryReset")
+    assert (reset.state, reset.fault_string) == (TaskState.DONE, "")
+    assert not DeviceTask.objects.filter(device=device, fault_string="answer lost").exists()
