@@ -88,3 +88,14 @@ def test_a_transfer_complete_of_another_command_key_is_ignored(admin_a, device, 
     op = Operation.objects.get(operation_id=op_id)
     # Not this upgrade's transfer: it still waits for its own.
     assert op.state == "in_progress" and op.phase == "awaiting_transfer"
+
+
+def test_the_end_of_an_upgrade_is_the_devices_last_change(admin_a, device, device_type):  # noqa: F811
+    image = upload(admin_a, device_type, "2.0.0").json()
+    op_id = start_upgrade(admin_a, device, image["id"])
+    session()
+    transfer_session(op_id, software="2.0.0")
+    op = Operation.objects.get(operation_id=op_id)
+    assert op.state == "completed"
+    device.refresh_from_db()
+    assert device.last_change == op.completed_at
