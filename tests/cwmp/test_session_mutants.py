@@ -6,15 +6,18 @@ threads, and the exact edges of its time limits.
 from __future__ import annotations
 
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from linesman.core import crypto
 from linesman.cwmp import soap
-from linesman.cwmp.models import DeviceTask, TaskState
+from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe
-from tests.cwmp.test_session_exchanges import SERIAL, _provisioned, _reboot
+from tests.cwmp.test_session_exchanges import SERIAL, _idle_cpe, _provisioned, _reboot
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +61,65 @@ def test_a_session_goes_on_when_its_requests_are_served_on_other_threads(device,
     assert isinstance(cpe.parse(sent).body, soap.Reboot)
     assert _on_another_thread(lambda: cpe.post(soap.RebootResponse())).status_code == 204
     assert DeviceTask.objects.get(operation=op).state == TaskState.DONE
+
+
+# --- the edges of the time limits (time stands still at a whole second) -------------------
+
+#: session.SESSION_TIMEOUT and session.TAKEOVER_AFTER, written out as the module documents them.
+SESSION_TIMEOUT = timedelta(seconds=60)
+TAKEOVER_AFTER = timedelta(seconds=5)
+
+
+@pytest.fixture
+def still():
+    """Time frozen at the next whole second (a stateless cookie stamps whole seconds)."""
+    start = datetime.fromtimestamp(int(time.time()) + 1, UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        yield traveller
+
+
+def test_an_idle_sessions_cookie_is_still_good_a_full_session_timeout_later(device, admin_a, still):
+    _provisioned()
+    cpe = _idle_cpe()
+    _reboot(device, admin_a)
+    still.shift(SESSION_TIMEOUT)
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+
+
+def test_a_session_is_still_live_a_full_session_timeout_after_its_last_request(
+    device, admin_a, still
+):
+    _provisioned()
+    _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    still.shift(SESSION_TIMEOUT)
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+
+
+def test_an_inform_takes_over_a_session_silent_for_exactly_the_takeover_time(
+    device, admin_a, still
+):
+    _provisioned()
+    _reboot(device, admin_a)
+    first = ScriptedCpe("cpe", "pw")
+    assert first.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    first_key = first.client.cookies["lsm_session"].value
+    still.shift(TAKEOVER_AFTER)
+    second = ScriptedCpe("cpe", "pw")
+    response = second.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert response.status_code == 200
+    assert response.cookies["lsm_session"].value != first_key
+    assert CwmpSession.objects.get(device=device).key == response.cookies["lsm_session"].value
+
+
+# --- what a refusal says -------------------------------------------------------------------
+
+
+def test_the_refusal_of_a_malformed_body_is_cut_at_500_bytes(db):
+    response = ScriptedCpe().post(raw=b"<" + b"a" * 600 + b"></b>")
+    assert response.status_code == 400
+    assert len(response.content) == 500
+    assert response.content.startswith(
+        b"malformed CWMP message: not well-formed XML: Opening and ending tag mismatch: aaa"
+    )
