@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from linesman.core import crypto
 from linesman.cwmp import soap
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe
+from tests.cwmp.test_acs_session import finish_session
 from tests.cwmp.test_session_exchanges import SERIAL, _idle_cpe, _provisioned, _reboot
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +125,37 @@ def test_the_refusal_of_a_malformed_body_is_cut_at_500_bytes(db):
     assert response.content.startswith(
         b"malformed CWMP message: not well-formed XML: Opening and ending tag mismatch: aaa"
     )
+
+
+# --- outside a test's transaction, as in production ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_an_inform_takes_over_a_session_row_a_dead_server_left(device):
+    """Requests in production run outside any transaction: an Inform of a device without a
+    session row takes a one-statement path, one with a row the locking path."""
+    _provisioned()
+    CwmpSession.objects.create(
+        key="left-by-a-dead-server",
+        device=device,
+        cwmp_ns=soap.NS_CWMP["1.0"],
+        last_activity=timezone.now() - timedelta(minutes=5),
+    )
+    cpe = ScriptedCpe("cpe", "pw")
+    response = cpe.inform(SERIAL, events=("2 PERIODIC",))
+    assert response.status_code == 200
+    key = response.cookies["lsm_session"].value
+    assert key != "left-by-a-dead-server"
+    assert CwmpSession.objects.get(device=device).key == key
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_device_with_work_and_no_session_row_gets_one(device, admin_a):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    response = cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert response.status_code == 200
+    assert CwmpSession.objects.get(device=device).key == response.cookies["lsm_session"].value
+    assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
+    assert DeviceTask.objects.get(operation=op).state == TaskState.DONE
