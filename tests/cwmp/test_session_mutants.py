@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from linesman.core import crypto
-from linesman.cwmp import soap
+from linesman.cwmp import queue, soap
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe
@@ -159,3 +159,20 @@ def test_outside_a_transaction_a_device_with_work_and_no_session_row_gets_one(de
     assert CwmpSession.objects.get(device=device).key == response.cookies["lsm_session"].value
     assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
     assert DeviceTask.objects.get(operation=op).state == TaskState.DONE
+
+
+# --- a session that had nothing to do ------------------------------------------------------
+
+
+def test_an_idle_cookie_sends_nothing_while_the_devices_rpc_is_on_the_wire(device):
+    """An RPC marked sent in a session whose row is gone (another server's, lost) is not
+    sent again by the empty POST of an idle session: the answer is the plain end."""
+    _provisioned()
+    cpe = _idle_cpe()
+    task = queue.enqueue(device_id=device.pk, method="Reboot")
+    DeviceTask.objects.filter(pk=task.pk).update(state=TaskState.SENT, attempts=1)
+    response = cpe.post(None)
+    assert (response.status_code, response.content) == (204, b"")
+    task.refresh_from_db()
+    assert (task.state, task.attempts) == (TaskState.SENT, 1)
+    assert not CwmpSession.objects.exists()
