@@ -5,6 +5,7 @@ threads, and the exact edges of its time limits.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from linesman.core import crypto
 from linesman.cwmp import queue, soap
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from tests.conftest import make_device
-from tests.cwmp.acs_client import ScriptedCpe
+from tests.cwmp.acs_client import ScriptedCpe, digest_header, inform_message
 from tests.cwmp.test_acs_session import finish_session
 from tests.cwmp.test_session_exchanges import SERIAL, _idle_cpe, _provisioned, _reboot
 
@@ -176,3 +177,36 @@ def test_an_idle_cookie_sends_nothing_while_the_devices_rpc_is_on_the_wire(devic
     task.refresh_from_db()
     assert (task.state, task.attempts) == (TaskState.SENT, 1)
     assert not CwmpSession.objects.exists()
+
+
+# --- a database session ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stray", [soap.RebootResponse(), soap.Fault(9002, "Internal error")])
+def test_an_answer_before_the_acs_asked_anything_is_ignored(device, admin_a, stray):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    sent = cpe.post(stray)  # instead of the empty POST
+    assert isinstance(cpe.parse(sent).body, soap.Reboot)
+    assert cpe.post(soap.RebootResponse()).status_code == 204
+    op.refresh_from_db()
+    assert "answered_after_end" not in op.output
+    assert DeviceTask.objects.get(operation=op).state == TaskState.DONE
+
+
+def test_a_device_that_repeats_its_authorization_header_is_served_by_its_cookie(device, admin_a):
+    """Some CPEs send the header that opened the session with every request: its nonce
+    count is spent, so the cookie, not the header, must carry the session."""
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe()
+    inform = inform_message(SERIAL, events=("6 CONNECTION REQUEST",))
+    challenge = cpe.post(inform)["WWW-Authenticate"]
+    header = digest_header("cpe", "pw", re.search(r'nonce="([^"]+)"', challenge).group(1))
+    assert cpe.post(inform, HTTP_AUTHORIZATION=header).status_code == 200
+    sent = cpe.post(None, HTTP_AUTHORIZATION=header)
+    assert isinstance(cpe.parse(sent).body, soap.Reboot)
+    assert cpe.post(soap.RebootResponse(), HTTP_AUTHORIZATION=header).status_code == 204
+    assert DeviceTask.objects.get(operation=op).state == TaskState.DONE
