@@ -17,6 +17,7 @@ from django.utils import timezone
 from linesman.core import crypto
 from linesman.cwmp import queue, soap
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
+from linesman.operations import services as operations
 from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe, digest_header, inform_message
 from tests.cwmp.test_acs_session import finish_session
@@ -210,3 +211,44 @@ def test_a_device_that_repeats_its_authorization_header_is_served_by_its_cookie(
     assert isinstance(cpe.parse(sent).body, soap.Reboot)
     assert cpe.post(soap.RebootResponse(), HTTP_AUTHORIZATION=header).status_code == 204
     assert DeviceTask.objects.get(operation=op).state == TaskState.DONE
+
+
+# --- whose provisioning it is --------------------------------------------------------------
+
+
+def _queued_provisioning() -> set:
+    """The operations the queued bootstrap provisioning belongs to (None: to none)."""
+    queued = DeviceTask.objects.filter(method="SetParameterValues", state=TaskState.QUEUED)
+    assert queued.exists()
+    return {t.operation_id for t in queued}
+
+
+def test_a_bootstrap_during_a_reboot_is_provisioned_apart_from_the_reboot(device, admin_a):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
+    cpe = ScriptedCpe("cpe", "pw")
+    events = ("0 BOOTSTRAP", "1 BOOT", "M Reboot")
+    assert cpe.inform(SERIAL, events=events, keys={"M Reboot": op.operation_id}).status_code == 200
+    assert _queued_provisioning() == {None}
+
+
+def test_a_boot_without_bootstrap_does_not_hand_the_provisioning_to_a_factory_reset(
+    device, admin_a
+):
+    _provisioned()
+    op = operations.start_operation(
+        device=device, kind="device_factory", user=admin_a.user, connection_request=False
+    )
+    cpe = ScriptedCpe("cpe", "pw")
+    cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    assert [r.METHOD for r in finish_session(cpe)] == ["FactoryReset"]
+    cpe = ScriptedCpe("cpe", "pw")
+    # Not the bootstrap the reset awaits, but an interval that needs provisioning again.
+    interval = {"Device.ManagementServer.PeriodicInformInterval": "999"}
+    assert cpe.inform(SERIAL, events=("1 BOOT",), params=interval).status_code == 200
+    assert _queued_provisioning() == {None}
+    op.refresh_from_db()
+    assert op.phase == "awaiting_bootstrap"
