@@ -252,3 +252,13 @@ def test_a_boot_without_bootstrap_does_not_hand_the_provisioning_to_a_factory_re
     assert _queued_provisioning() == {None}
     op.refresh_from_db()
     assert op.phase == "awaiting_bootstrap"
+
+
+def test_a_known_device_provisioned_again_for_its_interval_is_not_read_again(device):
+    _provisioned()
+    cpe = ScriptedCpe("cpe", "pw")
+    interval = {"Device.ManagementServer.PeriodicInformInterval": "999"}
+    assert cpe.inform(SERIAL, events=("2 PERIODIC",), params=interval).status_code == 200
+    methods = [r.METHOD for r in finish_session(cpe)]
+    assert methods[0] == "SetParameterValues"
+    assert "GetParameterNames" not in methods
