@@ -262,3 +262,16 @@ def test_a_known_device_provisioned_again_for_its_interval_is_not_read_again(dev
     methods = [r.METHOD for r in finish_session(cpe)]
     assert methods[0] == "SetParameterValues"
     assert "GetParameterNames" not in methods
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+def test_a_device_on_basic_auth_is_admitted_at_each_of_its_sessions(device, device_type):
+    """Basic carries no nonce: nothing is claimed, so the same header opens every session."""
+    device_type.allow_basic_auth = True
+    device_type.save()
+    for _ in range(3):
+        cpe = ScriptedCpe("cpe", "pw", basic=True)
+        assert cpe.inform(SERIAL, events=("2 PERIODIC",)).status_code == 200
+        finish_session(cpe)
