@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from linesman.audit.models import AuditEntry
 from linesman.core import crypto
 from linesman.cwmp import queue, soap
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
@@ -275,3 +276,15 @@ def test_a_device_on_basic_auth_is_admitted_at_each_of_its_sessions(device, devi
         cpe = ScriptedCpe("cpe", "pw", basic=True)
         assert cpe.inform(SERIAL, events=("2 PERIODIC",)).status_code == 200
         finish_session(cpe)
+
+
+# --- the debug log -------------------------------------------------------------------------
+
+
+def test_the_exchanges_of_a_device_not_in_debug_mode_are_not_kept(device, admin_a):
+    _provisioned()
+    _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
+    assert not AuditEntry.objects.filter(device_id=device.pk, action="soap").exists()
