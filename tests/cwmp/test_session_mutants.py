@@ -1,6 +1,9 @@
 """The session engine where issue #16's second mutation run (mutmut 3.8) over
 `linesman.cwmp.session` found it untested: requests of one session served on different
-threads, and the exact edges of its time limits.
+threads or outside any transaction (as in production), the exact edges of its time limits,
+the cut of a refusal's text, an idle session while an RPC is on the wire, answers nobody
+asked for, repeated headers and Basic auth, whose operation a bootstrap's provisioning
+belongs to, and what the debug log keeps of a device not in debug mode.
 """
 
 from __future__ import annotations
