@@ -291,3 +291,13 @@ def test_the_exchanges_of_a_device_not_in_debug_mode_are_not_kept(device, admin_
     assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
     assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
     assert not AuditEntry.objects.filter(device_id=device.pk, action="soap").exists()
+
+
+def test_a_device_with_only_a_username_is_refused_a_header_with_a_wrong_password(
+    org_a, device_type
+):
+    """Only a device recorded with neither username nor password is served without
+    credentials; one with a username alone is checked (its password is the empty one)."""
+    make_device(org_a, device_type, "HALF0001", username="only-user")
+    assert ScriptedCpe("only-user", "guess").inform("HALF0001").status_code == 401
+    assert ScriptedCpe("only-user", "").inform("HALF0001").status_code == 200
