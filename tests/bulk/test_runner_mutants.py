@@ -31,6 +31,7 @@ from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
     create,
     fleet,
 )
+from tests.conftest import make_device
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -244,27 +245,37 @@ class _AllAtOnce(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_status_refresh_probes_a_whole_batch_at_once(noc, fleet):  # noqa: F811
-    # Within the connection request's own 3 s timeout.
-    handler = type("Handler", (_AllAtOnce,), {"barrier": threading.Barrier(3, timeout=2)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+class _Listener(ThreadingHTTPServer):
+    request_queue_size = 128  # the listen backlog: a whole batch may knock at once
+
+
+@pytest.mark.parametrize("size", [3, 101])  # 101: past connreq's default of 100 at once
+def test_a_status_refresh_probes_a_whole_batch_at_once(noc, seed_orgs, types, size):
+    now = timezone.now()
+    devices = [
+        make_device(seed_orgs[0], types["router"], f"P{i:03d}", last_connection=now)
+        for i in range(size)
+    ]
+    # Whoever comes first waits for the rest within the connection request's own 3 s.
+    handler = type("Handler", (_AllAtOnce,), {"barrier": threading.Barrier(size, timeout=2.5)})
+    server = _Listener(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        for device in fleet[:3]:
+        for device in devices:
             Device.objects.filter(pk=device.pk).update(
                 connection_request_url=f"http://127.0.0.1:{server.server_address[1]}/{device.pk}"
             )
         job = create(
             noc,
             operation_type="status_refresh",
-            serial_numbers=["R000", "R001", "R002"],
-            options={"max_concurrency": 3},
+            serial_numbers=[d.serial_number for d in devices],
+            options={"max_concurrency": size},
         )
     finally:
         server.shutdown()
         server.server_close()
     job.refresh_from_db()
-    assert job.status == "completed" and job.succeeded_devices == 3
+    assert job.status == "completed" and job.succeeded_devices == size
 
 
 # --- what a job writes to the inventory --------------------------------------------------
