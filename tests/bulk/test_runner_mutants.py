@@ -337,3 +337,264 @@ def test_a_firmware_upgrade_sets_the_desired_image_in_the_name_of_the_jobs_creat
     assert actor == "noc"
     assert changes["firmware_image"] == [None, image.pk]
     assert changes["firmware_image_is_pending"] == [False, True]
+
+
+# --- what an operator reads on a failed target -------------------------------------------
+
+
+def test_a_device_deleted_before_its_turn_fails_saying_so(noc, fleet):  # noqa: F811
+    from linesman.inventory import services as inventory
+
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"], schedule=LATER)
+    inventory.delete_device(user=None, device=fleet[0])
+    BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now())
+    assert bulk_runner.start(job.pk)
+    gone = BulkJobTarget.objects.get(job=job, device__isnull=True)
+    assert (gone.state, gone.cause, gone.error) == (
+        "failed",
+        "device_deleted",
+        "The device was deleted after the job was created.",
+    )
+
+
+def test_a_target_whose_operation_vanished_fails_saying_so(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000"])
+    (op,) = active_ops(job)
+    Operation.objects.filter(pk=op.pk).delete()
+    assert bulk_runner.resume()["recorded"] == 1
+    target = BulkJobTarget.objects.get(job=job)
+    assert (target.state, target.cause, target.error) == (
+        "failed",
+        "device_deleted",
+        "The device and its operation were deleted during the job.",
+    )
+
+
+def test_with_fail_fast_a_device_that_never_connected_fails_saying_so(noc, fleet, cr_server):  # noqa: F811
+    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+    Device.objects.filter(pk=fleet[0].pk).update(last_connection=None)
+    job = create(
+        noc,
+        operation_type="reboot",
+        serial_numbers=["R000"],
+        options={"validate_connectivity": True},
+    )
+    target = BulkJobTarget.objects.get(job=job)
+    assert (target.state, target.cause, target.error) == (
+        "failed",
+        "never_connected",
+        "The device has never contacted the ACS.",
+    )
+    assert ConnectionRequestLog.objects.count() == 0  # not even asked
+
+
+def test_with_fail_fast_a_device_that_came_in_anyway_does_not_spare_the_next(noc, fleet):  # noqa: F811
+    from tests.bulk.test_runner_branches import _ComesInAnyway
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ComesInAnyway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/cr/R001"
+        Device.objects.filter(pk=fleet[1].pk).update(connection_request_url=url)
+        Device.objects.filter(pk=fleet[0].pk).update(
+            connection_request_url="http://127.0.0.1:9/gone"
+        )
+        job = create(
+            noc,
+            operation_type="reboot",
+            serial_numbers=["R000", "R001"],
+            options={"validate_connectivity": True},
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    ops = dict(Operation.objects.filter(bulk_job_id=job.pk).values_list("device_id", "state"))
+    assert ops == {fleet[0].pk: "failed", fleet[1].pk: "dispatched"}
+    refused = BulkJobTarget.objects.get(job=job, device=fleet[0])
+    assert (refused.state, refused.cause) == ("failed", "connection_refused")
+    assert BulkJobTarget.objects.get(job=job, device=fleet[1]).state == "running"
+
+
+def test_a_timed_out_device_is_counted_by_its_own_requests_refusal(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"])
+    ops = {op.device_id: op for op in active_ops(job)}
+    before = ops[fleet[2].pk].initiated_at - timedelta(minutes=5)
+    # R000 refused with 403; R001 answered 401 only to a request older than its operation.
+    ConnectionRequestLog.objects.create(device=fleet[0], ok=False, status_code=403)
+    old = ConnectionRequestLog.objects.create(device=fleet[1], ok=False, status_code=401)
+    ConnectionRequestLog.objects.filter(pk=old.pk).update(time=before)
+    ConnectionRequestLog.objects.create(device=fleet[2], ok=False, status_code=401)
+    Operation.objects.filter(bulk_job_id=job.pk).update(deadline=timezone.now())
+    for op in ops.values():
+        engine.expire(op.pk)
+    causes = dict(BulkJobTarget.objects.filter(job=job).values_list("device_id", "cause"))
+    assert causes == {
+        fleet[0].pk: "authentication_failures",
+        fleet[1].pk: "operation_timeouts",
+        fleet[2].pk: "authentication_failures",
+    }
+
+
+# --- snapshots and batch runners ---------------------------------------------------------
+
+
+def test_a_snapshot_of_a_bare_device_says_empty_not_none(noc, fleet):  # noqa: F811
+    from datetime import UTC, datetime
+
+    seen = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    Device.objects.filter(pk=fleet[1].pk).update(last_connection=seen, status_change=seen)
+    job = create(noc, operation_type="inventory_audit", serial_numbers=["R001"])
+    assert BulkJobTarget.objects.get(job=job).result == {
+        "device_id": fleet[1].pk,
+        "serial_number": "R001",
+        "name": "dev-R001",
+        "organization_id": 101,
+        "type": "router",
+        "status": "Up",
+        "is_active": True,
+        "manufacturer": "",
+        "product_class": "",
+        "software_version": "",
+        "hardware_version": "",
+        "firmware_image": "",
+        "firmware_image_is_pending": False,
+        "location": "",
+        "address": "",
+        "last_connection": "2026-03-01T12:00:00Z",
+        "status_change": "2026-03-01T12:00:00Z",
+        "pending_settings": "",
+    }
+
+
+def _started_later(noc, **body) -> BulkJob:
+    """A job created for later and then started by hand, its runner not yet run."""
+    job = create(noc, schedule=LATER, **body)
+    BulkJob.objects.filter(pk=job.pk).update(
+        status="in_progress", started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    return job
+
+
+def test_a_batch_runner_counts_every_batch_it_handled(noc, fleet):  # noqa: F811
+    job = _started_later(noc, operation_type="status_refresh", options={"max_concurrency": 5})
+    assert bulk_runner.run_batches(job.pk) == 12  # batches of 5, 5 and 2
+    job.refresh_from_db()
+    assert job.status == "failed" and job.error_summary == {"no_connection_url": 12}
+
+
+def test_an_inventory_audit_snapshots_past_its_max_concurrency(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="inventory_audit", options={"max_concurrency": 2})
+    item = noc.client.get(f"/api/v1/inventory_device_serial_headless_operation/{job.pk}/").json()
+    assert item["status"] == "completed" and item["peak_concurrency"] == 12
+
+
+def test_a_second_batch_runner_takes_nothing_while_the_first_fills_the_concurrency(
+    noc,
+    fleet,  # noqa: F811
+):
+    job = _started_later(noc, operation_type="status_refresh", options={"max_concurrency": 3})
+    BulkJob.objects.filter(pk=job.pk).update(running_devices=3, peak_running=3)
+    first = [t.pk for t in BulkJobTarget.objects.filter(job=job).order_by("id")[:3]]
+    BulkJobTarget.objects.filter(pk__in=first).update(state="running", started_at=timezone.now())
+    assert bulk_runner.run_batches(job.pk) == 0
+    found = dict(BulkJobTarget.objects.filter(job=job).values_list("pk", "state"))
+    assert sorted(found.values()) == ["pending"] * 9 + ["running"] * 3
+    job.refresh_from_db()
+    assert job.running_devices == 3 and job.peak_running == 3
+
+
+class _NotesHeartbeat(BaseHTTPRequestHandler):
+    """A device that, while it is probed, notes the heartbeat its job shows a sweep."""
+
+    seen: list
+
+    def do_GET(self):  # noqa: N802
+        from django.db import connection
+
+        self.seen.append(BulkJob.objects.values_list("heartbeat_at", flat=True).get())
+        connection.close()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_while_its_devices_are_probed_a_status_refresh_shows_a_live_runner(noc, fleet):  # noqa: F811
+    handler = type("Handler", (_NotesHeartbeat,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/R000"
+        Device.objects.filter(pk=fleet[0].pk).update(connection_request_url=url)
+        job = create(noc, operation_type="status_refresh", serial_numbers=["R000"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    job.refresh_from_db()
+    (heartbeat,) = handler.seen
+    assert heartbeat is not None and job.started_at <= heartbeat <= job.finished_at
+
+
+# --- queueing ----------------------------------------------------------------------------
+
+
+def test_a_jobs_first_requests_are_queued_with_its_priority(noc, fleet, held_queue):  # noqa: F811
+    job = create(
+        noc, operation_type="reboot", serial_numbers=["R000", "R001"], schedule={"priority": "high"}
+    )
+    ops = sorted(op.pk for op in active_ops(job))
+    assert [(job_id, sorted(pks), priority) for job_id, pks, priority in held_queue.kicks] == [
+        (job.pk, ops, 90)
+    ]
+
+
+def test_a_progress_task_the_queue_lost_holds_later_outcomes_back_a_minute_at_most(
+    noc,
+    fleet,  # noqa: F811
+):
+    import time_machine
+
+    from tests.bulk.test_runner import _HeldProgress
+
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"])
+    ops = active_ops(job)
+    lost = _HeldProgress(bulk_runner._queue())
+    bulk_runner.use_queue(lost)
+    try:
+        with time_machine.travel(timezone.now(), tick=False) as traveller:
+            engine.finish(ops[0], OperationState.COMPLETED)
+            assert lost.held == [job.pk]  # queued, and never run
+            traveller.shift(timedelta(seconds=59))
+            engine.finish(ops[1], OperationState.COMPLETED)
+            assert lost.held == [job.pk]  # left to the task already queued
+            traveller.shift(timedelta(seconds=1.5))
+            engine.finish(ops[2], OperationState.COMPLETED)
+            assert lost.held == [job.pk, job.pk]  # that one is taken for lost
+    finally:
+        bulk_runner.use_queue(lost.real)
+
+
+def test_the_sweep_leaves_a_start_a_little_late_to_its_own_task(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000"], schedule=LATER)
+    BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now() - timedelta(seconds=10))
+    assert bulk_runner.resume()["started"] == 0
+    job.refresh_from_db()
+    assert job.status == "scheduled" and not active_ops(job)
+
+
+def test_a_jobs_operations_wait_for_no_expiry_task_of_their_own(noc, fleet, task_clock):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"])
+    assert len(active_ops(job)) == 2
+    # The housekeeping sweep ends the overdue ones: no queue write per device.
+    assert [s.name for s in task_clock.scheduled() if s.name == "expire_operation"] == []
+
+
+def test_progress_of_a_finished_job_records_nothing(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000"])
+    (op,) = active_ops(job)
+    engine.finish(op, OperationState.COMPLETED)
+    job.refresh_from_db()
+    assert job.status == "completed"
+    assert bulk_runner.record_progress(job.pk) == 0
