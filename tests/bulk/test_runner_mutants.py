@@ -598,3 +598,65 @@ def test_progress_of_a_finished_job_records_nothing(noc, fleet):  # noqa: F811
     job.refresh_from_db()
     assert job.status == "completed"
     assert bulk_runner.record_progress(job.pk) == 0
+
+
+def test_a_job_whose_every_device_cannot_start_fails_at_once(noc, fleet):  # noqa: F811
+    from linesman.operations import services
+
+    Device.objects.filter(pk=fleet[0].pk).update(is_active=False)
+    services.start_operation(device=fleet[1], kind="sync")
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"])
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at is not None
+    assert (job.running_devices, job.failed_devices) == (0, 2)
+    assert job.error_summary == {"not_applicable": 1, "conflicts": 1}
+
+
+def test_a_batch_runner_exactly_a_lease_old_is_still_alive(noc, fleet, held_queue):  # noqa: F811
+    beat = timezone.now() - timedelta(minutes=5)
+    job = _audit_job_claimed(noc, beat, {"R000": timedelta(minutes=5)})
+    assert bulk_runner.resume(beat + bulk_runner.LEASE)["restarted"] == 0
+    assert held_queue.batch_runs == [] and states(job)["R000"] == "running"
+
+
+class _HeldStarts:
+    """The real queue, except that scheduled starts are held."""
+
+    def __init__(self, real):
+        self.real = real
+        self.starts: list[int] = []
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def schedule_start(self, job: BulkJob) -> None:
+        self.starts.append(job.pk)
+
+
+def test_a_job_starts_at_its_execute_at_exactly(noc, fleet):  # noqa: F811
+    import time_machine
+
+    job = create(noc, operation_type="reboot", serial_numbers=["R000"], schedule=LATER)
+    at = (timezone.now() + timedelta(minutes=1)).replace(microsecond=0)
+    BulkJob.objects.filter(pk=job.pk).update(execute_at=at)
+    held = _HeldStarts(bulk_runner._queue())
+    bulk_runner.use_queue(held)
+    try:
+        with time_machine.travel(at, tick=False):
+            assert bulk_runner.start(job.pk) is True
+    finally:
+        bulk_runner.use_queue(held.real)
+    assert held.starts == []  # not sent back to wait
+    job.refresh_from_db()
+    assert job.status == "in_progress" and len(active_ops(job)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "timeout", "seconds"),
+    [
+        (("inventory_audit", 4000, 10), None, 2),  # 2,000 devices a second
+        (("reboot", 10, 5), 1, 120),  # two waves of one minute each
+    ],
+)
+def test_a_job_is_estimated_from_its_size_and_timeout(db, args, timeout, seconds):
+    assert bulk_runner.estimate_seconds(*args, timeout=timeout) == seconds
