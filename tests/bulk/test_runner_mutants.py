@@ -660,3 +660,33 @@ def test_a_job_starts_at_its_execute_at_exactly(noc, fleet):  # noqa: F811
 )
 def test_a_job_is_estimated_from_its_size_and_timeout(db, args, timeout, seconds):
     assert bulk_runner.estimate_seconds(*args, timeout=timeout) == seconds
+
+
+def test_a_job_never_has_more_than_100_connection_requests_in_flight(noc, seed_orgs, types):
+    """A listener that answers only once 101 requests are in flight at the same time
+    answers none of a 101-device job's: the 101st waits for one of the first 100."""
+    now = timezone.now()
+    devices = [
+        make_device(seed_orgs[0], types["router"], f"K{i:03d}", last_connection=now, is_active=True)
+        for i in range(101)
+    ]
+    handler = type("Handler", (_AllAtOnce,), {"barrier": threading.Barrier(101, timeout=2.5)})
+    server = _Listener(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for device in devices:
+            Device.objects.filter(pk=device.pk).update(
+                connection_request_url=f"http://127.0.0.1:{server.server_address[1]}/{device.pk}"
+            )
+        job = create(
+            noc,
+            operation_type="reboot",
+            serial_numbers=[d.serial_number for d in devices],
+            options={"max_concurrency": 101},
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(active_ops(job)) == 101
+    logged = ConnectionRequestLog.objects.values_list("ok", flat=True)
+    assert len(logged) == 101 and not any(logged)
