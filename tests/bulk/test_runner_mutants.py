@@ -690,3 +690,17 @@ def test_a_job_never_has_more_than_100_connection_requests_in_flight(noc, seed_o
     assert len(active_ops(job)) == 101
     logged = ConnectionRequestLog.objects.values_list("ok", flat=True)
     assert len(logged) == 101 and not any(logged)
+
+
+def test_without_fail_fast_a_device_that_never_connected_waits_for_its_first_inform(
+    noc,
+    fleet,  # noqa: F811
+    cr_server,  # noqa: F811
+):
+    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+    Device.objects.filter(pk=fleet[0].pk).update(last_connection=None)
+    job = create(noc, operation_type="reboot", serial_numbers=["R000"])
+    op_states = Operation.objects.filter(bulk_job_id=job.pk).values_list("state", flat=True)
+    assert list(op_states) == ["initiated"]
+    assert BulkJobTarget.objects.get(job=job).state == "running"
+    assert list(ConnectionRequestLog.objects.values_list("ok", flat=True)) == [True]
