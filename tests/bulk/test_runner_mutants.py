@@ -704,3 +704,11 @@ def test_without_fail_fast_a_device_that_never_connected_waits_for_its_first_inf
     assert list(op_states) == ["initiated"]
     assert BulkJobTarget.objects.get(job=job).state == "running"
     assert list(ConnectionRequestLog.objects.values_list("ok", flat=True)) == [True]
+
+
+def test_a_jobs_operations_are_initiated_by_its_creator(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"])
+    initiated = Operation.objects.filter(bulk_job_id=job.pk).values_list(
+        "initiated_by", "initiated_by_name"
+    )
+    assert list(initiated) == [(noc.user.pk, "noc")] * 2
