@@ -40,12 +40,18 @@ LATER = {"execute_at": "2031-01-01T00:00:00Z"}
 
 class _HeldQueue:
     """The real queue, except that batch runners are held, as a busy worker holds them,
-    and each batch of connection requests asked of it is noted with its priority."""
+    and each start and batch of connection requests asked of it is noted with its
+    priority."""
 
     def __init__(self, real):
         self.real = real
         self.batch_runs: list[tuple[int, int]] = []
         self.kicks: list[tuple[int, list[int], int]] = []
+        self.starts: list[tuple[int, int]] = []
+
+    def start(self, job_id: int, priority: int) -> None:
+        self.starts.append((job_id, priority))
+        self.real.start(job_id, priority)
 
     def __getattr__(self, name):
         return getattr(self.real, name)
@@ -712,3 +718,17 @@ def test_a_jobs_operations_are_initiated_by_its_creator(noc, fleet):  # noqa: F8
         "initiated_by", "initiated_by_name"
     )
     assert list(initiated) == [(noc.user.pk, "noc")] * 2
+
+
+def test_the_sweep_starts_a_lost_start_with_the_jobs_priority(noc, fleet, held_queue):  # noqa: F811
+    job = create(
+        noc,
+        operation_type="reboot",
+        serial_numbers=["R000"],
+        schedule={**LATER, "priority": "high"},
+    )
+    BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now() - timedelta(minutes=5))
+    assert bulk_runner.resume()["started"] == 1
+    assert held_queue.starts == [(job.pk, 90)]
+    job.refresh_from_db()
+    assert job.status == "in_progress"
