@@ -732,3 +732,18 @@ def test_the_sweep_starts_a_lost_start_with_the_jobs_priority(noc, fleet, held_q
     assert held_queue.starts == [(job.pk, 90)]
     job.refresh_from_db()
     assert job.status == "in_progress"
+
+
+def test_kick_counts_every_device_it_fails_before_asking(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002", "R003"])
+    ops = [op.pk for op in active_ops(job)]
+    assert len(ops) == 4  # no URLs: waiting for their next informs
+    Device.objects.filter(pk__in=[fleet[0].pk, fleet[1].pk]).update(
+        last_connection=None, connection_request_url="http://127.0.0.1:9/never"
+    )
+    BulkJob.objects.filter(pk=job.pk).update(options={"validate_connectivity": True})
+    # R000 and R001 never connected; R002 and R003 have no URL: none is asked.
+    assert bulk_runner.kick(job.pk, ops) == {"sent": 0, "failed": 4}
+    job.refresh_from_db()
+    assert job.error_summary == {"never_connected": 2, "unreachable": 2}
+    assert ConnectionRequestLog.objects.count() == 0
