@@ -747,3 +747,26 @@ def test_kick_counts_every_device_it_fails_before_asking(noc, fleet):  # noqa: F
     job.refresh_from_db()
     assert job.error_summary == {"never_connected": 2, "unreachable": 2}
     assert ConnectionRequestLog.objects.count() == 0
+
+
+def test_resume_counts_every_outcome_it_recorded(noc, fleet):  # noqa: F811
+    from tests.bulk.test_runner import _HeldProgress
+
+    job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002", "R003"])
+    ops = sorted(active_ops(job), key=lambda op: op.device_id)
+    lost = _HeldProgress(bulk_runner._queue())
+    bulk_runner.use_queue(lost)
+    try:
+        # Two outcomes whose progress task was lost, two operations deleted.
+        for op in ops[:2]:
+            engine.finish(op, OperationState.COMPLETED)
+    finally:
+        bulk_runner.use_queue(lost.real)
+    Operation.objects.filter(pk__in=[op.pk for op in ops[2:]]).delete()
+    assert bulk_runner.resume()["recorded"] == 4
+    job.refresh_from_db()
+    assert (job.succeeded_devices, job.failed_devices, job.status) == (
+        2,
+        2,
+        "completed_with_errors",
+    )
