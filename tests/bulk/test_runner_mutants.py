@@ -770,3 +770,25 @@ def test_resume_counts_every_outcome_it_recorded(noc, fleet):  # noqa: F811
         2,
         "completed_with_errors",
     )
+
+
+def test_resume_reports_every_job_it_brought_back(noc, fleet):  # noqa: F811
+    long_ago = timezone.now() - timedelta(minutes=5)
+    lost_fills = [
+        _started_later(noc, operation_type="reboot", serial_numbers=[serial])
+        for serial in ("R000", "R001")
+    ]
+    lost_starts = [
+        create(noc, operation_type="reboot", serial_numbers=[serial], schedule=LATER)
+        for serial in ("R002", "R003")
+    ]
+    BulkJob.objects.filter(pk__in=[j.pk for j in lost_starts]).update(execute_at=long_ago)
+    dead_runners = [_audit_job_claimed(noc, long_ago, {}) for _ in range(2)]
+    report = bulk_runner.resume(after_restart=True)
+    # Every device job's waiting operation is asked for again after the restart.
+    assert report == {"started": 2, "recorded": 0, "filled": 2, "restarted": 2, "kicked": 4}
+    for job in lost_fills + lost_starts:
+        assert len(active_ops(job)) == 1
+    for job in dead_runners:
+        job.refresh_from_db()
+        assert job.status == "completed"
