@@ -792,3 +792,26 @@ def test_resume_reports_every_job_it_brought_back(noc, fleet):  # noqa: F811
     for job in dead_runners:
         job.refresh_from_db()
         assert job.status == "completed"
+
+
+def test_a_status_refresh_probes_the_devices_after_a_deleted_or_silent_one(
+    noc,
+    fleet,  # noqa: F811
+    cr_server,  # noqa: F811
+):
+    from linesman.inventory import services as inventory
+
+    job = create(
+        noc,
+        operation_type="status_refresh",
+        serial_numbers=["R000", "R001", "R002"],
+        schedule=LATER,
+    )
+    inventory.delete_device(user=None, device=fleet[0])
+    _urls([fleet[2]], cr_server, dead=0, refusing=0)  # R001 has no URL
+    BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now())
+    assert bulk_runner.start(job.pk)
+    job.refresh_from_db()
+    assert job.status == "completed_with_errors" and job.running_devices == 0
+    assert job.error_summary == {"device_deleted": 1, "no_connection_url": 1}
+    assert BulkJobTarget.objects.get(job=job, device=fleet[2]).state == "succeeded"
