@@ -815,3 +815,13 @@ def test_a_status_refresh_probes_the_devices_after_a_deleted_or_silent_one(
     assert job.status == "completed_with_errors" and job.running_devices == 0
     assert job.error_summary == {"device_deleted": 1, "no_connection_url": 1}
     assert BulkJobTarget.objects.get(job=job, device=fleet[2]).state == "succeeded"
+
+
+def test_the_sweep_starts_only_jobs_still_scheduled(noc, fleet):  # noqa: F811
+    running = create(noc, operation_type="reboot", serial_numbers=["R000"])
+    done = create(noc, operation_type="inventory_audit", serial_numbers=["R001"])
+    long_ago = timezone.now() - timedelta(minutes=5)
+    BulkJob.objects.filter(pk__in=[running.pk, done.pk]).update(execute_at=long_ago)
+    assert bulk_runner.resume()["started"] == 0
+    statuses = dict(BulkJob.objects.values_list("pk", "status"))
+    assert statuses == {running.pk: "in_progress", done.pk: "completed"}
