@@ -374,6 +374,7 @@ def test_a_target_whose_operation_vanished_fails_saying_so(noc, fleet):  # noqa:
         "device_deleted",
         "The device and its operation were deleted during the job.",
     )
+    assert target.finished_at is not None
 
 
 def test_with_fail_fast_a_device_that_never_connected_fails_saying_so(noc, fleet, cr_server):  # noqa: F811
@@ -825,3 +826,9 @@ def test_the_sweep_starts_only_jobs_still_scheduled(noc, fleet):  # noqa: F811
     assert bulk_runner.resume()["started"] == 0
     statuses = dict(BulkJob.objects.values_list("pk", "status"))
     assert statuses == {running.pk: "in_progress", done.pk: "completed"}
+
+
+def test_a_batch_runner_takes_nothing_from_a_job_not_yet_started(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="inventory_audit", schedule=LATER)
+    assert bulk_runner.run_batches(job.pk) == 0
+    assert set(states(job).values()) == {"pending"}
