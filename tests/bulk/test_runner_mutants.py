@@ -832,3 +832,15 @@ def test_a_batch_runner_takes_nothing_from_a_job_not_yet_started(noc, fleet):  #
     job = create(noc, operation_type="inventory_audit", schedule=LATER)
     assert bulk_runner.run_batches(job.pk) == 0
     assert set(states(job).values()) == {"pending"}
+
+
+def test_a_device_whose_operation_the_cancel_withdrew_says_why(noc, fleet):  # noqa: F811
+    job = create(noc, operation_type="reboot", serial_numbers=["R000"])
+    response = noc.client.delete(f"/api/v1/inventory_device_serial_headless_operation/{job.pk}/")
+    assert response.status_code == 200
+    target = BulkJobTarget.objects.get(job=job)
+    assert (target.state, target.cause, target.error) == (
+        "skipped",
+        "cancelled",
+        f"bulk job {job.pk} cancelled",
+    )
