@@ -255,14 +255,10 @@ class _Listener(ThreadingHTTPServer):
     request_queue_size = 128  # the listen backlog: a whole batch may knock at once
 
 
-@pytest.mark.parametrize("size", [3, 101])  # 101: past connreq's default of 100 at once
-def test_a_status_refresh_probes_a_whole_batch_at_once(noc, seed_orgs, types, size):
-    now = timezone.now()
-    devices = [
-        make_device(seed_orgs[0], types["router"], f"P{i:03d}", last_connection=now)
-        for i in range(size)
-    ]
-    # Whoever comes first waits for the rest within the connection request's own 3 s.
+def _job_behind_one_listener(noc, devices, operation_type: str):
+    """Runs a job over `devices`, each with a connection request URL on one `_AllAtOnce`
+    listener: whoever comes first waits for the rest within the request's own 3 s."""
+    size = len(devices)
     handler = type("Handler", (_AllAtOnce,), {"barrier": threading.Barrier(size, timeout=2.5)})
     server = _Listener(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -271,15 +267,25 @@ def test_a_status_refresh_probes_a_whole_batch_at_once(noc, seed_orgs, types, si
             Device.objects.filter(pk=device.pk).update(
                 connection_request_url=f"http://127.0.0.1:{server.server_address[1]}/{device.pk}"
             )
-        job = create(
+        return create(
             noc,
-            operation_type="status_refresh",
+            operation_type=operation_type,
             serial_numbers=[d.serial_number for d in devices],
             options={"max_concurrency": size},
         )
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("size", [3, 101])  # 101: past connreq's default of 100 at once
+def test_a_status_refresh_probes_a_whole_batch_at_once(noc, seed_orgs, types, size):
+    now = timezone.now()
+    devices = [
+        make_device(seed_orgs[0], types["router"], f"P{i:03d}", last_connection=now)
+        for i in range(size)
+    ]
+    job = _job_behind_one_listener(noc, devices, "status_refresh")
     job.refresh_from_db()
     assert job.status == "completed" and job.succeeded_devices == size
 
@@ -677,23 +683,7 @@ def test_a_job_never_has_more_than_100_connection_requests_in_flight(noc, seed_o
         make_device(seed_orgs[0], types["router"], f"K{i:03d}", last_connection=now, is_active=True)
         for i in range(101)
     ]
-    handler = type("Handler", (_AllAtOnce,), {"barrier": threading.Barrier(101, timeout=2.5)})
-    server = _Listener(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        for device in devices:
-            Device.objects.filter(pk=device.pk).update(
-                connection_request_url=f"http://127.0.0.1:{server.server_address[1]}/{device.pk}"
-            )
-        job = create(
-            noc,
-            operation_type="reboot",
-            serial_numbers=[d.serial_number for d in devices],
-            options={"max_concurrency": 101},
-        )
-    finally:
-        server.shutdown()
-        server.server_close()
+    job = _job_behind_one_listener(noc, devices, "reboot")
     assert len(active_ops(job)) == 101
     logged = ConnectionRequestLog.objects.values_list("ok", flat=True)
     assert len(logged) == 101 and not any(logged)
