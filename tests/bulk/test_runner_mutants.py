@@ -568,9 +568,12 @@ def test_a_progress_task_the_queue_lost_holds_later_outcomes_back_a_minute_at_mo
     fleet,  # noqa: F811
 ):
     import time_machine
+    from django.conf import settings
 
     from tests.bulk.test_runner import _HeldProgress
 
+    if "redis" in settings.CACHES["default"]["BACKEND"]:
+        pytest.skip("on Redis the minute runs on Redis's own clock, which time travel cannot move")
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"])
     ops = active_ops(job)
     lost = _HeldProgress(bulk_runner._queue())
