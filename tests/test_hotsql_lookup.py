@@ -108,3 +108,27 @@ def test_update_fields_stamps_auto_now_fields_as_save_would(org_a, device_type):
     hotsql.update_fields(Setting, setting.pk, {"value": "c", "updated": long_ago})
     setting.refresh_from_db()
     assert (setting.value, setting.updated) == ("c", long_ago)
+
+
+def test_update_fields_conditions_compare_and_set_by_value_or_by_membership(org_a, device_type):
+    from linesman.inventory.models import Setting
+
+    device = make_device(org_a, device_type, "HOT-CAS")
+    setting = Setting.objects.create(device=device, variable_name="Device.X", value="a")
+
+    def value() -> str:
+        return Setting.objects.get(pk=setting.pk).value
+
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "b"}, {"value": "z"}) == 0
+    assert value() == "a"
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "b"}, {"value": "a"}) == 1
+    assert value() == "b"
+    # A tuple: the row changes only while the column holds one of its values.
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "c"}, {"value": ("a", "x")}) == 0
+    assert value() == "b"
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "c"}, {"value": ("a", "b")}) == 1
+    assert value() == "c"
+    # One value in the tuple, and none (nothing can match: no statement, no change).
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "d"}, {"value": ("c",)}) == 1
+    assert hotsql.update_fields(Setting, setting.pk, {"value": "e"}, {"value": ()}) == 0
+    assert value() == "d"

@@ -65,7 +65,8 @@ def update_fields(
     """UPDATE one row's fields (by attribute name; a ForeignKey by its name takes an
     instance or None) without signals; returns rows changed. The model's `auto_now` fields
     are set to now, as `save()` sets them, unless `values` names them. `where` adds
-    equality conditions (a compare-and-set: e.g. only if its state is still the old one)."""
+    conditions (a compare-and-set: e.g. only if its state is still the old one): equality,
+    or membership for a tuple of values (none: no row matches)."""
     if not values:
         return 0
     stamps = _auto_now_fields(model)
@@ -73,20 +74,32 @@ def update_fields(
         now = timezone.now()
         values = {**{name: now for name in stamps}, **values}
     where = where or {}
-    names, conditions = tuple(values), tuple(where)
+    if any(isinstance(v, tuple) and not v for v in where.values()):
+        return 0
+    names = tuple(values)
+    # A condition's shape: its field, and how many values it takes (0: one, by equality).
+    conditions = tuple((n, len(v) if isinstance(v, tuple) else 0) for n, v in where.items())
     key = (connection.alias, model, names, conditions)
     sql = _update_sql.get(key)
     meta = model._meta
     if sql is None:
         quote = connection.ops.quote_name
         columns = ", ".join(f"{quote(meta.get_field(n).column)} = %s" for n in names)
-        tests = "".join(f" AND {quote(meta.get_field(n).column)} = %s" for n in conditions)
+        tests = "".join(
+            f" AND {quote(meta.get_field(n).column)} "
+            + (f"IN ({', '.join(['%s'] * size)})" if size else "= %s")
+            for n, size in conditions
+        )
         sql = (
             f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s{tests}"
         )
         _update_sql[key] = sql
     params = [meta.get_field(n).get_db_prep_save(_key_of(values[n]), connection) for n in names]
-    tested = [meta.get_field(n).get_db_prep_value(where[n], connection) for n in conditions]
+    tested = [
+        meta.get_field(n).get_db_prep_value(value, connection)
+        for n, size in conditions
+        for value in (where[n] if size else (where[n],))
+    ]
     with _cursor() as cursor:
         _execute(cursor, sql, [*params, pk, *tested])
         return cursor.rowcount

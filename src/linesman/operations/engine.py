@@ -85,12 +85,6 @@ def _announce_finished(op: Operation) -> None:
 _OPERATION = hotsql.Lookup(
     lambda pk: Operation.objects.select_related("device", "device__type").filter(pk=pk)[:1], int
 )
-_OPERATION_FOR_UPDATE = hotsql.Lookup(
-    lambda pk: (
-        Operation.objects.select_related("device").select_for_update(of=("self",)).filter(pk=pk)[:1]
-    ),
-    int,
-)
 _ACTIVE_OPERATION = hotsql.Lookup(
     lambda device_id: (
         Operation.objects.select_related("device", "device__type")
@@ -430,22 +424,30 @@ def finish(
     Only an operation in one of the `only_from` states (any active one by default) is
     ended; any other is returned as it is now in the database.
     """
+    now = timezone.now()
     # No savepoint (a round trip each way on PostgreSQL): nobody goes on in a transaction
     # after a failure here.
     with transaction.atomic(savepoint=False):
-        locked = _OPERATION_FOR_UPDATE.first(op.pk)
-        if locked is None:  # deleted meanwhile (with its device): nothing left to end
-            return op
-        op = locked
-        if op.state not in ACTIVE_STATES or op.state not in only_from:
-            return op
-        op.state = state
-        op.result = RESULTS[state]
-        op.error = error[:2000]
-        op.error_cause = cause
-        op.completed_at = timezone.now()
-        op.phase = ""
-        op.save(update_fields=["state", "result", "error", "error_cause", "completed_at", "phase"])
+        # One compare-and-set: of two finishers (a cancel and the device's answer), the
+        # database lets the first end it and the other see no active row.
+        ended = hotsql.update_fields(
+            Operation,
+            op.pk,
+            {
+                "state": state,
+                "result": RESULTS[state],
+                "error": error[:2000],
+                "error_cause": cause,
+                "completed_at": now,
+                "phase": "",
+            },
+            {"state": tuple(s.value for s in ACTIVE_STATES if s in only_from)},
+        )
+        if not ended:
+            # Already ended (or not in `only_from`): as it is now; gone with its device.
+            return _OPERATION.first(op.pk) or op
+        op.state, op.result, op.error = state, RESULTS[state], error[:2000]
+        op.error_cause, op.completed_at, op.phase = cause, now, ""
         queue.cancel_for_operation(op.pk, reason=state)
         if op.kind == OperationKind.FIRMWARE:
             from linesman.inventory.services import firmware_upgrade_finished

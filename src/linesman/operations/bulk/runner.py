@@ -236,6 +236,10 @@ def start(job_id: int) -> bool:
 # --- device operations -------------------------------------------------------------------
 
 
+class _Taken(Exception):
+    """The target was no longer pending when its operation was to be linked to it."""
+
+
 class _NotStarted(Exception):
     def __init__(self, cause: str, message: str):
         super().__init__(message)
@@ -377,29 +381,39 @@ def _fill(job: BulkJob) -> list[int] | None:
             user = _creator(job)
         for target in batch:
             now = timezone.now()
-            if not _transition(
-                job, target.pk, TargetState.PENDING, TargetState.RUNNING, started_at=now
-            ):
-                continue
             try:
                 with transaction.atomic():
                     op = _start_device(job, target, user)
+                    # Claimed with its operation in one write; a target no longer pending
+                    # (taken meanwhile) rolls its operation back with the savepoint.
+                    if not _transition(
+                        job,
+                        target.pk,
+                        TargetState.PENDING,
+                        TargetState.RUNNING,
+                        started_at=now,
+                        operation=op,
+                        kicked_at=now,
+                    ):
+                        raise _Taken
+            except _Taken:
+                continue
             except _NotStarted as exc:
                 reason = (exc.cause, str(exc))
             except Exception as exc:  # one bad device must not stall the whole job
                 log.exception("bulk job %s: starting device %s failed", job.pk, target.pk)
                 reason = ("internal_error", f"{type(exc).__name__}: {exc}")
             else:
-                BulkJobTarget.objects.filter(pk=target.pk).update(operation=op, kicked_at=now)
                 started.append(op.pk)
                 continue
             _transition(
                 job,
                 target.pk,
-                TargetState.RUNNING,
+                TargetState.PENDING,
                 TargetState.FAILED,
                 cause=reason[0],
                 error=reason[1][:2000],
+                started_at=now,
                 finished_at=now,
             )
     return started
