@@ -4,14 +4,16 @@ Starts the server (its own data directory; PostgreSQL/Redis if DATABASE_URL/REDI
 set), registers N simulated devices through the API, waits until every one has bootstrapped,
 then POSTs a reboot job over all of them and prints the time from the POST to the job's
 completion, devices per second, whether every device rebooted exactly once, and the CPU each
-part spent per device during the job (server, worker, database, Redis, simulator).
+part spent per device during the job (server, worker, database, Redis, simulator). With
+`--jobs N`, N such jobs run one after another on the same fleet (bootstrapping 10,000
+devices takes far longer than a job), and their median is printed.
 
 The set-up is README's: on the embedded default, `linesman serve` with its in-process worker;
 with `--production` (the default when DATABASE_URL is PostgreSQL), `serve --no-worker` and a
 separate `linesman worker`. Everything stays on 127.0.0.1.
 
     python bench/bulk.py [--devices 10000] [--concurrency 200] [--max-sessions 200]
-                         [--profile DIR]
+                         [--jobs N] [--profile DIR]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \
         python bench/bulk.py
 """
@@ -23,6 +25,7 @@ import asyncio
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +62,13 @@ def main() -> int:
         "--threads", type=int, help="server HTTP threads a process (default: the server's own)"
     )
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="reboot jobs to run one after another on the same fleet (each must reboot "
+        "every device exactly once); their median is printed",
+    )
     parser.add_argument(
         "--production",
         action=argparse.BooleanOptionalAction,
@@ -143,57 +153,20 @@ def main() -> int:
         wait_until(lambda: not sim.run(lambda: fleet.stats().in_session), timeout=120)
         print(f"\nbootstrapped in {time.monotonic() - started:.0f} s")
 
-        profilers = _start_profilers(args.profile, server, worker) if args.profile else []
-        cpu_before = _cpu(server, worker)
-        posted = time.monotonic()
-        response = api.post(
-            URL,
-            json={
-                "operation_type": "reboot",
-                "target_organizations": [org],
-                "options": {"max_concurrency": args.concurrency, "timeout_minutes": 30},
-            },
-        )
-        response.raise_for_status()
-        job_id = response.json()["id"]
-        while True:
-            job = api.get(f"{URL}{job_id}/").json()
-            _progress(
-                f"job {job_id} {job['status']}", job["processed_devices"], args.devices, posted
-            )
-            if job["status"] not in ("scheduled", "in_progress"):
-                break
-            if time.monotonic() - posted > args.timeout:
-                print("\nthe job did not finish in time")
+        elapsed = []
+        for run in range(args.jobs):
+            if run:
+                # The fleet is back from the last job's reboots before the next one starts.
+                wait_until(lambda: not sim.run(lambda: fleet.stats().in_session), timeout=120)
+            seconds = _run_job(args, api, server, worker, database, sim, fleet, org, first=not run)
+            if seconds is None:
                 return 1
-            time.sleep(1)
-        elapsed = time.monotonic() - posted
-        cpu = {part: used - cpu_before[part] for part, used in _cpu(server, worker).items()}
-        _stop_profilers(profilers)
-        per_device = sim.run(lambda: [d.counters.reboots for d in fleet])
-        reboots = sum(per_device)
-        exactly_once = all(count == 1 for count in per_device)
-        print()
-        print(f"status               {job['status']}")
-        print(f"devices              {job['total_devices']} ({job['failed_devices']} failed)")
-        print(f"errors by cause      {job['operation_details']['error_summary']}")
-        print(f"peak concurrency     {job['peak_concurrency']} of {args.concurrency}")
-        print(f"simulated reboots    {reboots} (every device exactly once: {exactly_once})")
-        print(f"database             {'PostgreSQL' if database.pg_name else 'SQLite'}")
-        print(f"queue                {'Redis' if os.environ.get('REDIS_URL') else 'SQLite'}")
-        print(f"POST to completion   {elapsed:.1f} s")
-        print(f"throughput           {args.devices / elapsed:.1f} devices/s")
-        print(f"set-up               {'serve --no-worker + worker' if worker else 'serve'}")
-        print(
-            "CPU ms per device    "
-            + ", ".join(
-                f"{part} {seconds * 1000 / args.devices:.1f}" for part, seconds in cpu.items()
-            )
-        )
-        print(f"CPU total            {sum(cpu.values()):.0f} s in {elapsed:.0f} s wall clock")
-        _print_timeline(database, job_id)
-        ok = job["status"] == "completed" and exactly_once
-        return 0 if ok else 1
+            elapsed.append(seconds)
+        if args.jobs > 1:
+            times = ", ".join(f"{s:.1f}" for s in elapsed)
+            print(f"\njobs                 {args.jobs}: {times} s")
+            print(f"median               {statistics.median(elapsed):.1f} s")
+        return 0
     finally:
         if sim is not None:
             sim.stop(timeout=30)
@@ -202,6 +175,61 @@ def main() -> int:
             worker.wait()
         crash(server)  # a throwaway server: no graceful stop needed, nothing left behind
         database.drop()
+
+
+def _run_job(args, api, server, worker, database, sim, fleet, org, *, first: bool) -> float | None:
+    """One reboot job over the whole fleet: its figures printed; the seconds from POST to
+    completion, or None when it failed or did not reboot every device exactly once."""
+    profilers = _start_profilers(args.profile, server, worker) if args.profile and first else []
+    reboots_before = sim.run(lambda: [d.counters.reboots for d in fleet])
+    cpu_before = _cpu(server, worker)
+    posted = time.monotonic()
+    response = api.post(
+        URL,
+        json={
+            "operation_type": "reboot",
+            "target_organizations": [org],
+            "options": {"max_concurrency": args.concurrency, "timeout_minutes": 30},
+        },
+    )
+    response.raise_for_status()
+    job_id = response.json()["id"]
+    while True:
+        job = api.get(f"{URL}{job_id}/").json()
+        _progress(f"job {job_id} {job['status']}", job["processed_devices"], args.devices, posted)
+        if job["status"] not in ("scheduled", "in_progress"):
+            break
+        if time.monotonic() - posted > args.timeout:
+            print("\nthe job did not finish in time")
+            return None
+        time.sleep(1)
+    elapsed = time.monotonic() - posted
+    cpu = {part: used - cpu_before[part] for part, used in _cpu(server, worker).items()}
+    _stop_profilers(profilers)
+    after = sim.run(lambda: [d.counters.reboots for d in fleet])
+    per_device = [a - b for a, b in zip(after, reboots_before, strict=True)]
+    reboots = sum(per_device)
+    exactly_once = all(count == 1 for count in per_device)
+    print()
+    print(f"status               {job['status']}")
+    print(f"devices              {job['total_devices']} ({job['failed_devices']} failed)")
+    print(f"errors by cause      {job['operation_details']['error_summary']}")
+    print(f"peak concurrency     {job['peak_concurrency']} of {args.concurrency}")
+    print(f"simulated reboots    {reboots} (every device exactly once: {exactly_once})")
+    print(f"database             {'PostgreSQL' if database.pg_name else 'SQLite'}")
+    print(f"queue                {'Redis' if os.environ.get('REDIS_URL') else 'SQLite'}")
+    print(f"POST to completion   {elapsed:.1f} s")
+    print(f"throughput           {args.devices / elapsed:.1f} devices/s")
+    print(f"set-up               {'serve --no-worker + worker' if worker else 'serve'}")
+    print(
+        "CPU ms per device    "
+        + ", ".join(f"{part} {seconds * 1000 / args.devices:.1f}" for part, seconds in cpu.items())
+    )
+    print(f"CPU total            {sum(cpu.values()):.0f} s in {elapsed:.0f} s wall clock")
+    _print_timeline(database, job_id)
+    if job["status"] != "completed" or not exactly_once:
+        return None
+    return elapsed
 
 
 #: When the device's first connection request of the job was answered (and logged).
