@@ -68,10 +68,12 @@ def test_with_validation_a_failed_request_fails_the_operation_naming_why(
     assert retries(task_clock) == []  # failed now, not retried
     refused = BulkJobTarget.objects.get(job=job, device=fleet[0])
     assert refused.cause == "connection_refused"
-    assert refused.error.startswith("Connection request failed: ")
-    assert refused.error != "Connection request failed: no answer"
+    assert refused.error == "Connection request failed: the device refused the connection"
     denied = BulkJobTarget.objects.get(job=job, device=fleet[1])
     assert denied.cause == "authentication_failures"
+    assert denied.error == (
+        "Connection request failed: the device did not accept the connection request credentials"
+    )
     op = Operation.objects.get(pk=denied.operation_id)
     assert op.state == "failed" and op.error == denied.error
 

@@ -313,10 +313,20 @@ def heard():
     events.unsubscribe(received.append)
 
 
+@pytest.mark.parametrize("in_a_job", [False, True], ids=["alone", "in-a-bulk-job"])
 def test_the_end_of_an_operation_is_announced_with_what_webhooks_need(
-    device, heard, django_capture_on_commit_callbacks
+    device, heard, django_capture_on_commit_callbacks, in_a_job
 ):
-    op = operations.start_operation(device=device, kind="reboot")
+    from linesman.operations.bulk.models import BulkJob
+
+    job = (
+        BulkJob.objects.create(operation_type="reboot", execute_at=timezone.now())
+        if in_a_job
+        else None
+    )
+    op = operations.start_operation(
+        device=device, kind="reboot", bulk_job_id=job.pk if job else None
+    )
     with django_capture_on_commit_callbacks(execute=True):
         engine.finish(op, OperationState.FAILED, error="it broke", cause="device_faults")
     (event,) = [e for e in heard if e.name == "operation.finished"]
@@ -328,7 +338,7 @@ def test_the_end_of_an_operation_is_announced_with_what_webhooks_need(
         "result": "failure",
         "error": "it broke",
         "cause": "device_faults",
-        "bulk_job_id": None,
+        "bulk_job_id": job.pk if job else None,
     }
     assert not [e for e in heard if e.name == "diagnostic.finished"]
 

@@ -486,7 +486,7 @@ def kick(job_id: int, op_pks: list[int]) -> dict[str, int]:
             engine.finish(
                 op,
                 OperationState.FAILED,
-                error=f"Connection request failed: {outcome.error or 'no answer'}",
+                error=f"Connection request failed: {outcome.error}",
                 cause=outcome.cause,
             )
         else:
