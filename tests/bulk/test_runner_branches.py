@@ -9,9 +9,6 @@ requests go to listeners on 127.0.0.1.
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from django.core.cache import cache
 
@@ -29,6 +26,7 @@ from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
     create,
     fleet,
 )
+from tests.cwmp.cr_listeners import recording_listener
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,41 +117,27 @@ def test_a_lone_device_whose_request_fails_waits_for_a_retry(noc, fleet, task_cl
     ]
 
 
-class _ComesInAnyway(BaseHTTPRequestHandler):
+def _comes_in_anyway(path: str) -> int:
     """A device that starts its session on the request (its operation goes out) but whose
     answer to the request itself is an error."""
+    from django.db import connection
 
-    def do_GET(self):  # noqa: N802
-        from django.db import connection
-
-        serial = self.path.rsplit("/", 1)[-1]
-        Operation.objects.filter(device__serial_number=serial).update(
-            state=OperationState.DISPATCHED
-        )
-        connection.close()
-        self.send_response(503)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
+    Operation.objects.filter(device__serial_number=path.rsplit("/", 1)[-1]).update(
+        state=OperationState.DISPATCHED
+    )
+    connection.close()
+    return 503
 
 
 def test_with_fail_fast_a_device_that_came_in_anyway_keeps_its_operation(noc, fleet):  # noqa: F811
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ComesInAnyway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/cr/R000"
-        Device.objects.filter(pk=fleet[0].pk).update(connection_request_url=url)
+    with recording_listener(on_request=_comes_in_anyway) as listener:
+        Device.objects.filter(pk=fleet[0].pk).update(connection_request_url=listener.url("cr/R000"))
         job = create(
             noc,
             operation_type="reboot",
             serial_numbers=["R000"],
             options={"validate_connectivity": True},
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     (op,) = Operation.objects.filter(bulk_job_id=job.pk)
     assert op.state == "dispatched" and op.error == ""
     assert counts(job) == (1, 0, 0, 0)

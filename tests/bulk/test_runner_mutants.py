@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -32,6 +31,7 @@ from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
     fleet,
 )
 from tests.conftest import make_device
+from tests.cwmp.cr_listeners import recording_listener
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -231,41 +231,25 @@ def test_a_status_refresh_contacts_only_the_jobs_devices(noc, fleet, cr_server):
     assert sorted(asked) == ["R000", "R001"]
 
 
-class _AllAtOnce(BaseHTTPRequestHandler):
-    """A listener that answers 200 only once every device of the batch is asking at the
-    same time, and 503 when they come one after the other."""
-
-    barrier: threading.Barrier
-
-    def do_GET(self):  # noqa: N802
-        try:
-            self.barrier.wait()
-            code = 200
-        except threading.BrokenBarrierError:
-            code = 503
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-class _Listener(ThreadingHTTPServer):
-    request_queue_size = 128  # the listen backlog: a whole batch may knock at once
-
-
 def _job_behind_one_listener(noc, devices, operation_type: str):
-    """Runs a job over `devices`, each with a connection request URL on one `_AllAtOnce`
-    listener: whoever comes first waits for the rest within the request's own 3 s."""
+    """Runs a job over `devices`, each with a connection request URL on one listener that
+    answers 200 only once every device of the batch is asking at the same time (whoever
+    comes first waits for the rest within the request's own 3 s), and 503 when they come
+    one after the other."""
     size = len(devices)
-    handler = type("Handler", (_AllAtOnce,), {"barrier": threading.Barrier(size, timeout=2.5)})
-    server = _Listener(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    barrier = threading.Barrier(size, timeout=2.5)
+
+    def all_at_once(path: str) -> int:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return 503
+        return 200
+
+    with recording_listener(on_request=all_at_once) as listener:
         for device in devices:
             Device.objects.filter(pk=device.pk).update(
-                connection_request_url=f"http://127.0.0.1:{server.server_address[1]}/{device.pk}"
+                connection_request_url=listener.url(str(device.pk))
             )
         return create(
             noc,
@@ -273,9 +257,6 @@ def _job_behind_one_listener(noc, devices, operation_type: str):
             serial_numbers=[d.serial_number for d in devices],
             options={"max_concurrency": size},
         )
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("size", [3, 101])  # 101: past connreq's default of 100 at once
@@ -402,13 +383,10 @@ def test_with_fail_fast_a_device_that_never_connected_fails_saying_so(noc, fleet
 
 
 def test_with_fail_fast_a_device_that_came_in_anyway_does_not_spare_the_next(noc, fleet):  # noqa: F811
-    from tests.bulk.test_runner_branches import _ComesInAnyway
+    from tests.bulk.test_runner_branches import _comes_in_anyway
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ComesInAnyway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/cr/R001"
-        Device.objects.filter(pk=fleet[1].pk).update(connection_request_url=url)
+    with recording_listener(on_request=_comes_in_anyway) as listener:
+        Device.objects.filter(pk=fleet[1].pk).update(connection_request_url=listener.url("cr/R001"))
         Device.objects.filter(pk=fleet[0].pk).update(
             connection_request_url="http://127.0.0.1:9/gone"
         )
@@ -418,9 +396,6 @@ def test_with_fail_fast_a_device_that_came_in_anyway_does_not_spare_the_next(noc
             serial_numbers=["R000", "R001"],
             options={"validate_connectivity": True},
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     ops = dict(Operation.objects.filter(bulk_job_id=job.pk).values_list("device_id", "state"))
     assert ops == {fleet[0].pk: "failed", fleet[1].pk: "dispatched"}
     refused = BulkJobTarget.objects.get(job=job, device=fleet[0])
@@ -516,37 +491,20 @@ def test_a_second_batch_runner_takes_nothing_while_the_first_fills_the_concurren
     assert job.running_devices == 3 and job.peak_running == 3
 
 
-class _NotesHeartbeat(BaseHTTPRequestHandler):
-    """A device that, while it is probed, notes the heartbeat its job shows a sweep."""
+def test_while_its_devices_are_probed_a_status_refresh_shows_a_live_runner(noc, fleet):  # noqa: F811
+    seen = []
 
-    seen: list
-
-    def do_GET(self):  # noqa: N802
+    def note_heartbeat(path: str) -> None:
         from django.db import connection
 
-        self.seen.append(BulkJob.objects.values_list("heartbeat_at", flat=True).get())
+        seen.append(BulkJob.objects.values_list("heartbeat_at", flat=True).get())
         connection.close()
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
-    def log_message(self, *args):
-        pass
-
-
-def test_while_its_devices_are_probed_a_status_refresh_shows_a_live_runner(noc, fleet):  # noqa: F811
-    handler = type("Handler", (_NotesHeartbeat,), {"seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/R000"
-        Device.objects.filter(pk=fleet[0].pk).update(connection_request_url=url)
+    with recording_listener(on_request=note_heartbeat) as listener:
+        Device.objects.filter(pk=fleet[0].pk).update(connection_request_url=listener.url("R000"))
         job = create(noc, operation_type="status_refresh", serial_numbers=["R000"])
-    finally:
-        server.shutdown()
-        server.server_close()
     job.refresh_from_db()
-    (heartbeat,) = handler.seen
+    (heartbeat,) = seen
     assert heartbeat is not None and job.started_at <= heartbeat <= job.finished_at
 
 
@@ -676,6 +634,18 @@ def test_a_job_starts_at_its_execute_at_exactly(noc, fleet):  # noqa: F811
 )
 def test_a_job_is_estimated_from_its_size_and_timeout(db, args, timeout, seconds):
     assert bulk_runner.estimate_seconds(*args, timeout=timeout) == seconds
+
+
+def test_a_jobs_connection_requests_go_out_at_once(noc, seed_orgs, types):
+    """Behind a listener that answers only once all three are in flight at the same time,
+    a three-device job reaches all three."""
+    now = timezone.now()
+    devices = [
+        make_device(seed_orgs[0], types["router"], f"A{i:03d}", last_connection=now, is_active=True)
+        for i in range(3)
+    ]
+    _job_behind_one_listener(noc, devices, "reboot")
+    assert list(ConnectionRequestLog.objects.values_list("ok", flat=True)) == [True] * 3
 
 
 def test_a_job_never_has_more_than_100_connection_requests_in_flight(noc, seed_orgs, types):

@@ -1,7 +1,8 @@
 """Connection-request listeners on 127.0.0.1 for tests of the ACS side.
 
 `SimListener` runs the simulator's own listener (Digest, Digest+Basic or Basic-only) in a
-thread; `RecordingListener` answers a fixed reply and records what it received;
+thread; `RecordingListener` answers a fixed reply (or what its `on_request` says) and
+records what it received;
 `silent_socket` listens and never accepts, so a test can tell whether anyone connected.
 """
 
@@ -11,7 +12,7 @@ import asyncio
 import select
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -79,16 +80,28 @@ def sim_listener(challenge: str) -> Iterator[SimListener]:
 
 class RecordingListener:
     """Answers every GET with `status`, `headers` and `body`; `received` holds each request's
-    path and headers (names lower-cased)."""
+    path and headers (names lower-cased).
 
-    def __init__(self, status: int = 200, headers=(), body: bytes = b"") -> None:
+    `on_request(path)`, when given, runs in the listener's thread before the answer (a
+    device acting on the request, or a test observing the ACS meanwhile) and may return
+    the status to answer instead of `status`.
+    """
+
+    def __init__(
+        self,
+        status: int = 200,
+        headers=(),
+        body: bytes = b"",
+        on_request: Callable[[str], int | None] | None = None,
+    ) -> None:
         self.received: list[tuple[str, dict[str, str]]] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 owner.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(status)
+                answer = on_request(self.path) if on_request else None
+                self.send_response(status if answer is None else answer)
                 for name, value in headers:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
@@ -98,19 +111,31 @@ class RecordingListener:
             def log_message(self, *args):
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http = _Server(("127.0.0.1", 0), Handler)
         self.port = self.http.server_address[1]
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
 
     def close(self) -> None:
         self.http.shutdown()
         self.http.server_close()
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the listen backlog: a whole bulk batch may knock at once
+
+
 @contextmanager
-def recording_listener(status: int = 200, headers=(), body: bytes = b""):
-    listener = RecordingListener(status, headers, body)
+def recording_listener(
+    status: int = 200,
+    headers=(),
+    body: bytes = b"",
+    on_request: Callable[[str], int | None] | None = None,
+) -> Iterator[RecordingListener]:
+    listener = RecordingListener(status, headers, body, on_request)
     try:
         yield listener
     finally:
