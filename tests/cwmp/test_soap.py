@@ -56,6 +56,7 @@ from linesman.cwmp.soap import (
     parse,
     serialize,
 )
+from tests.cwmp.envelopes import wrap
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP_ENC = "http://schemas.xmlsoap.org/soap/encoding/"
@@ -520,13 +521,6 @@ def test_parse_soap_fault_with_unknown_detail_namespace_is_rejected() -> None:
         parse(data)
 
 
-def _wrap(method_xml: str, header_xml: str = "", ns: str = NS_CWMP["1.0"]) -> bytes:
-    return (
-        f'<S:Envelope xmlns:S="{SOAP_ENV}" xmlns:cwmp="{ns}" xmlns:xsi="{XSI}">'
-        f"{header_xml}<S:Body>{method_xml}</S:Body></S:Envelope>"
-    ).encode()
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -544,12 +538,12 @@ def test_booleans_accept_any_spelling(text: str, expected: bool) -> None:
         "<cwmp:GetParameterNames><ParameterPath>A.</ParameterPath>"
         f"<NextLevel>{text}</NextLevel></cwmp:GetParameterNames>"
     )
-    env = parse(_wrap(body, header))
+    env = parse(wrap(body, header))
     assert env is not None
     assert env.hold_requests is expected
     assert env.body == GetParameterNames("A.", expected)
     resp = parse(
-        _wrap(
+        wrap(
             "<cwmp:GetParameterNamesResponse><ParameterList><ParameterInfoStruct>"
             f"<Name>A.B</Name><Writable>{text}</Writable></ParameterInfoStruct></ParameterList>"
             "</cwmp:GetParameterNamesResponse>"
@@ -565,7 +559,7 @@ def test_bad_boolean_is_rejected() -> None:
         "</cwmp:GetParameterNames>"
     )
     with pytest.raises(SoapParseError, match="NextLevel"):
-        parse(_wrap(body))
+        parse(wrap(body))
 
 
 def test_header_fields_and_ignored_no_more_requests() -> None:
@@ -576,7 +570,7 @@ def test_header_fields_and_ignored_no_more_requests() -> None:
         "<cwmp:UseCWMPVersion>1.3</cwmp:UseCWMPVersion>"
         "<other:Thing xmlns:other='urn:other'>ignored</other:Thing></S:Header>"
     )
-    env = parse(_wrap("<cwmp:RebootResponse/>", header))
+    env = parse(wrap("<cwmp:RebootResponse/>", header))
     assert env == Envelope(
         RebootResponse(),
         cwmp_id=" keep me ",
@@ -586,21 +580,19 @@ def test_header_fields_and_ignored_no_more_requests() -> None:
 
 
 def test_missing_optional_elements_are_tolerated() -> None:
-    env = parse(
-        _wrap("<cwmp:Inform><DeviceId><OUI>X</OUI></DeviceId></cwmp:Inform>", "<S:Header/>")
-    )
+    env = parse(wrap("<cwmp:Inform><DeviceId><OUI>X</OUI></DeviceId></cwmp:Inform>", "<S:Header/>"))
     assert env is not None
     assert env.body == Inform(DeviceId("", "X", "", ""), [], 1, "", 0, [])
     assert env.cwmp_id is None
-    assert parse(_wrap("<cwmp:SetParameterValuesResponse/>")).body == (  # type: ignore[union-attr]
+    assert parse(wrap("<cwmp:SetParameterValuesResponse/>")).body == (  # type: ignore[union-attr]
         SetParameterValuesResponse(0)
     )
-    assert parse(_wrap("<cwmp:Download/>")).body == Download("", "", "")  # type: ignore[union-attr]
-    assert parse(_wrap("<cwmp:TransferComplete/>")).body == TransferComplete("")  # type: ignore[union-attr]
+    assert parse(wrap("<cwmp:Download/>")).body == Download("", "", "")  # type: ignore[union-attr]
+    assert parse(wrap("<cwmp:TransferComplete/>")).body == TransferComplete("")  # type: ignore[union-attr]
 
 
 def test_empty_integer_element_means_default() -> None:
-    env = parse(_wrap("<cwmp:InformResponse><MaxEnvelopes></MaxEnvelopes></cwmp:InformResponse>"))
+    env = parse(wrap("<cwmp:InformResponse><MaxEnvelopes></MaxEnvelopes></cwmp:InformResponse>"))
     assert env is not None and env.body == InformResponse(1)
 
 
@@ -624,18 +616,18 @@ def test_empty_integer_element_means_default() -> None:
 )
 def test_wrong_or_missing_required_values_are_rejected(method_xml: str) -> None:
     with pytest.raises(SoapParseError):
-        parse(_wrap(method_xml))
+        parse(wrap(method_xml))
 
 
 def test_error_message_names_the_method_and_element() -> None:
     with pytest.raises(SoapParseError, match=r"InformResponse: MaxEnvelopes.*'one'"):
-        parse(_wrap("<cwmp:InformResponse><MaxEnvelopes>one</MaxEnvelopes></cwmp:InformResponse>"))
+        parse(wrap("<cwmp:InformResponse><MaxEnvelopes>one</MaxEnvelopes></cwmp:InformResponse>"))
 
 
 def test_unknown_method_carries_id_and_namespace() -> None:
     header = "<S:Header><cwmp:ID>77</cwmp:ID></S:Header>"
     with pytest.raises(UnknownMethodError) as info:
-        parse(_wrap("<cwmp:RequestDownload><FileType>x</FileType></cwmp:RequestDownload>", header))
+        parse(wrap("<cwmp:RequestDownload><FileType>x</FileType></cwmp:RequestDownload>", header))
     assert isinstance(info.value, SoapParseError)
     assert info.value.method == "RequestDownload"
     assert info.value.cwmp_id == "77"
@@ -644,25 +636,25 @@ def test_unknown_method_carries_id_and_namespace() -> None:
 
 def test_unknown_cwmp_namespace_is_rejected() -> None:
     with pytest.raises(SoapParseError, match="unknown namespace"):
-        parse(_wrap("<cwmp:InformResponse/>", ns="urn:dslforum-org:cwmp-9-9"))
+        parse(wrap("<cwmp:InformResponse/>", ns="urn:dslforum-org:cwmp-9-9"))
 
 
 def test_method_without_namespace_uses_header_namespace() -> None:
     header = "<S:Header><cwmp:ID>5</cwmp:ID></S:Header>"
     env = parse(
-        _wrap(
+        wrap(
             "<InformResponse><MaxEnvelopes>2</MaxEnvelopes></InformResponse>",
             header,
             NS_CWMP["1.2"],
         )
     )
     assert env == Envelope(InformResponse(2), cwmp_id="5", cwmp_ns=NS_CWMP["1.2"])
-    bare = parse(_wrap("<InformResponse/>"))
+    bare = parse(wrap("<InformResponse/>"))
     assert bare is not None and bare.cwmp_ns == NS_CWMP["1.0"]
 
 
 def test_comments_processing_instructions_and_cdata_are_harmless() -> None:
-    data = _wrap(
+    data = wrap(
         "<!-- a comment --><cwmp:SetParameterValues><?pi stuff?><ParameterList>"
         "<ParameterValueStruct><Name>A<!-- x -->.B</Name>"
         "<Value xsi:type='xsd:string'><![CDATA[<not> & markup]]></Value>"
@@ -675,7 +667,7 @@ def test_comments_processing_instructions_and_cdata_are_harmless() -> None:
 
 
 def test_xsi_type_with_unusual_binding_still_found() -> None:
-    data = _wrap(
+    data = wrap(
         "<cwmp:GetParameterValuesResponse><ParameterList><ParameterValueStruct>"
         "<Name>A</Name><Value xmlns:i='http://www.w3.org/1999/XMLSchema-instance' "
         "i:type='xsd:int'>5</Value></ParameterValueStruct></ParameterList>"

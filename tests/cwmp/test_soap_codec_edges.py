@@ -16,18 +16,7 @@ import pytest
 from lxml import etree
 
 from linesman.cwmp import soap
-
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-CWMP_10 = "urn:dslforum-org:cwmp-1-0"
-
-
-def wrap(method_xml: str, header_xml: str = "", ns: str = CWMP_10) -> bytes:
-    return (
-        f'<S:Envelope xmlns:S="{SOAP_ENV}" xmlns:cwmp="{ns}" xmlns:xsi="{XSI}">'
-        f"{header_xml}<S:Body>{method_xml}</S:Body></S:Envelope>"
-    ).encode()
-
+from tests.cwmp.envelopes import CWMP_10, CWMP_12, SOAP_ENV, wrap
 
 # --- unknown methods ------------------------------------------------------------------------
 
@@ -255,8 +244,6 @@ def test_only_xml_whitespace_may_precede_the_message() -> None:
 
 
 # --- what a sloppy CPE's message is read as ---------------------------------------------------
-
-CWMP_12 = "urn:dslforum-org:cwmp-1-2"
 
 
 def _body(method_xml: str, header_xml: str = "") -> soap.Message:

@@ -31,18 +31,7 @@ from linesman.cwmp.soap import (
     is_inform,
     parse,
 )
-
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-CWMP_10 = "urn:dslforum-org:cwmp-1-0"
-CWMP_12 = "urn:dslforum-org:cwmp-1-2"
-
-
-def wrap(method_xml: str, header_xml: str = "", ns: str = CWMP_10) -> bytes:
-    return (
-        f'<S:Envelope xmlns:S="{SOAP_ENV}" xmlns:cwmp="{ns}" xmlns:xsi="{XSI}">'
-        f"{header_xml}<S:Body>{method_xml}</S:Body></S:Envelope>"
-    ).encode()
+from tests.cwmp.envelopes import CWMP_10, CWMP_12, SOAP_ENV, wrap
 
 
 def gpv_response(structs: str) -> bytes:
