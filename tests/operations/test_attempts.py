@@ -191,33 +191,6 @@ def test_an_rpc_not_answered_within_sessions_fails_at_the_limit(device, admin_a)
     assert op.error == "the device did not answer 3 times while executing Reboot"
 
 
-def test_an_unanswered_rpc_is_sent_again_until_the_limit_ends_its_operation_at_once(
-    device, admin_a
-):
-    """The device goes on with an empty POST each time it is sent the RPC."""
-    op = operations.start_operation(device=device, kind="reboot", user=admin_a.user)
-    cpe = ScriptedCpe("cpe", "pw")
-    cpe.inform(SERIAL, events=("2 PERIODIC",))
-    assert cpe.parse(cpe.post(None)).body.METHOD == "Reboot"
-    again = cpe.post(None)
-    assert cpe.parse(again).body.METHOD == "Reboot"
-    task = DeviceTask.objects.get(operation=op)
-    # Sent again, once requeued free of its first sending, saying why.
-    assert (task.state, task.fault_string, task.attempts) == (
-        TaskState.SENT,
-        "not answered in the session",
-        2,
-    )
-    assert cpe.parse(cpe.post(None)).body.METHOD == "Reboot"
-    op.refresh_from_db()
-    assert op.state == OperationState.DISPATCHED
-    assert cpe.post(None).status_code == 204  # the third went unanswered: the limit
-    op.refresh_from_db()
-    assert op.state == OperationState.FAILED
-    assert op.error == "the device did not answer 3 times while executing Reboot"
-    assert DeviceTask.objects.get(operation=op).state == TaskState.FAILED
-
-
 def test_an_rpc_withdrawn_while_on_the_wire_is_not_queued_again_when_left_unanswered(
     device, admin_a
 ):
