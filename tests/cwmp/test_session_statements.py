@@ -1,0 +1,74 @@
+"""The statements a session costs, request by request: the ACS's budget on its hot path.
+
+A bulk job's throughput is set by these (see `bench/bulk.py`): a lookup that stops joining
+a related row it needs, or a save that writes every column, shows here as a statement
+more. Counted on SQLite only: on PostgreSQL the hot path's statements (`core.hotsql`) run
+on psycopg cursors of their own, which Django's query log does not see.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from linesman.core import crypto
+from linesman.cwmp import soap
+from linesman.operations.models import Operation, OperationState
+from tests.conftest import make_device
+from tests.cwmp.acs_client import ScriptedCpe
+from tests.cwmp.test_session_exchanges import SERIAL, _provisioned, _reboot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def device(org_a, device_type):
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL the hot path's statements (core.hotsql) bypass the query log")
+    return make_device(
+        org_a, device_type, SERIAL, username="cpe", password_encrypted=crypto.encrypt("pw")
+    )
+
+
+def _counted(request) -> tuple[object, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = request()
+    verbs = [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+    # Transaction control is left out: inside a test's transaction it is savepoints.
+    return response, [v for v in verbs if v in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+
+
+def test_a_reboot_costs_its_sessions_these_statements(device, admin_a):
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    counts = {}
+    response, counts["inform"] = _counted(
+        lambda: cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",))
+    )
+    assert response.status_code == 200
+    response, counts["empty POST, Reboot sent"] = _counted(lambda: cpe.post(None))
+    assert isinstance(cpe.parse(response).body, soap.Reboot)
+    response, counts["RebootResponse"] = _counted(lambda: cpe.post(soap.RebootResponse()))
+    assert response.status_code == 204
+    boot = ScriptedCpe("cpe", "pw")
+    response, counts["boot inform"] = _counted(
+        lambda: boot.inform(
+            SERIAL, events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id}
+        )
+    )
+    assert response.status_code == 200
+    response, counts["empty POST, session ends"] = _counted(lambda: boot.post(None))
+    assert response.status_code == 204
+    assert Operation.objects.get(pk=op.pk).state == OperationState.COMPLETED
+    assert {k: Counter(v) for k, v in counts.items()} == {
+        # Two requests: the 401 challenge, then the Inform with credentials.
+        "inform": {"SELECT": 3, "INSERT": 2, "UPDATE": 1},
+        "empty POST, Reboot sent": {"SELECT": 2, "UPDATE": 3},
+        "RebootResponse": {"SELECT": 3, "UPDATE": 2, "DELETE": 1},
+        "boot inform": {"SELECT": 3, "INSERT": 3, "UPDATE": 3},
+        "empty POST, session ends": {"SELECT": 2, "DELETE": 1},
+    }
