@@ -430,24 +430,25 @@ def finish(
     with transaction.atomic(savepoint=False):
         # One compare-and-set: of two finishers (a cancel and the device's answer), the
         # database lets the first end it and the other see no active row.
+        end = {
+            "state": state,
+            "result": RESULTS[state],
+            "error": error[:2000],
+            "error_cause": cause,
+            "completed_at": now,
+            "phase": "",
+        }
         ended = hotsql.update_fields(
             Operation,
             op.pk,
-            {
-                "state": state,
-                "result": RESULTS[state],
-                "error": error[:2000],
-                "error_cause": cause,
-                "completed_at": now,
-                "phase": "",
-            },
+            end,
             {"state": tuple(s.value for s in ACTIVE_STATES if s in only_from)},
         )
         if not ended:
             # Already ended (or not in `only_from`): as it is now; gone with its device.
             return _OPERATION.first(op.pk) or op
-        op.state, op.result, op.error = state, RESULTS[state], error[:2000]
-        op.error_cause, op.completed_at, op.phase = cause, now, ""
+        for name, value in end.items():
+            setattr(op, name, value)
         queue.cancel_for_operation(op.pk, reason=state)
         if op.kind == OperationKind.FIRMWARE:
             from linesman.inventory.services import firmware_upgrade_finished
