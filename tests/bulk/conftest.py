@@ -1,5 +1,6 @@
 """Fixtures of the bulk job tests: the seed's organizations (101-103) and device types, an
-operator of all three, and a small mixed fleet."""
+operator of all three, a small mixed fleet, twelve Up routers, and a connection-request
+listener."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from linesman.inventory.models import DeviceStatus, DeviceType
 from linesman.tenancy import services as tenancy
 from linesman.tenancy.models import Organization, Role
 from tests.conftest import make_actor, make_device
+from tests.cwmp.cr_listeners import recording_listener
 
 URL = "/api/v1/inventory_device_serial_headless_operation/"
 ID_URL = "/api/v1/inventory_device_headless_operation/"
@@ -64,3 +66,29 @@ def seed_fleet(seed_orgs, types):
         device=devices[-1], variable_name="Device.WiFi.SSID.1.SSID", value="x", pending=True
     )
     return {d.serial_number: d for d in devices}
+
+
+@pytest.fixture
+def fleet(seed_orgs, types):
+    """Twelve Up routers: eight in org 101, four in org 102."""
+    now = timezone.now()
+    return [
+        make_device(
+            seed_orgs[0] if i < 8 else seed_orgs[1],
+            types["router"],
+            f"R{i:03d}",
+            status=DeviceStatus.UP,
+            last_connection=now,
+            is_active=True,
+        )
+        for i in range(12)
+    ]
+
+
+@pytest.fixture
+def cr_server():
+    """A connection-request listener's base URL: /auth... answers 401, anything else 200."""
+    with recording_listener(
+        on_request=lambda path: 401 if path.startswith("/auth") else None
+    ) as listener:
+        yield f"http://127.0.0.1:{listener.port}"

@@ -7,65 +7,22 @@ completed by calling `engine.finish` as the session engine would.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
 
 from linesman.cwmp.models import DeviceTask
-from linesman.inventory.models import Device, DeviceStatus
+from linesman.inventory.models import Device
 from linesman.operations import engine
 from linesman.operations.bulk import runner as bulk_runner
 from linesman.operations.bulk import services as bulk
 from linesman.operations.bulk.models import BulkJob, BulkJobTarget
-from linesman.operations.models import ACTIVE_STATES, Operation, OperationState
+from linesman.operations.models import Operation, OperationState
 from tests.bulk.conftest import URL
-from tests.conftest import make_device
+from tests.bulk.jobs import HeldProgress, active_ops, create, finish_all, point_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def fleet(seed_orgs, types):
-    """Twelve Up routers: eight in org 101, four in org 102."""
-    now = timezone.now()
-    return [
-        make_device(
-            seed_orgs[0] if i < 8 else seed_orgs[1],
-            types["router"],
-            f"R{i:03d}",
-            status=DeviceStatus.UP,
-            last_connection=now,
-            is_active=True,
-        )
-        for i in range(12)
-    ]
-
-
-def create(actor, **body) -> BulkJob:
-    body.setdefault("target_organizations", [101, 102])
-    response = actor.client.post(URL, body, format="json")
-    assert response.status_code == 201, response.json()
-    return BulkJob.objects.get(pk=int(response.json()["id"]))
-
-
-def active_ops(job) -> list[Operation]:
-    return list(Operation.objects.filter(bulk_job_id=job.pk, state__in=ACTIVE_STATES))
-
-
-def finish_all(job, state=OperationState.COMPLETED, cause="", seen=None) -> None:
-    """Complete the job's running operations wave after wave, checking the bound."""
-    for _ in range(100):
-        ops = active_ops(job)
-        if not ops:
-            return
-        if seen is not None:
-            seen.append(len(ops))
-        for op in ops:
-            engine.finish(op, state, cause=cause, error=cause)
-    raise AssertionError("the job never drained")
 
 
 def test_reboot_fans_out_within_max_concurrency(noc, fleet):
@@ -237,40 +194,8 @@ def test_timeout_minutes_sets_each_operation_deadline(noc, fleet):
         assert before + timedelta(seconds=25) < op.deadline < before + timedelta(seconds=40)
 
 
-class _CrHandler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
-        self.send_response(401 if self.path.startswith("/auth") else 200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def cr_server():
-    """A connection request listener: /auth... answers 401, anything else 200."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _CrHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def _urls(devices, cr_server, dead: int, refusing: int) -> None:
-    for i, device in enumerate(devices):
-        if i < dead:
-            url = "http://127.0.0.1:9/gone"  # nothing listens: connection refused
-        elif i < dead + refusing:
-            url = f"{cr_server}/auth/{device.pk}"
-        else:
-            url = f"{cr_server}/ok/{device.pk}"
-        Device.objects.filter(pk=device.pk).update(connection_request_url=url)
-
-
 def test_validate_connectivity_fails_unreachable_devices_at_once(noc, fleet, cr_server):
-    _urls(fleet, cr_server, dead=2, refusing=3)
+    point_urls(fleet, cr_server, dead=2, refusing=3)
     job = create(
         noc,
         operation_type="reboot",
@@ -289,7 +214,7 @@ def test_validate_connectivity_fails_unreachable_devices_at_once(noc, fleet, cr_
 def test_without_validation_an_unreached_device_times_out_as_a_connection_problem(
     noc, fleet, cr_server
 ):
-    _urls(fleet[:3], cr_server, dead=1, refusing=1)
+    point_urls(fleet[:3], cr_server, dead=1, refusing=1)
     job = create(noc, operation_type="reboot", serial_numbers=[d.serial_number for d in fleet[:4]])
     job.refresh_from_db()
     assert job.running_devices == 4  # still queued for their next informs
@@ -416,7 +341,7 @@ def test_firmware_upgrade_sets_the_desired_image(noc, fleet, types):
 
 
 def test_status_refresh_probes_and_updates_status(noc, fleet, cr_server):
-    _urls(fleet[:6], cr_server, dead=1, refusing=1)
+    point_urls(fleet[:6], cr_server, dead=1, refusing=1)
     Device.objects.filter(pk__in=[d.pk for d in fleet]).update(
         last_connection=timezone.now() - timedelta(days=1)
     )
@@ -508,7 +433,7 @@ def test_resume_after_a_restart_sends_lost_connection_requests_again(noc, fleet,
     # Run twice: a process restart is what counts, not being the first test to resume.
     from linesman.cwmp.models import ConnectionRequestLog
 
-    _urls(fleet[:4], cr_server, dead=0, refusing=0)
+    point_urls(fleet[:4], cr_server, dead=0, refusing=0)
     job = create(noc, operation_type="reboot", serial_numbers=[d.serial_number for d in fleet[:4]])
     assert ConnectionRequestLog.objects.filter(ok=True).count() == 4
     # A sweep of a process that has been running all along does not repeat them...
@@ -569,24 +494,9 @@ def test_a_firmware_image_deleted_mid_job_fails_the_devices_not_yet_started(noc,
     assert job.status == "completed_with_errors"
 
 
-class _HeldProgress:
-    """The real queue, except that `record_progress` tasks are held, as a busy worker
-    holds them, until the test runs them."""
-
-    def __init__(self, real):
-        self.real = real
-        self.held: list[int] = []
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
-    def record_progress(self, job_id: int) -> None:
-        self.held.append(job_id)
-
-
 def test_operations_ending_together_are_recorded_by_one_task(noc, fleet):
     job = create(noc, operation_type="reboot", options={"max_concurrency": 5})
-    held = _HeldProgress(bulk_runner._queue())
+    held = HeldProgress(bulk_runner._queue())
     bulk_runner.use_queue(held)
     try:
         first = active_ops(job)
@@ -616,7 +526,7 @@ def test_operations_ending_together_are_recorded_by_one_task(noc, fleet):
     assert (job.succeeded_devices, job.failed_devices, job.running_devices) == (11, 1, 0)
 
 
-class _FailingProgress(_HeldProgress):
+class _FailingProgress(HeldProgress):
     """A queue that cannot take the task (Redis down, say)."""
 
     def record_progress(self, job_id: int) -> None:
@@ -632,7 +542,7 @@ def test_a_progress_task_the_queue_refused_is_asked_for_again(noc, fleet):
     try:
         # The engine's subscriber logs the failure: the device's session goes on.
         engine.finish(first[0], OperationState.COMPLETED)
-        held = _HeldProgress(failing.real)
+        held = HeldProgress(failing.real)
         bulk_runner.use_queue(held)
         engine.finish(first[1], OperationState.COMPLETED)
         # Not suppressed by the key the failed attempt had set.

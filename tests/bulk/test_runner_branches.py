@@ -19,13 +19,7 @@ from linesman.operations import services as operations
 from linesman.operations.bulk import runner as bulk_runner
 from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import DesiredAttribute, Operation, OperationState
-from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
-    _urls,
-    active_ops,
-    cr_server,
-    create,
-    fleet,
-)
+from tests.bulk.jobs import active_ops, create, point_urls
 from tests.cwmp.cr_listeners import recording_listener
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,7 +40,7 @@ def counts(job: BulkJob) -> tuple[int, int, int, int]:
 # --- the task queue ----------------------------------------------------------------------
 
 
-def test_without_a_task_queue_an_ended_operation_says_what_is_missing(noc, fleet):  # noqa: F811
+def test_without_a_task_queue_an_ended_operation_says_what_is_missing(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     real = bulk_runner._queue()
     bulk_runner.use_queue(None)
@@ -63,7 +57,7 @@ def test_without_a_task_queue_an_ended_operation_says_what_is_missing(noc, fleet
 # --- starting devices --------------------------------------------------------------------
 
 
-def test_a_set_attr_job_stores_nothing_for_a_device_it_cannot_start(noc, fleet):  # noqa: F811
+def test_a_set_attr_job_stores_nothing_for_a_device_it_cannot_start(noc, fleet):
     Device.objects.filter(pk=fleet[0].pk).update(is_active=False)
     job = create(
         noc,
@@ -92,7 +86,7 @@ def test_a_set_attr_job_stores_nothing_for_a_device_it_cannot_start(noc, fleet):
     ]
 
 
-def test_a_deleted_jobs_fill_starts_nothing(noc, fleet):  # noqa: F811
+def test_a_deleted_jobs_fill_starts_nothing(noc, fleet):
     job = create(noc, operation_type="reboot", schedule={"execute_at": "2031-01-01T00:00:00Z"})
     job_id = job.pk
     job.delete()
@@ -103,7 +97,7 @@ def test_a_deleted_jobs_fill_starts_nothing(noc, fleet):  # noqa: F811
 # --- connection requests -----------------------------------------------------------------
 
 
-def test_a_lone_device_whose_request_fails_waits_for_a_retry(noc, fleet, task_clock):  # noqa: F811
+def test_a_lone_device_whose_request_fails_waits_for_a_retry(noc, fleet, task_clock):
     Device.objects.filter(pk=fleet[0].pk).update(connection_request_url="http://127.0.0.1:9/x")
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     assert counts(job) == (1, 0, 0, 0)
@@ -129,7 +123,7 @@ def _comes_in_anyway(path: str) -> int:
     return 503
 
 
-def test_with_fail_fast_a_device_that_came_in_anyway_keeps_its_operation(noc, fleet):  # noqa: F811
+def test_with_fail_fast_a_device_that_came_in_anyway_keeps_its_operation(noc, fleet):
     with recording_listener(on_request=_comes_in_anyway) as listener:
         Device.objects.filter(pk=fleet[0].pk).update(connection_request_url=listener.url("cr/R000"))
         job = create(
@@ -160,8 +154,8 @@ class _RecordingKicks:
         self.real.kick(job_id, op_pks, priority)
 
 
-def test_after_a_restart_operations_already_picked_up_get_no_request(noc, fleet, cr_server):  # noqa: F811
-    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+def test_after_a_restart_operations_already_picked_up_get_no_request(noc, fleet, cr_server):
+    point_urls(fleet[:1], cr_server, dead=0, refusing=0)
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     assert ConnectionRequestLog.objects.count() == 1
     Operation.objects.filter(bulk_job_id=job.pk).update(state=OperationState.DISPATCHED)
@@ -181,7 +175,7 @@ def test_after_a_restart_operations_already_picked_up_get_no_request(noc, fleet,
 # --- outcomes ----------------------------------------------------------------------------
 
 
-def test_an_outcome_is_counted_once_however_often_it_is_recorded(noc, fleet):  # noqa: F811
+def test_an_outcome_is_counted_once_however_often_it_is_recorded(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"])
     done, busy = sorted(active_ops(job), key=lambda op: op.device_id)
     # Still running: nothing to count yet.
@@ -209,15 +203,15 @@ def test_an_outcome_is_counted_once_however_often_it_is_recorded(noc, fleet):  #
 )
 def test_a_one_device_status_refresh_records_its_probe(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
     dead,
     refusing,
     state,
     cause,
     code,
 ):
-    _urls(fleet[:1], cr_server, dead=dead, refusing=refusing)
+    point_urls(fleet[:1], cr_server, dead=dead, refusing=refusing)
     job = create(noc, operation_type="status_refresh", serial_numbers=["R000"])
     target = BulkJobTarget.objects.get(job=job)
     assert (target.state, target.cause) == (state, cause)
@@ -234,7 +228,7 @@ def cancel(actor, job: BulkJob):
     return actor.client.delete(f"/api/v1/inventory_device_serial_headless_operation/{job.pk}/")
 
 
-def test_a_job_cancelled_with_nothing_pending_ends_cancelled_once(noc, fleet):  # noqa: F811
+def test_a_job_cancelled_with_nothing_pending_ends_cancelled_once(noc, fleet):
     from linesman.core import events
 
     heard: list = []
@@ -259,7 +253,7 @@ def test_a_job_cancelled_with_nothing_pending_ends_cancelled_once(noc, fleet):  
     assert [e.data["job_id"] for e in heard] == [job.pk]
 
 
-def test_a_job_cancelled_with_nothing_pending_is_announced_as_cancelled(noc, fleet):  # noqa: F811
+def test_a_job_cancelled_with_nothing_pending_is_announced_as_cancelled(noc, fleet):
     from linesman.core import events
 
     heard: list = []

@@ -13,14 +13,7 @@ from linesman.inventory.models import Device
 from linesman.operations.bulk import runner as bulk_runner
 from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import Operation
-from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
-    _urls,
-    active_ops,
-    cr_server,
-    create,
-    finish_all,
-    fleet,
-)
+from tests.bulk.jobs import active_ops, create, finish_all, point_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,11 +24,11 @@ def retries(task_clock) -> list[tuple]:
 
 def test_without_validation_a_failed_request_is_retried_later_from_the_schedule(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
     task_clock,
 ):
-    _urls(fleet[:3], cr_server, dead=1, refusing=1)
+    point_urls(fleet[:3], cr_server, dead=1, refusing=1)
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"])
     job.refresh_from_db()
     assert job.running_devices == 3 and job.failed_devices == 0
@@ -52,11 +45,11 @@ def test_without_validation_a_failed_request_is_retried_later_from_the_schedule(
 
 def test_with_validation_a_failed_request_fails_the_operation_naming_why(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
     task_clock,
 ):
-    _urls(fleet[:2], cr_server, dead=1, refusing=1)
+    point_urls(fleet[:2], cr_server, dead=1, refusing=1)
     job = create(
         noc,
         operation_type="reboot",
@@ -78,8 +71,8 @@ def test_with_validation_a_failed_request_fails_the_operation_naming_why(
     assert op.state == "failed" and op.error == denied.error
 
 
-def test_a_device_reached_by_its_request_is_not_failed(noc, fleet, cr_server):  # noqa: F811
-    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+def test_a_device_reached_by_its_request_is_not_failed(noc, fleet, cr_server):
+    point_urls(fleet[:1], cr_server, dead=0, refusing=0)
     job = create(
         noc,
         operation_type="reboot",
@@ -91,7 +84,7 @@ def test_a_device_reached_by_its_request_is_not_failed(noc, fleet, cr_server):  
     assert bulk_runner.kick(job.pk, [op.pk for op in active_ops(job)]) == {"sent": 1, "failed": 0}
 
 
-def test_kick_reports_what_it_sent_and_failed(noc, fleet, cr_server):  # noqa: F811
+def test_kick_reports_what_it_sent_and_failed(noc, fleet, cr_server):
     job = create(
         noc,
         operation_type="reboot",
@@ -99,7 +92,7 @@ def test_kick_reports_what_it_sent_and_failed(noc, fleet, cr_server):  # noqa: F
         schedule={"execute_at": "2031-01-01T00:00:00Z"},
         options={"validate_connectivity": True},
     )
-    _urls(fleet[:2], cr_server, dead=0, refusing=1)
+    point_urls(fleet[:2], cr_server, dead=0, refusing=1)
     Device.objects.filter(pk=fleet[2].pk).update(connection_request_url="")
     BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now())
     assert bulk_runner.start(job.pk)
@@ -118,7 +111,7 @@ def test_kick_reports_what_it_sent_and_failed(noc, fleet, cr_server):  # noqa: F
 
 def test_a_job_woken_before_its_time_goes_back_to_the_schedule(
     noc,
-    fleet,  # noqa: F811
+    fleet,
     task_clock,
     django_capture_on_commit_callbacks,
 ):
@@ -143,7 +136,7 @@ def test_a_job_woken_before_its_time_goes_back_to_the_schedule(
     assert job.status == "in_progress" and len(active_ops(job)) == 1
 
 
-def test_a_job_started_twice_runs_each_device_once(noc, fleet):  # noqa: F811
+def test_a_job_started_twice_runs_each_device_once(noc, fleet):
     job = create(noc, operation_type="reboot", options={"max_concurrency": 3})
     assert bulk_runner.fill(job.pk) == 0  # three running: no room
     finish_all(job)
@@ -153,11 +146,11 @@ def test_a_job_started_twice_runs_each_device_once(noc, fleet):  # noqa: F811
     assert Operation.objects.filter(bulk_job_id=job.pk).count() == 12
 
 
-def test_kick_counts_what_it_sent_and_what_failed(noc, fleet, cr_server):  # noqa: F811
+def test_kick_counts_what_it_sent_and_what_failed(noc, fleet, cr_server):
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002", "R003"])
     ops = {op.device_id: op.pk for op in active_ops(job)}
     assert len(ops) == 4  # waiting for their next informs: no URL, nothing sent
-    _urls(fleet[:3], cr_server, dead=1, refusing=1)
+    point_urls(fleet[:3], cr_server, dead=1, refusing=1)
     Device.objects.filter(pk=fleet[3].pk).update(
         last_connection=None, connection_request_url=f"{cr_server}/ok/x"
     )

@@ -15,14 +15,7 @@ from linesman.operations import services as operations
 from linesman.operations.bulk import runner as bulk_runner
 from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import Operation, OperationState
-from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
-    _urls,
-    active_ops,
-    cr_server,
-    create,
-    finish_all,
-    fleet,
-)
+from tests.bulk.jobs import active_ops, create, finish_all, point_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +24,7 @@ def target_of(job: BulkJob, device) -> BulkJobTarget:
     return BulkJobTarget.objects.get(job=job, device=device)
 
 
-def two_devices(noc, fleet, **body) -> tuple[BulkJob, dict[int, Operation]]:  # noqa: F811
+def two_devices(noc, fleet, **body) -> tuple[BulkJob, dict[int, Operation]]:
     job = create(noc, serial_numbers=["R000", "R001"], **body)
     return job, {op.device_id: op for op in active_ops(job)}
 
@@ -39,7 +32,7 @@ def two_devices(noc, fleet, **body) -> tuple[BulkJob, dict[int, Operation]]:  # 
 # --- outcomes ----------------------------------------------------------------------------
 
 
-def test_a_cancelled_operation_skips_its_device_and_the_job_completes(noc, fleet):  # noqa: F811
+def test_a_cancelled_operation_skips_its_device_and_the_job_completes(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     operations.cancel_operation(ops[fleet[0].pk], reason="cancelled")
     engine.finish(ops[fleet[1].pk], OperationState.COMPLETED)
@@ -52,7 +45,7 @@ def test_a_cancelled_operation_skips_its_device_and_the_job_completes(noc, fleet
     assert skipped.result["operation_state"] == "cancelled"
 
 
-def test_a_failure_without_a_cause_or_error_counts_as_a_device_fault(noc, fleet):  # noqa: F811
+def test_a_failure_without_a_cause_or_error_counts_as_a_device_fault(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     engine.finish(ops[fleet[0].pk], OperationState.FAILED)
     engine.finish(ops[fleet[1].pk], OperationState.FAILED)
@@ -64,7 +57,7 @@ def test_a_failure_without_a_cause_or_error_counts_as_a_device_fault(noc, fleet)
 
 def test_a_dispatched_operation_that_timed_out_is_a_time_out_whatever_the_connection_log(
     noc,
-    fleet,  # noqa: F811
+    fleet,
 ):
     from linesman.cwmp.models import ConnectionRequestLog
 
@@ -80,7 +73,7 @@ def test_a_dispatched_operation_that_timed_out_is_a_time_out_whatever_the_connec
     assert target_of(job, fleet[1]).cause == "authentication_failures"
 
 
-def test_a_target_result_carries_the_operation_and_its_output(noc, fleet):  # noqa: F811
+def test_a_target_result_carries_the_operation_and_its_output(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     op = ops[fleet[0].pk]
     Operation.objects.filter(pk=op.pk).update(output={"reboot_required": True})
@@ -106,7 +99,7 @@ def test_a_target_result_carries_the_operation_and_its_output(noc, fleet):  # no
         ("not a fault record", "device_faults"),
     ],
 )
-def test_device_faults_are_summed_up_by_code_and_message(noc, fleet, fault, key):  # noqa: F811
+def test_device_faults_are_summed_up_by_code_and_message(noc, fleet, fault, key):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     op = ops[fleet[0].pk]
     Operation.objects.filter(pk=op.pk).update(output={"fault": fault})
@@ -116,7 +109,7 @@ def test_device_faults_are_summed_up_by_code_and_message(noc, fleet, fault, key)
     assert target_of(job, fleet[0]).cause == "device_faults"
 
 
-def test_a_fault_record_does_not_rename_another_cause(noc, fleet):  # noqa: F811
+def test_a_fault_record_does_not_rename_another_cause(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     op = ops[fleet[0].pk]
     Operation.objects.filter(pk=op.pk).update(output={"fault": {"code": 9002, "message": "x"}})
@@ -125,13 +118,13 @@ def test_a_fault_record_does_not_rename_another_cause(noc, fleet):  # noqa: F811
     assert job.error_summary == {"session_dropped": 1}
 
 
-def test_an_error_longer_than_two_thousand_characters_is_cut_on_the_target(noc, fleet):  # noqa: F811
+def test_an_error_longer_than_two_thousand_characters_is_cut_on_the_target(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     engine.finish(ops[fleet[0].pk], OperationState.FAILED, cause="c", error="e" * 2001)
     assert target_of(job, fleet[0]).error == "e" * 2000
 
 
-def test_a_finished_job_keeps_its_end_time(noc, fleet):  # noqa: F811
+def test_a_finished_job_keeps_its_end_time(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     finish_all(job)
     job.refresh_from_db()
@@ -150,7 +143,7 @@ def _report(op: Operation, values: dict[str, str]) -> None:
     engine.finish(op, OperationState.COMPLETED)
 
 
-def test_serial_sync_notices_a_serial_number_that_does_not_match(noc, fleet):  # noqa: F811
+def test_serial_sync_notices_a_serial_number_that_does_not_match(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="bulk_serial_sync")
     _report(
         ops[fleet[0].pk],
@@ -179,7 +172,7 @@ def test_serial_sync_notices_a_serial_number_that_does_not_match(noc, fleet):  #
     assert (device.oui, device.product_class) == ("00AABB", "HomeGateway")
 
 
-def test_serial_sync_changes_nothing_the_inventory_already_says(noc, fleet):  # noqa: F811
+def test_serial_sync_changes_nothing_the_inventory_already_says(noc, fleet):
     Device.objects.filter(pk=fleet[0].pk).update(manufacturer="Acme", software_version="7")
     job, ops = two_devices(noc, fleet, operation_type="bulk_serial_sync")
     _report(
@@ -190,7 +183,7 @@ def test_serial_sync_changes_nothing_the_inventory_already_says(noc, fleet):  # 
     assert result["inventory_updates"] == {} and result["serial_matches"] is True
 
 
-def test_serial_sync_of_a_failed_read_writes_nothing(noc, fleet):  # noqa: F811
+def test_serial_sync_of_a_failed_read_writes_nothing(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="bulk_serial_sync")
     op = ops[fleet[0].pk]
     Operation.objects.filter(pk=op.pk).update(
@@ -204,7 +197,7 @@ def test_serial_sync_of_a_failed_read_writes_nothing(noc, fleet):  # noqa: F811
 # --- inventory audit and status refresh --------------------------------------------------
 
 
-def test_an_inventory_snapshot_records_what_the_inventory_says(noc, fleet, types):  # noqa: F811
+def test_an_inventory_snapshot_records_what_the_inventory_says(noc, fleet, types):
     seen = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
     image = FirmwareImage.objects.create(device_type=types["router"], version="3.0", file="f")
     location = Location.objects.create(organization_id=101, name="Depot", short_name="depot")
@@ -253,7 +246,7 @@ def test_an_inventory_snapshot_records_what_the_inventory_says(noc, fleet, types
 
 
 @pytest.mark.parametrize("kind", ["inventory_audit", "status_refresh"])
-def test_a_device_deleted_before_a_batch_job_starts_fails_as_deleted(noc, fleet, kind):  # noqa: F811
+def test_a_device_deleted_before_a_batch_job_starts_fails_as_deleted(noc, fleet, kind):
     from linesman.inventory import services as inventory
 
     job = create(
@@ -271,7 +264,7 @@ def test_a_device_deleted_before_a_batch_job_starts_fails_as_deleted(noc, fleet,
     assert (gone.state, gone.error, gone.result) == ("failed", "Device deleted.", {})
 
 
-def test_a_batch_job_is_never_filled_with_operations(noc, fleet):  # noqa: F811
+def test_a_batch_job_is_never_filled_with_operations(noc, fleet):
     job = create(
         noc, operation_type="inventory_audit", schedule={"execute_at": "2031-01-01T00:00:00Z"}
     )
@@ -280,7 +273,7 @@ def test_a_batch_job_is_never_filled_with_operations(noc, fleet):  # noqa: F811
     assert not Operation.objects.filter(bulk_job_id=job.pk).exists()
 
 
-def test_a_live_batch_runner_is_not_restarted(noc, fleet):  # noqa: F811
+def test_a_live_batch_runner_is_not_restarted(noc, fleet):
     job = create(
         noc, operation_type="inventory_audit", schedule={"execute_at": "2031-01-01T00:00:00Z"}
     )
@@ -308,7 +301,7 @@ def test_a_live_batch_runner_is_not_restarted(noc, fleet):  # noqa: F811
 
 
 @pytest.mark.parametrize(("minutes", "seconds"), [(0.05, 3), (2, 120), (0.75, 45)])
-def test_timeout_minutes_become_each_operations_deadline(noc, fleet, minutes, seconds):  # noqa: F811
+def test_timeout_minutes_become_each_operations_deadline(noc, fleet, minutes, seconds):
     job, ops = two_devices(
         noc, fleet, operation_type="reboot", options={"timeout_minutes": minutes}
     )
@@ -319,7 +312,7 @@ def test_timeout_minutes_become_each_operations_deadline(noc, fleet, minutes, se
         )
 
 
-def test_without_timeout_minutes_the_operation_kind_decides(noc, fleet):  # noqa: F811
+def test_without_timeout_minutes_the_operation_kind_decides(noc, fleet):
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     assert len(ops) == 2
     for op in ops.values():
@@ -355,8 +348,8 @@ def test_a_jobs_priority_is_its_tasks_priority(priority, huey):
     assert bulk_runner.huey_priority(BulkJob(priority=priority)) == huey
 
 
-def test_a_status_refresh_records_each_probe(noc, fleet, cr_server):  # noqa: F811
-    _urls(fleet[:2], cr_server, dead=0, refusing=1)
+def test_a_status_refresh_records_each_probe(noc, fleet, cr_server):
+    point_urls(fleet[:2], cr_server, dead=0, refusing=1)
     job = create(noc, operation_type="status_refresh", serial_numbers=["R000", "R001", "R002"])
     refused, answered, silent = (target_of(job, d) for d in fleet[:3])
     assert answered.state == "succeeded" and (answered.cause, answered.error) == ("", "")
@@ -372,7 +365,7 @@ def test_a_status_refresh_records_each_probe(noc, fleet, cr_server):  # noqa: F8
         assert target.finished_at is not None and target.started_at is not None
 
 
-def test_a_batch_runner_says_how_many_targets_it_handled(noc, fleet):  # noqa: F811
+def test_a_batch_runner_says_how_many_targets_it_handled(noc, fleet):
     job = create(
         noc, operation_type="inventory_audit", schedule={"execute_at": "2031-01-01T00:00:00Z"}
     )
@@ -384,7 +377,7 @@ def test_a_batch_runner_says_how_many_targets_it_handled(noc, fleet):  # noqa: F
     assert all(t.finished_at is not None for t in BulkJobTarget.objects.filter(job=job))
 
 
-def test_resume_fills_every_job_whatever_comes_before_it(noc, fleet):  # noqa: F811
+def test_resume_fills_every_job_whatever_comes_before_it(noc, fleet):
     later = {"execute_at": "2031-01-01T00:00:00Z"}
     reboot = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"], schedule=later)
     audit = create(noc, operation_type="inventory_audit", serial_numbers=["R002"], schedule=later)
@@ -399,7 +392,7 @@ def test_resume_fills_every_job_whatever_comes_before_it(noc, fleet):  # noqa: F
     assert len(active_ops(reboot)) == 2
 
 
-def test_a_device_that_cannot_start_says_why_on_its_target(noc, fleet):  # noqa: F811
+def test_a_device_that_cannot_start_says_why_on_its_target(noc, fleet):
     from linesman.operations import services
 
     Device.objects.filter(pk=fleet[0].pk).update(is_active=False)
@@ -418,7 +411,7 @@ def test_a_device_that_cannot_start_says_why_on_its_target(noc, fleet):  # noqa:
         assert target.operation_id is None
 
 
-def test_a_started_target_records_when_and_which_operation(noc, fleet):  # noqa: F811
+def test_a_started_target_records_when_and_which_operation(noc, fleet):
     before = timezone.now()
     job, ops = two_devices(noc, fleet, operation_type="reboot")
     target = target_of(job, fleet[0])
@@ -427,7 +420,7 @@ def test_a_started_target_records_when_and_which_operation(noc, fleet):  # noqa:
     assert target.kicked_at == target.started_at
 
 
-def test_the_end_of_a_job_is_announced_once_with_its_counts(noc, fleet):  # noqa: F811
+def test_the_end_of_a_job_is_announced_once_with_its_counts(noc, fleet):
     from linesman.core import events
 
     heard: list = []

@@ -23,13 +23,7 @@ from linesman.operations import engine
 from linesman.operations.bulk import runner as bulk_runner
 from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import Operation, OperationState
-from tests.bulk.test_runner import (  # noqa: F401 (fixtures)
-    _urls,
-    active_ops,
-    cr_server,
-    create,
-    fleet,
-)
+from tests.bulk.jobs import HeldProgress, active_ops, create, point_urls
 from tests.conftest import make_device
 from tests.cwmp.cr_listeners import recording_listener
 
@@ -100,7 +94,7 @@ def _audit_job_claimed(noc, heartbeat, claims: dict[str, timedelta]) -> BulkJob:
 
 def test_a_restarted_batch_runner_is_not_restarted_again_before_it_runs(
     noc,
-    fleet,  # noqa: F811
+    fleet,
     held_queue,
 ):
     long_ago = timedelta(minutes=5)
@@ -122,7 +116,7 @@ def test_a_restarted_batch_runner_is_not_restarted_again_before_it_runs(
 
 def test_a_sweep_hands_back_only_the_targets_claimed_before_the_lease(
     noc,
-    fleet,  # noqa: F811
+    fleet,
     held_queue,
 ):
     """The sweep reads the heartbeat before it locks the job: a runner that was slow, not
@@ -145,12 +139,12 @@ def test_a_sweep_hands_back_only_the_targets_claimed_before_the_lease(
 
 def test_after_a_restart_only_operations_not_yet_picked_up_are_asked_for_again(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
 ):
     """In a real database single-device operations far outnumber bulk targets, so an
     operation's id is never its target's: the devices' history is made so here."""
-    _urls(fleet[:3], cr_server, dead=0, refusing=0)
+    point_urls(fleet[:3], cr_server, dead=0, refusing=0)
     job = create(
         noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"], schedule=LATER
     )
@@ -181,10 +175,10 @@ def test_after_a_restart_only_operations_not_yet_picked_up_are_asked_for_again(
 
 def test_after_a_restart_a_fail_fast_job_fails_a_device_its_request_no_longer_reaches(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
 ):
-    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+    point_urls(fleet[:1], cr_server, dead=0, refusing=0)
     job = create(
         noc,
         operation_type="reboot",
@@ -205,11 +199,11 @@ def test_after_a_restart_a_fail_fast_job_fails_a_device_its_request_no_longer_re
 
 def test_after_a_restart_requests_are_queued_with_the_jobs_priority(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
     held_queue,
 ):
-    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+    point_urls(fleet[:1], cr_server, dead=0, refusing=0)
     job = create(
         noc, operation_type="reboot", serial_numbers=["R000"], schedule={"priority": "high"}
     )
@@ -222,8 +216,8 @@ def test_after_a_restart_requests_are_queued_with_the_jobs_priority(
 # --- status refresh ----------------------------------------------------------------------
 
 
-def test_a_status_refresh_contacts_only_the_jobs_devices(noc, fleet, cr_server):  # noqa: F811
-    _urls(fleet[:4], cr_server, dead=0, refusing=0)
+def test_a_status_refresh_contacts_only_the_jobs_devices(noc, fleet, cr_server):
+    point_urls(fleet[:4], cr_server, dead=0, refusing=0)
     job = create(noc, operation_type="status_refresh", serial_numbers=["R000", "R001"])
     job.refresh_from_db()
     assert job.status == "completed" and job.succeeded_devices == 2
@@ -287,7 +281,7 @@ def device_updates(device) -> list[tuple[str, dict]]:
     )
 
 
-def test_a_serial_sync_answer_without_values_succeeds_and_changes_nothing(noc, fleet):  # noqa: F811
+def test_a_serial_sync_answer_without_values_succeeds_and_changes_nothing(noc, fleet):
     job = create(noc, operation_type="bulk_serial_sync", serial_numbers=["R000"])
     (op,) = active_ops(job)
     _report(op, {})
@@ -298,7 +292,7 @@ def test_a_serial_sync_answer_without_values_succeeds_and_changes_nothing(noc, f
     assert job.status == "completed"
 
 
-def test_a_serial_sync_does_not_write_an_empty_value_the_inventory_lacks_too(noc, fleet):  # noqa: F811
+def test_a_serial_sync_does_not_write_an_empty_value_the_inventory_lacks_too(noc, fleet):
     job = create(noc, operation_type="bulk_serial_sync", serial_numbers=["R000"])
     (op,) = active_ops(job)
     _report(
@@ -311,7 +305,7 @@ def test_a_serial_sync_does_not_write_an_empty_value_the_inventory_lacks_too(noc
     assert (device.manufacturer, device.product_class) == (None, "HG")
 
 
-def test_a_serial_sync_changes_the_inventory_in_the_name_of_the_jobs_creator(noc, fleet):  # noqa: F811
+def test_a_serial_sync_changes_the_inventory_in_the_name_of_the_jobs_creator(noc, fleet):
     job = create(noc, operation_type="bulk_serial_sync", serial_numbers=["R000"])
     (op,) = active_ops(job)
     _report(op, {"values": {"Device.DeviceInfo.Manufacturer": "Acme"}})
@@ -321,7 +315,7 @@ def test_a_serial_sync_changes_the_inventory_in_the_name_of_the_jobs_creator(noc
 
 def test_a_firmware_upgrade_sets_the_desired_image_in_the_name_of_the_jobs_creator(
     noc,
-    fleet,  # noqa: F811
+    fleet,
     types,
 ):
     image = FirmwareImage.objects.create(device_type=types["router"], version="3.0", file="f.bin")
@@ -335,7 +329,7 @@ def test_a_firmware_upgrade_sets_the_desired_image_in_the_name_of_the_jobs_creat
 # --- what an operator reads on a failed target -------------------------------------------
 
 
-def test_a_device_deleted_before_its_turn_fails_saying_so(noc, fleet):  # noqa: F811
+def test_a_device_deleted_before_its_turn_fails_saying_so(noc, fleet):
     from linesman.inventory import services as inventory
 
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"], schedule=LATER)
@@ -350,7 +344,7 @@ def test_a_device_deleted_before_its_turn_fails_saying_so(noc, fleet):  # noqa: 
     )
 
 
-def test_a_target_whose_operation_vanished_fails_saying_so(noc, fleet):  # noqa: F811
+def test_a_target_whose_operation_vanished_fails_saying_so(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     (op,) = active_ops(job)
     Operation.objects.filter(pk=op.pk).delete()
@@ -364,8 +358,8 @@ def test_a_target_whose_operation_vanished_fails_saying_so(noc, fleet):  # noqa:
     assert target.finished_at is not None
 
 
-def test_with_fail_fast_a_device_that_never_connected_fails_saying_so(noc, fleet, cr_server):  # noqa: F811
-    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+def test_with_fail_fast_a_device_that_never_connected_fails_saying_so(noc, fleet, cr_server):
+    point_urls(fleet[:1], cr_server, dead=0, refusing=0)
     Device.objects.filter(pk=fleet[0].pk).update(last_connection=None)
     job = create(
         noc,
@@ -382,7 +376,7 @@ def test_with_fail_fast_a_device_that_never_connected_fails_saying_so(noc, fleet
     assert ConnectionRequestLog.objects.count() == 0  # not even asked
 
 
-def test_with_fail_fast_a_device_that_came_in_anyway_does_not_spare_the_next(noc, fleet):  # noqa: F811
+def test_with_fail_fast_a_device_that_came_in_anyway_does_not_spare_the_next(noc, fleet):
     from tests.bulk.test_runner_branches import _comes_in_anyway
 
     with recording_listener(on_request=_comes_in_anyway) as listener:
@@ -403,7 +397,7 @@ def test_with_fail_fast_a_device_that_came_in_anyway_does_not_spare_the_next(noc
     assert BulkJobTarget.objects.get(job=job, device=fleet[1]).state == "running"
 
 
-def test_a_timed_out_device_is_counted_by_its_own_requests_refusal(noc, fleet):  # noqa: F811
+def test_a_timed_out_device_is_counted_by_its_own_requests_refusal(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"])
     ops = {op.device_id: op for op in active_ops(job)}
     before = ops[fleet[2].pk].initiated_at - timedelta(minutes=5)
@@ -426,7 +420,7 @@ def test_a_timed_out_device_is_counted_by_its_own_requests_refusal(noc, fleet): 
 # --- snapshots and batch runners ---------------------------------------------------------
 
 
-def test_a_snapshot_of_a_bare_device_says_empty_not_none(noc, fleet):  # noqa: F811
+def test_a_snapshot_of_a_bare_device_says_empty_not_none(noc, fleet):
     from datetime import UTC, datetime
 
     seen = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -463,14 +457,14 @@ def _started_later(noc, **body) -> BulkJob:
     return job
 
 
-def test_a_batch_runner_counts_every_batch_it_handled(noc, fleet):  # noqa: F811
+def test_a_batch_runner_counts_every_batch_it_handled(noc, fleet):
     job = _started_later(noc, operation_type="status_refresh", options={"max_concurrency": 5})
     assert bulk_runner.run_batches(job.pk) == 12  # batches of 5, 5 and 2
     job.refresh_from_db()
     assert job.status == "failed" and job.error_summary == {"no_connection_url": 12}
 
 
-def test_an_inventory_audit_snapshots_past_its_max_concurrency(noc, fleet):  # noqa: F811
+def test_an_inventory_audit_snapshots_past_its_max_concurrency(noc, fleet):
     job = create(noc, operation_type="inventory_audit", options={"max_concurrency": 2})
     item = noc.client.get(f"/api/v1/inventory_device_serial_headless_operation/{job.pk}/").json()
     assert item["status"] == "completed" and item["peak_concurrency"] == 12
@@ -478,7 +472,7 @@ def test_an_inventory_audit_snapshots_past_its_max_concurrency(noc, fleet):  # n
 
 def test_a_second_batch_runner_takes_nothing_while_the_first_fills_the_concurrency(
     noc,
-    fleet,  # noqa: F811
+    fleet,
 ):
     job = _started_later(noc, operation_type="status_refresh", options={"max_concurrency": 3})
     BulkJob.objects.filter(pk=job.pk).update(running_devices=3, peak_running=3)
@@ -491,7 +485,7 @@ def test_a_second_batch_runner_takes_nothing_while_the_first_fills_the_concurren
     assert job.running_devices == 3 and job.peak_running == 3
 
 
-def test_while_its_devices_are_probed_a_status_refresh_shows_a_live_runner(noc, fleet):  # noqa: F811
+def test_while_its_devices_are_probed_a_status_refresh_shows_a_live_runner(noc, fleet):
     seen = []
 
     def note_heartbeat(path: str) -> None:
@@ -511,7 +505,7 @@ def test_while_its_devices_are_probed_a_status_refresh_shows_a_live_runner(noc, 
 # --- queueing ----------------------------------------------------------------------------
 
 
-def test_a_jobs_first_requests_are_queued_with_its_priority(noc, fleet, held_queue):  # noqa: F811
+def test_a_jobs_first_requests_are_queued_with_its_priority(noc, fleet, held_queue):
     job = create(
         noc, operation_type="reboot", serial_numbers=["R000", "R001"], schedule={"priority": "high"}
     )
@@ -523,18 +517,16 @@ def test_a_jobs_first_requests_are_queued_with_its_priority(noc, fleet, held_que
 
 def test_a_progress_task_the_queue_lost_holds_later_outcomes_back_a_minute_at_most(
     noc,
-    fleet,  # noqa: F811
+    fleet,
 ):
     import time_machine
     from django.conf import settings
-
-    from tests.bulk.test_runner import _HeldProgress
 
     if "redis" in settings.CACHES["default"]["BACKEND"]:
         pytest.skip("on Redis the minute runs on Redis's own clock, which time travel cannot move")
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002"])
     ops = active_ops(job)
-    lost = _HeldProgress(bulk_runner._queue())
+    lost = HeldProgress(bulk_runner._queue())
     bulk_runner.use_queue(lost)
     try:
         with time_machine.travel(timezone.now(), tick=False) as traveller:
@@ -550,7 +542,7 @@ def test_a_progress_task_the_queue_lost_holds_later_outcomes_back_a_minute_at_mo
         bulk_runner.use_queue(lost.real)
 
 
-def test_the_sweep_leaves_a_start_a_little_late_to_its_own_task(noc, fleet):  # noqa: F811
+def test_the_sweep_leaves_a_start_a_little_late_to_its_own_task(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000"], schedule=LATER)
     BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now() - timedelta(seconds=10))
     assert bulk_runner.resume()["started"] == 0
@@ -558,14 +550,14 @@ def test_the_sweep_leaves_a_start_a_little_late_to_its_own_task(noc, fleet):  # 
     assert job.status == "scheduled" and not active_ops(job)
 
 
-def test_a_jobs_operations_wait_for_no_expiry_task_of_their_own(noc, fleet, task_clock):  # noqa: F811
+def test_a_jobs_operations_wait_for_no_expiry_task_of_their_own(noc, fleet, task_clock):
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"])
     assert len(active_ops(job)) == 2
     # The housekeeping sweep ends the overdue ones: no queue write per device.
     assert [s.name for s in task_clock.scheduled() if s.name == "expire_operation"] == []
 
 
-def test_progress_of_a_finished_job_records_nothing(noc, fleet):  # noqa: F811
+def test_progress_of_a_finished_job_records_nothing(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     (op,) = active_ops(job)
     engine.finish(op, OperationState.COMPLETED)
@@ -574,7 +566,7 @@ def test_progress_of_a_finished_job_records_nothing(noc, fleet):  # noqa: F811
     assert bulk_runner.record_progress(job.pk) == 0
 
 
-def test_a_job_whose_every_device_cannot_start_fails_at_once(noc, fleet):  # noqa: F811
+def test_a_job_whose_every_device_cannot_start_fails_at_once(noc, fleet):
     from linesman.operations import services
 
     Device.objects.filter(pk=fleet[0].pk).update(is_active=False)
@@ -586,7 +578,7 @@ def test_a_job_whose_every_device_cannot_start_fails_at_once(noc, fleet):  # noq
     assert job.error_summary == {"not_applicable": 1, "conflicts": 1}
 
 
-def test_a_batch_runner_exactly_a_lease_old_is_still_alive(noc, fleet, held_queue):  # noqa: F811
+def test_a_batch_runner_exactly_a_lease_old_is_still_alive(noc, fleet, held_queue):
     beat = timezone.now() - timedelta(minutes=5)
     job = _audit_job_claimed(noc, beat, {"R000": timedelta(minutes=5)})
     assert bulk_runner.resume(beat + bulk_runner.LEASE)["restarted"] == 0
@@ -607,7 +599,7 @@ class _HeldStarts:
         self.starts.append(job.pk)
 
 
-def test_a_job_starts_at_its_execute_at_exactly(noc, fleet):  # noqa: F811
+def test_a_job_starts_at_its_execute_at_exactly(noc, fleet):
     import time_machine
 
     job = create(noc, operation_type="reboot", serial_numbers=["R000"], schedule=LATER)
@@ -664,10 +656,10 @@ def test_a_job_never_has_more_than_100_connection_requests_in_flight(noc, seed_o
 
 def test_without_fail_fast_a_device_that_never_connected_waits_for_its_first_inform(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
 ):
-    _urls(fleet[:1], cr_server, dead=0, refusing=0)
+    point_urls(fleet[:1], cr_server, dead=0, refusing=0)
     Device.objects.filter(pk=fleet[0].pk).update(last_connection=None)
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     op_states = Operation.objects.filter(bulk_job_id=job.pk).values_list("state", flat=True)
@@ -676,7 +668,7 @@ def test_without_fail_fast_a_device_that_never_connected_waits_for_its_first_inf
     assert list(ConnectionRequestLog.objects.values_list("ok", flat=True)) == [True]
 
 
-def test_a_jobs_operations_are_initiated_by_its_creator(noc, fleet):  # noqa: F811
+def test_a_jobs_operations_are_initiated_by_its_creator(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001"])
     initiated = Operation.objects.filter(bulk_job_id=job.pk).values_list(
         "initiated_by", "initiated_by_name"
@@ -684,7 +676,7 @@ def test_a_jobs_operations_are_initiated_by_its_creator(noc, fleet):  # noqa: F8
     assert list(initiated) == [(noc.user.pk, "noc")] * 2
 
 
-def test_the_sweep_starts_a_lost_start_with_the_jobs_priority(noc, fleet, held_queue):  # noqa: F811
+def test_the_sweep_starts_a_lost_start_with_the_jobs_priority(noc, fleet, held_queue):
     job = create(
         noc,
         operation_type="reboot",
@@ -698,7 +690,7 @@ def test_the_sweep_starts_a_lost_start_with_the_jobs_priority(noc, fleet, held_q
     assert job.status == "in_progress"
 
 
-def test_kick_counts_every_device_it_fails_before_asking(noc, fleet):  # noqa: F811
+def test_kick_counts_every_device_it_fails_before_asking(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002", "R003"])
     ops = [op.pk for op in active_ops(job)]
     assert len(ops) == 4  # no URLs: waiting for their next informs
@@ -713,12 +705,11 @@ def test_kick_counts_every_device_it_fails_before_asking(noc, fleet):  # noqa: F
     assert ConnectionRequestLog.objects.count() == 0
 
 
-def test_resume_counts_every_outcome_it_recorded(noc, fleet):  # noqa: F811
-    from tests.bulk.test_runner import _HeldProgress
+def test_resume_counts_every_outcome_it_recorded(noc, fleet):
 
     job = create(noc, operation_type="reboot", serial_numbers=["R000", "R001", "R002", "R003"])
     ops = sorted(active_ops(job), key=lambda op: op.device_id)
-    lost = _HeldProgress(bulk_runner._queue())
+    lost = HeldProgress(bulk_runner._queue())
     bulk_runner.use_queue(lost)
     try:
         # Two outcomes whose progress task was lost, two operations deleted.
@@ -736,7 +727,7 @@ def test_resume_counts_every_outcome_it_recorded(noc, fleet):  # noqa: F811
     )
 
 
-def test_resume_reports_every_job_it_brought_back(noc, fleet):  # noqa: F811
+def test_resume_reports_every_job_it_brought_back(noc, fleet):
     long_ago = timezone.now() - timedelta(minutes=5)
     lost_fills = [
         _started_later(noc, operation_type="reboot", serial_numbers=[serial])
@@ -760,8 +751,8 @@ def test_resume_reports_every_job_it_brought_back(noc, fleet):  # noqa: F811
 
 def test_a_status_refresh_probes_the_devices_after_a_deleted_or_silent_one(
     noc,
-    fleet,  # noqa: F811
-    cr_server,  # noqa: F811
+    fleet,
+    cr_server,
 ):
     from linesman.inventory import services as inventory
 
@@ -772,7 +763,7 @@ def test_a_status_refresh_probes_the_devices_after_a_deleted_or_silent_one(
         schedule=LATER,
     )
     inventory.delete_device(user=None, device=fleet[0])
-    _urls([fleet[2]], cr_server, dead=0, refusing=0)  # R001 has no URL
+    point_urls([fleet[2]], cr_server, dead=0, refusing=0)  # R001 has no URL
     BulkJob.objects.filter(pk=job.pk).update(execute_at=timezone.now())
     assert bulk_runner.start(job.pk)
     job.refresh_from_db()
@@ -781,7 +772,7 @@ def test_a_status_refresh_probes_the_devices_after_a_deleted_or_silent_one(
     assert BulkJobTarget.objects.get(job=job, device=fleet[2]).state == "succeeded"
 
 
-def test_the_sweep_starts_only_jobs_still_scheduled(noc, fleet):  # noqa: F811
+def test_the_sweep_starts_only_jobs_still_scheduled(noc, fleet):
     running = create(noc, operation_type="reboot", serial_numbers=["R000"])
     done = create(noc, operation_type="inventory_audit", serial_numbers=["R001"])
     long_ago = timezone.now() - timedelta(minutes=5)
@@ -791,13 +782,13 @@ def test_the_sweep_starts_only_jobs_still_scheduled(noc, fleet):  # noqa: F811
     assert statuses == {running.pk: "in_progress", done.pk: "completed"}
 
 
-def test_a_batch_runner_takes_nothing_from_a_job_not_yet_started(noc, fleet):  # noqa: F811
+def test_a_batch_runner_takes_nothing_from_a_job_not_yet_started(noc, fleet):
     job = create(noc, operation_type="inventory_audit", schedule=LATER)
     assert bulk_runner.run_batches(job.pk) == 0
     assert set(states(job).values()) == {"pending"}
 
 
-def test_a_device_whose_operation_the_cancel_withdrew_says_why(noc, fleet):  # noqa: F811
+def test_a_device_whose_operation_the_cancel_withdrew_says_why(noc, fleet):
     job = create(noc, operation_type="reboot", serial_numbers=["R000"])
     response = noc.client.delete(f"/api/v1/inventory_device_serial_headless_operation/{job.pk}/")
     assert response.status_code == 200
