@@ -8,6 +8,7 @@ on psycopg cursors of their own, which Django's query log does not see.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -72,3 +73,35 @@ def test_a_reboot_costs_its_sessions_these_statements(device, admin_a):
         "boot inform": {"SELECT": 3, "INSERT": 3, "UPDATE": 3},
         "empty POST, session ends": {"SELECT": 2, "DELETE": 1},
     }
+
+
+def _session_statements(queries) -> list[str]:
+    """The statements on the session table itself (the device lookup's EXISTS on it aside)."""
+    own = re.compile(
+        r'(SELECT "cwmp_cwmpsession"\.|(INSERT INTO|UPDATE|DELETE FROM) "?cwmp_cwmpsession)'
+    )
+    return [q["sql"].split(" ", 1)[0] for q in queries.captured_queries if own.match(q["sql"])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_an_inform_opens_its_session_with_a_lone_insert(device, admin_a):
+    """A server's Inform (no transaction around it) whose lookup found no session row
+    creates one with a single INSERT: no locking read of the session table first, which the
+    test above, inside the test's transaction, always sees."""
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    with CaptureQueriesContext(connection) as queries:
+        assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert _session_statements(queries) == ["INSERT"]
+    assert isinstance(cpe.parse(cpe.post(None)).body, soap.Reboot)
+    assert cpe.post(soap.RebootResponse()).status_code == 204
+    boot = ScriptedCpe("cpe", "pw")
+    with CaptureQueriesContext(connection) as queries:
+        response = boot.inform(
+            SERIAL, events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id}
+        )
+    assert response.status_code == 200
+    assert _session_statements(queries) == ["INSERT"]
+    assert boot.post(None).status_code == 204
+    assert Operation.objects.get(pk=op.pk).state == OperationState.COMPLETED
