@@ -390,10 +390,6 @@ def _maybe_step_done(op: Operation) -> None:
     _step_done(op)
 
 
-def _last_step(op: Operation) -> bool:
-    return op.params.get("step_index", 0) + 1 >= len(op.params.get("steps") or [op.kind])
-
-
 def _step_done(op: Operation) -> None:
     step = current_step(op)
     now = timezone.now()
@@ -402,7 +398,7 @@ def _step_done(op: Operation) -> None:
     index = op.params.get("step_index", 0) + 1
     steps = op.params.get("steps") or [op.kind]
     if index >= len(steps):
-        finish(op, OperationState.COMPLETED)
+        finish(op, OperationState.COMPLETED)  # clears the phase with the final state
         return
     op.params = {**op.params, "step_index": index}
     op.phase = ""
@@ -836,10 +832,7 @@ def on_inform(
     codes = {code for code, _ in events}
     keys = {code: key for code, key in events}
     if op.phase == AWAIT_BOOT and (keys.get("M Reboot") == op.operation_id or "1 BOOT" in codes):
-        op.phase = ""
-        if not _last_step(op):  # else finishing writes the phase with the final state
-            op.save(update_fields=["phase"])
-        _step_done(op)
+        _step_done(op)  # which writes the phase cleared, with the next step or the end
     elif op.phase == AWAIT_BOOTSTRAP and "0 BOOTSTRAP" in codes:
         # The session queued the bootstrap provisioning, linked to this operation: the
         # type's template, plus for `device_factory` the stored settings it kept.
@@ -849,8 +842,6 @@ def on_inform(
     elif op.phase == AWAIT_VERSION:
         _check_version(op, device)
     elif op.phase == AWAIT_INFORM:
-        op.phase = ""
-        op.save(update_fields=["phase"])
         _step_done(op)
     elif op.phase == AWAIT_DIAGNOSTIC and DIAGNOSTICS_COMPLETE in codes:
         _diagnostic_complete(op)
@@ -866,8 +857,6 @@ def _check_version(op: Operation, device: Device, *, final: bool = True) -> None
     expected = op.params.get("version")
     reported = device.software_version
     if reported == expected:
-        op.phase = ""
-        op.save(update_fields=["phase"])
         _step_done(op)
         return
     if not final:
