@@ -166,7 +166,14 @@ def test_after_a_restart_operations_already_picked_up_get_no_request(noc, fleet,
         report = bulk_runner.resume(after_restart=True)
     finally:
         bulk_runner.use_queue(recording.real)
-    assert report == {"started": 0, "recorded": 0, "filled": 0, "restarted": 0, "kicked": 0}
+    assert report == {
+        "started": 0,
+        "recorded": 0,
+        "filled": 0,
+        "restarted": 0,
+        "released": 0,
+        "kicked": 0,
+    }
     assert recording.kicks == []  # not even an empty batch is queued
     assert ConnectionRequestLog.objects.count() == 1
     assert BulkJobTarget.objects.get(job=job).kicked_at == kicked

@@ -287,7 +287,14 @@ def test_a_live_batch_runner_is_not_restarted(noc, fleet):
         state="running", started_at=now
     )
     report = bulk_runner.resume()
-    assert report == {"started": 0, "recorded": 0, "filled": 0, "restarted": 0, "kicked": 0}
+    assert report == {
+        "started": 0,
+        "recorded": 0,
+        "filled": 0,
+        "restarted": 0,
+        "released": 0,
+        "kicked": 0,
+    }
     assert BulkJobTarget.objects.filter(job=job, state="running").count() == 3
     # Its heartbeat stops: a minute later the claimed targets are done again by a new runner.
     report = bulk_runner.resume(now + bulk_runner.LEASE + timedelta(seconds=1))

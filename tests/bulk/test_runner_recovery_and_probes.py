@@ -741,7 +741,14 @@ def test_resume_reports_every_job_it_brought_back(noc, fleet):
     dead_runners = [_audit_job_claimed(noc, long_ago, {}) for _ in range(2)]
     report = bulk_runner.resume(after_restart=True)
     # Every device job's waiting operation is asked for again after the restart.
-    assert report == {"started": 2, "recorded": 0, "filled": 2, "restarted": 2, "kicked": 4}
+    assert report == {
+        "started": 2,
+        "recorded": 0,
+        "filled": 2,
+        "restarted": 2,
+        "released": 0,
+        "kicked": 4,
+    }
     for job in lost_fills + lost_starts:
         assert len(active_ops(job)) == 1
     for job in dead_runners:
