@@ -64,4 +64,10 @@ def test_second_shell_block_runs_the_tests():
     second = _shell_blocks()[1].strip()
     assert second.count("\n") == 0, "the test command is one line"
     assert "pip install" in second and "[test]" in second
-    assert second.endswith("pytest")
+    assert second.endswith("pytest -n auto"), "one test process per core (pytest-xdist)"
+
+
+def test_ci_runs_the_readme_test_command():
+    second = _shell_blocks()[1].strip()
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert second in ci.splitlines()

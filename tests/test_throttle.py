@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -84,6 +85,27 @@ def test_the_store_is_the_configured_cache(clock):
     limit.fail("carol")
     limit.fail("carol")
     assert cache.get(limit._cache_key("carol", limit._slot(clock.now))) == 2
+
+
+def test_forgetting_the_counters_keeps_what_else_shares_redis(clock):
+    """The queue and other processes' counters may live in the same Redis database."""
+    if not settings.CONFIG.redis_url:
+        pytest.skip("the counters are files here; CI's second pass runs this on Redis")
+    import redis
+
+    shared = redis.Redis.from_url(settings.CONFIG.redis_url)
+    other = f"another-deployment:1:{os.getpid()}"
+    shared.set(other, "7")
+    try:
+        limit = throttle.Limit("t", 5, 60)
+        limit.fail("dave")
+        key = limit._cache_key("dave", limit._slot(clock.now))
+        assert cache.get(key) == 1
+        throttle.forget()
+        assert cache.get(key) is None
+        assert shared.get(other) == b"7"
+    finally:
+        shared.delete(other)
 
 
 COUNT_FROM_PROCESS = """

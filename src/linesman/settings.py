@@ -15,6 +15,12 @@ from linesman import conf
 TESTING = "PYTEST_VERSION" in os.environ
 if TESTING and "LINESMAN_HOME" not in os.environ:
     os.environ["LINESMAN_HOME"] = tempfile.mkdtemp(prefix="linesman-test-")
+# pytest-xdist's workers inherit the controller's data directory. Each takes its own under
+# it (queue file, throttle cache, metrics, firmware), as pytest-django gives each its own
+# test database.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else ""
+if _worker and os.path.basename(os.environ["LINESMAN_HOME"]) != _worker:
+    os.environ["LINESMAN_HOME"] = os.path.join(os.environ["LINESMAN_HOME"], _worker)
 
 CONFIG = conf.load()
 
@@ -266,7 +272,10 @@ if TESTING:
     HUEY["immediate"] = True
     HUEY["immediate_use_memory"] = False
     if CONFIG.redis_url:
+        # Test processes running at once (pytest-xdist) share the Redis database: each has
+        # its own queue and throttle counters.
         HUEY["name"] = f"{CONFIG.queue_name}-pytest-{os.getpid()}"
+        CACHES["default"]["KEY_PREFIX"] = HUEY["name"]
 
 LOGGING = {
     "version": 1,

@@ -13,9 +13,9 @@ import socket
 import pytest
 
 from tests.e2e.live import wait_until
-from tests.reach.prosody import ACS, CPES, ensure_prosody
+from tests.reach.prosody import ACS, CPES, ONE_WORKER, ensure_prosody
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ONE_WORKER]
 
 
 def free_udp_port() -> int:

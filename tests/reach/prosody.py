@@ -15,6 +15,9 @@ SERVER = ("127.0.0.1", 15222)
 ACS = ("acs@localhost", "acs-secret")
 CPES = [(f"cpe{n}@localhost", f"cpe{n}-secret") for n in range(1, 5)]
 SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "prosody"
+#: The accounts are shared, and an account logged in twice has one session kicked: the tests
+#: that use them run in one pytest-xdist worker (`--dist loadgroup`, README's test command).
+ONE_WORKER = pytest.mark.xdist_group("prosody")
 
 
 def ensure_prosody() -> tuple[str, int]:

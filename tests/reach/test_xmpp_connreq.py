@@ -17,9 +17,9 @@ from linesman.reach import methods
 from linesman.simulator.fleet import Fleet, SimulatorThread
 from tests.conftest import make_device
 from tests.cwmp.cr_listeners import point_device
-from tests.reach.prosody import ACS, CPES, ensure_prosody
+from tests.reach.prosody import ACS, CPES, ONE_WORKER, ensure_prosody
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, ONE_WORKER]
 
 
 @pytest.fixture(scope="module")

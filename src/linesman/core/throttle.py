@@ -26,13 +26,15 @@ import fcntl
 import hashlib
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 #: The clock every window is measured by (tests move it instead of sleeping).
 clock = time.time
@@ -137,7 +139,17 @@ def forget() -> None:
     global _known_until
     _known_until = 0.0
     _known.clear()
-    cache.clear()
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        backend.clear()
+        return
+    # Only this deployment's keys: the Redis database may hold the task queue and other
+    # deployments' (or test processes') counters, which Django's clear() (FLUSHDB) would drop.
+    client = backend._cache.get_client(write=True)
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", backend.make_key("")) + "*"
+    stale = list(client.scan_iter(match=pattern, count=1000))
+    if stale:
+        client.delete(*stale)
 
 
 def _remember(scope: str, key: str, until: float) -> None:
