@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from linesman.cwmp.models import DeviceTask
@@ -447,7 +449,7 @@ def test_resume_after_a_restart_sends_lost_connection_requests_again(noc, fleet,
     assert ConnectionRequestLog.objects.filter(ok=True).count() == 7
 
 
-def test_an_unexpected_error_fails_one_device_and_the_job_goes_on(noc, fleet, monkeypatch):
+def test_an_unexpected_error_fails_one_device_and_the_job_goes_on(noc, fleet, monkeypatch, caplog):
     # A fault injected where no real input breaks it: one device's start raises.
     from linesman.operations import services
 
@@ -468,6 +470,32 @@ def test_an_unexpected_error_fails_one_device_and_the_job_goes_on(noc, fleet, mo
     failed = BulkJobTarget.objects.get(job=job, state="failed")
     assert failed.device.serial_number == "R003"
     assert failed.error == "RuntimeError: disk on fire"
+    # The server's log names the job and the device's target, with the traceback.
+    logged = [r for r in caplog.records if r.exc_info]
+    assert [r.getMessage() for r in logged] == [
+        f"bulk job {job.pk}: starting device {failed.pk} failed"
+    ]
+    assert logged[0].levelname == "ERROR" and logged[0].exc_info[0] is RuntimeError
+
+
+def test_free_slots_are_filled_from_one_read_of_the_pending_devices(noc, fleet):
+    """One read for all free slots, not one per device: a 10,000-device job fills often."""
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL the hot path's statements (core.hotsql) bypass the query log")
+    job = create(noc, operation_type="reboot", options={"max_concurrency": 1})
+    assert len(active_ops(job)) == 1
+    BulkJob.objects.filter(pk=job.pk).update(max_concurrency=6)
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk_runner.fill(job.pk) == 5
+    assert len(active_ops(job)) == 6
+    pending_reads = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and f'FROM "{BulkJobTarget._meta.db_table}"' in q["sql"]
+        and "'pending'" in q["sql"]
+    ]
+    assert len(pending_reads) == 2, pending_reads  # the next one, then the free slots' five
 
 
 def test_a_firmware_image_deleted_mid_job_fails_the_devices_not_yet_started(noc, fleet, types):
