@@ -555,6 +555,28 @@ def test_operations_ending_together_are_recorded_by_one_task(noc, fleet):
     assert (job.succeeded_devices, job.failed_devices, job.running_devices) == (11, 1, 0)
 
 
+def test_an_end_recorded_after_the_job_was_cancelled_still_frees_its_slot(noc, fleet):
+    """A device answered just before the cancel: the task its end queued runs after the
+    cancel, and counts it, so the cancelled job is left with nothing running."""
+    job = create(noc, operation_type="reboot", options={"max_concurrency": 3})
+    held = HeldProgress(bulk_runner._queue())
+    bulk_runner.use_queue(held)
+    try:
+        answered = active_ops(job)[0]
+        engine.finish(answered, OperationState.COMPLETED)
+        assert held.held == [job.pk]
+        bulk.cancel_job(job.pk)
+    finally:
+        bulk_runner.use_queue(held.real)
+    job.refresh_from_db()
+    assert (job.status, job.running_devices, job.succeeded_devices) == ("cancelled", 1, 0)
+    assert bulk_runner.record_progress(job.pk) == 1  # the held task, run by the worker
+    job.refresh_from_db()
+    assert (job.status, job.running_devices, job.succeeded_devices) == ("cancelled", 0, 1)
+    assert BulkJobTarget.objects.get(operation=answered).state == "succeeded"
+    assert active_ops(job) == []
+
+
 class _FailingProgress(HeldProgress):
     """A queue that cannot take the task (Redis down, say)."""
 

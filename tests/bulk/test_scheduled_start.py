@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_scheduled_bulk_job_starts_at_execute_at(
-    task_clock, noc, seed_fleet, django_capture_on_commit_callbacks
+    task_clock, noc, seed_fleet, django_capture_on_commit_callbacks, caplog
 ):
     execute_at = (timezone.now() + timedelta(minutes=10)).replace(microsecond=0)
     with django_capture_on_commit_callbacks(execute=True):
@@ -38,9 +38,12 @@ def test_a_scheduled_bulk_job_starts_at_execute_at(
     assert job.status == "scheduled" and job.started_at is None
     assert not Operation.objects.filter(bulk_job_id=job.pk).exists()
 
+    caplog.set_level("INFO", logger="linesman.operations.bulk.runner")
     task_clock.advance(10)
     job.refresh_from_db()
     assert job.status == "in_progress" and job.started_at >= execute_at
+    started_lines = [r.getMessage() for r in caplog.records if "started" in r.getMessage()]
+    assert started_lines == [f"bulk job {job.pk} (reboot) started"]
     started = Operation.objects.filter(bulk_job_id=job.pk)
     assert sorted(o.device.serial_number for o in started) == ["RT101A", "RT101B"]
     assert {o.kind for o in started} == {"reboot"}
