@@ -134,6 +134,30 @@ def test_a_sweep_hands_back_only_the_targets_claimed_before_the_lease(
     assert job.running_devices == 1
 
 
+def test_a_slow_runners_late_results_for_targets_handed_back_are_not_counted(
+    noc,
+    fleet,
+    held_queue,
+):
+    """A runner that was slow, not dead, reports after the sweep handed its targets back:
+    they stay pending for the runner the sweep queued, which counts them once."""
+    long_ago = timedelta(minutes=5)
+    job = _audit_job_claimed(noc, timezone.now() - long_ago, {"R000": long_ago, "R001": long_ago})
+    claimed = list(BulkJobTarget.objects.filter(job=job, state="running"))
+    assert bulk_runner.resume()["released"] == 2
+    bulk_runner._record_batch(job.pk, bulk_runner._snapshot(claimed))  # the slow one's
+    assert set(states(job).values()) == {"pending"}
+    job.refresh_from_db()
+    assert (job.running_devices, job.succeeded_devices, job.status) == (0, 0, "in_progress")
+    assert bulk_runner.run_batches(job.pk) == len(fleet)  # the new runner does them all
+    job.refresh_from_db()
+    assert (job.running_devices, job.succeeded_devices, job.status) == (
+        0,
+        len(fleet),
+        "completed",
+    )
+
+
 # --- connection requests after a restart -------------------------------------------------
 
 
