@@ -23,6 +23,7 @@ from linesman.operations.bulk.models import BulkJob, BulkJobTarget
 from linesman.operations.models import Operation, OperationState
 from tests.bulk.conftest import URL
 from tests.bulk.jobs import HeldProgress, active_ops, create, finish_all, point_urls
+from tests.conftest import needs_logged_hot_statements
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -480,8 +481,7 @@ def test_an_unexpected_error_fails_one_device_and_the_job_goes_on(noc, fleet, mo
 
 def test_free_slots_are_filled_from_one_read_of_the_pending_devices(noc, fleet):
     """One read for all free slots, not one per device: a 10,000-device job fills often."""
-    if connection.vendor != "sqlite":
-        pytest.skip("on PostgreSQL the hot path's statements (core.hotsql) bypass the query log")
+    needs_logged_hot_statements()
     job = create(noc, operation_type="reboot", options={"max_concurrency": 1})
     assert len(active_ops(job)) == 1
     BulkJob.objects.filter(pk=job.pk).update(max_concurrency=6)

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from linesman.core import crypto
 from linesman.cwmp import soap
 from linesman.operations.models import Operation, OperationState
-from tests.conftest import make_device
+from tests.conftest import make_device, needs_logged_hot_statements
 from tests.cwmp.acs_client import ScriptedCpe
 from tests.cwmp.test_session_exchanges import SERIAL, _provisioned, _reboot
 
@@ -27,8 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def device(org_a, device_type):
-    if connection.vendor != "sqlite":
-        pytest.skip("on PostgreSQL the hot path's statements (core.hotsql) bypass the query log")
+    needs_logged_hot_statements()
     return make_device(
         org_a, device_type, SERIAL, username="cpe", password_encrypted=crypto.encrypt("pw")
     )

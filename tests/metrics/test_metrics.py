@@ -13,7 +13,7 @@ from linesman.cwmp import soap
 from linesman.cwmp.models import ConnectionRequestLog, DeviceTask
 from linesman.metrics import services
 from linesman.metrics.models import Metric, MetricLog
-from tests.conftest import make_device
+from tests.conftest import make_device, needs_logged_hot_statements
 from tests.cwmp.acs_client import ScriptedCpe
 
 pytestmark = pytest.mark.django_db
@@ -402,8 +402,7 @@ def test_an_inform_carrying_metric_values_costs_one_statement_more(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    if connection.vendor != "sqlite":
-        pytest.skip("on PostgreSQL the hot path's statements (core.hotsql) bypass the query log")
+    needs_logged_hot_statements()
     settings.LINESMAN_METRIC_COLLECTION_INTERVAL = 0
     plain = make_device(org_a, second_type, "MET0012")
     measured = make_device(org_a, device_type, "MET0013")
