@@ -479,15 +479,18 @@ def test_an_unexpected_error_fails_one_device_and_the_job_goes_on(noc, fleet, mo
     assert logged[0].levelname == "ERROR" and logged[0].exc_info[0] is RuntimeError
 
 
-def test_free_slots_are_filled_from_one_read_of_the_pending_devices(noc, fleet):
-    """One read for all free slots, not one per device: a 10,000-device job fills often."""
+@pytest.mark.parametrize(("free", "reads"), [(1, 1), (5, 2)])
+def test_free_slots_are_filled_from_one_read_of_the_pending_devices(noc, fleet, free, reads):
+    """One read for all free slots, not one per device: a 10,000-device job fills often.
+    One free slot (an operation ended: the steady state) costs the one read of the next
+    pending device; several cost that read and one of the free slots' devices."""
     needs_logged_hot_statements()
     job = create(noc, operation_type="reboot", options={"max_concurrency": 1})
     assert len(active_ops(job)) == 1
-    BulkJob.objects.filter(pk=job.pk).update(max_concurrency=6)
+    BulkJob.objects.filter(pk=job.pk).update(max_concurrency=1 + free)
     with CaptureQueriesContext(connection) as queries:
-        assert bulk_runner.fill(job.pk) == 5
-    assert len(active_ops(job)) == 6
+        assert bulk_runner.fill(job.pk) == free
+    assert len(active_ops(job)) == 1 + free
     pending_reads = [
         q["sql"]
         for q in queries
@@ -495,7 +498,24 @@ def test_free_slots_are_filled_from_one_read_of_the_pending_devices(noc, fleet):
         and f'FROM "{BulkJobTarget._meta.db_table}"' in q["sql"]
         and "'pending'" in q["sql"]
     ]
-    assert len(pending_reads) == 2, pending_reads  # the next one, then the free slots' five
+    assert len(pending_reads) == reads, pending_reads
+
+
+def test_filling_a_job_not_running_starts_nothing(noc, fleet):
+    """`fill` (the sweep's, and a start's) leaves a scheduled job's devices alone until
+    its start, and a snapshot job's to its batch runner."""
+    later = (timezone.now() + timedelta(hours=1)).isoformat()
+    scheduled = create(noc, operation_type="reboot", schedule={"execute_at": later})
+    assert scheduled.status == "scheduled"
+    assert bulk_runner.fill(scheduled.pk) == 0
+    assert active_ops(scheduled) == []
+    assert set(scheduled.targets.values_list("state", flat=True)) == {"pending"}
+    audit = create(noc, operation_type="inventory_audit")
+    BulkJob.objects.filter(pk=audit.pk).update(status="in_progress", finished_at=None)
+    BulkJobTarget.objects.filter(job=audit).update(state="pending")
+    assert bulk_runner.fill(audit.pk) == 0
+    assert not Operation.objects.filter(bulk_job_id=audit.pk).exists()
+    assert set(audit.targets.values_list("state", flat=True)) == {"pending"}
 
 
 def test_a_firmware_image_deleted_mid_job_fails_the_devices_not_yet_started(noc, fleet, types):

@@ -292,8 +292,6 @@ def _start_device(job: BulkJob, target: BulkJobTarget, user) -> Operation:
         raise _NotStarted("conflicts", str(exc)) from None
     except services.NotApplicable as exc:
         raise _NotStarted("not_applicable", str(exc)) from None
-    except services.OperationError as exc:
-        raise _NotStarted("invalid", str(exc)) from None
 
 
 def _start_firmware(job: BulkJob, device, common: dict[str, Any]) -> Operation:
