@@ -145,11 +145,14 @@ def forget() -> None:
         return
     # Only this deployment's keys: the Redis database may hold the task queue and other
     # deployments' (or test processes') counters, which Django's clear() (FLUSHDB) would drop.
-    client = backend._cache.get_client(write=True)
+    import redis
+
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
     pattern = re.sub(r"([*?\[\]\\])", r"\\\1", backend.make_key("")) + "*"
     stale = list(client.scan_iter(match=pattern, count=1000))
     if stale:
         client.delete(*stale)
+    client.close()
 
 
 def _remember(scope: str, key: str, until: float) -> None:
