@@ -1,5 +1,8 @@
-"""A worker that ties itself to its parent only after the parent died (granian killed while a
-worker was still loading the application) must still exit, not serve on as an orphan."""
+"""A worker tied to its parent exits when the parent dies, whatever its own signal handlers do:
+also when it tied itself only after the parent died (granian killed while a worker was still
+loading the application), and when it catches SIGTERM (granian's forked workers inherit the
+main process's handler while they load the application, and granian's handlers deadlock when
+the several SIGTERMs a dying multi-threaded parent sends arrive one inside another)."""
 
 from __future__ import annotations
 
@@ -10,16 +13,21 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.bulk.procs import alive
 from tests.e2e.live import wait_until
 
 # The parent starts a multiprocessing child (as granian starts its workers), prints its pid
-# and waits to be killed; the child waits for the go file, then ties itself to its parent.
+# and waits to be killed; the child waits for the go file, then ties itself to its parent
+# (with a SIGTERM handler that swallows the signal when the second argument is "catch").
 _PARENT = textwrap.dedent(
     """
-    import multiprocessing, os, sys, time
+    import multiprocessing, os, signal, sys, time
 
     def worker(go):
+        if sys.argv[2] == "catch":
+            signal.signal(signal.SIGTERM, lambda *args: None)
         while not os.path.exists(go):
             time.sleep(0.02)
         from linesman.core import lifeline
@@ -36,16 +44,17 @@ _PARENT = textwrap.dedent(
 )
 
 
-def _start(go) -> tuple[subprocess.Popen, int]:
+def _start(go, handler: str = "default") -> tuple[subprocess.Popen, int]:
     parent = subprocess.Popen(
-        [sys.executable, "-c", _PARENT, str(go)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _PARENT, str(go), handler], stdout=subprocess.PIPE, text=True
     )
     return parent, int(parent.stdout.readline())
 
 
-def test_a_worker_whose_parent_died_before_it_tied_itself_exits(tmp_path):
+@pytest.mark.parametrize("handler", ["default", "catch"])
+def test_a_worker_whose_parent_died_before_it_tied_itself_exits(tmp_path, handler):
     go = tmp_path / "go"
-    parent, worker = _start(go)
+    parent, worker = _start(go, handler)
     try:
         parent.kill()
         parent.wait()  # the worker is re-parented by now
@@ -56,9 +65,10 @@ def test_a_worker_whose_parent_died_before_it_tied_itself_exits(tmp_path):
             os.kill(worker, signal.SIGKILL)
 
 
-def test_a_worker_lives_as_long_as_its_parent(tmp_path):
+@pytest.mark.parametrize("handler", ["default", "catch"])
+def test_a_worker_lives_as_long_as_its_parent(tmp_path, handler):
     go = tmp_path / "go"
-    parent, worker = _start(go)
+    parent, worker = _start(go, handler)
     try:
         go.touch()
         wait_until((tmp_path / "go.tied").exists, timeout=10, what="the worker to tie itself")
