@@ -147,12 +147,11 @@ def forget() -> None:
     # deployments' (or test processes') counters, which Django's clear() (FLUSHDB) would drop.
     import redis
 
-    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
     pattern = re.sub(r"([*?\[\]\\])", r"\\\1", backend.make_key("")) + "*"
-    stale = list(client.scan_iter(match=pattern, count=1000))
-    if stale:
-        client.delete(*stale)
-    client.close()
+    with redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]) as client:
+        stale = list(client.scan_iter(match=pattern, count=1000))
+        if stale:
+            client.delete(*stale)
 
 
 def _remember(scope: str, key: str, until: float) -> None:
