@@ -44,7 +44,7 @@ _PARENT = textwrap.dedent(
 )
 
 
-def _start(go, handler: str = "default") -> tuple[subprocess.Popen, int]:
+def _start(go, handler: str) -> tuple[subprocess.Popen, int]:
     parent = subprocess.Popen(
         [sys.executable, "-c", _PARENT, str(go), handler], stdout=subprocess.PIPE, text=True
     )
