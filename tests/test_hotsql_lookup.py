@@ -132,3 +132,35 @@ def test_update_fields_conditions_compare_and_set_by_value_or_by_membership(org_
     assert hotsql.update_fields(Setting, setting.pk, {"value": "d"}, {"value": ("c",)}) == 1
     assert hotsql.update_fields(Setting, setting.pk, {"value": "e"}, {"value": ()}) == 0
     assert value() == "d"
+
+
+def test_statements_go_on_after_the_connection_is_closed_and_opened_again(org_a, device_type):
+    """On PostgreSQL one cursor serves a connection's statements: a new connection must
+    get a cursor of its own, not the closed connection's."""
+    from django.db import connection
+
+    make_device(org_a, device_type, "HS-RE")
+    assert BY_SERIAL.first("HS-RE").serial_number == "HS-RE"
+    connection.close()
+    assert BY_SERIAL.first("HS-RE").serial_number == "HS-RE"
+    assert hotsql.exists(
+        f"SELECT 1 FROM {Device._meta.db_table} WHERE serial_number = %s", ["HS-RE"]
+    )
+
+
+def test_a_failed_statement_leaves_the_next_ones_working(org_a, device_type):
+    from django.db import IntegrityError, transaction
+
+    device = make_device(org_a, device_type, "HS-FAIL")
+    other = make_device(org_a, device_type, "HS-OTHER")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # The serial number is unique: the database refuses the row.
+        hotsql.execute(
+            f"UPDATE {Device._meta.db_table} SET serial_number = %s WHERE id = %s",
+            ["HS-FAIL", other.pk],
+        )
+    assert BY_SERIAL.first("HS-FAIL").pk == device.pk
+    rows = hotsql.fetchone(
+        f"SELECT COUNT(*) FROM {Device._meta.db_table} WHERE serial_number LIKE %s", ["HS-%"]
+    )
+    assert rows == (2,)

@@ -33,17 +33,27 @@ _update_sql: dict[tuple[str, type[Model], tuple[str, ...], tuple[str, ...]], str
 def _cursor() -> Iterator[Any]:
     """A cursor whose statements PostgreSQL plans once per connection (prepared); a plain
     Django cursor elsewhere. Planning the Inform's device lookup costs PostgreSQL several
-    times what running it does."""
+    times what running it does.
+
+    On PostgreSQL one cursor serves every statement of its connection: making a psycopg
+    cursor (and copying its adapters) cost more than running most of these statements.
+    Sharing it is safe because every use here runs its statement and fetches its rows
+    inside the `with` block, and a connection belongs to one thread.
+    """
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
         return
-    import psycopg
-
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
+    raw = connection.connection
+    cursor = getattr(connection, "_hotsql_cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not raw:
+        import psycopg
+
+        cursor = connection._hotsql_cursor = psycopg.Cursor(raw)
     # Django's own errors bookkeeping (errors_occurred, exception types) still applies.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors:
         yield cursor
 
 
