@@ -74,7 +74,7 @@ LINESMAN_LOGIN_WINDOW = CONFIG.login_window
 if CONFIG.redis_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "linesman.core.rediscache.SharedClientRedisCache",
             "LOCATION": CONFIG.redis_url,
             "KEY_PREFIX": CONFIG.queue_name,
         }
