@@ -164,3 +164,34 @@ def test_a_failed_statement_leaves_the_next_ones_working(org_a, device_type):
         f"SELECT COUNT(*) FROM {Device._meta.db_table} WHERE serial_number LIKE %s", ["HS-%"]
     )
     assert rows == (2,)
+
+
+def test_update_where_changes_every_matching_row_and_stamps_nothing(org_a, device_type):
+    from linesman.inventory.models import Setting
+
+    device = make_device(org_a, device_type, "HOT-WHERE")
+    other = make_device(org_a, device_type, "HOT-WHERE-2")
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    rows = [
+        Setting.objects.create(device=d, variable_name=name, value=v)
+        for d, name, v in [
+            (device, "Device.A", "a"),
+            (device, "Device.B", "b"),
+            (device, "Device.C", "c"),
+            (other, "Device.A", "a"),
+        ]
+    ]
+    Setting.objects.update(updated=long_ago)
+
+    # A related row by its instance or its key, and membership.
+    changed = hotsql.update_where(
+        Setting, {"value": "x"}, {"device": device, "value": ("a", "b", "z")}
+    )
+    assert changed == 2
+    assert hotsql.update_where(Setting, {"value": "y"}, {"device": other.pk, "value": ()}) == 0
+    values = dict(Setting.objects.values_list("pk", "value"))
+    assert [values[r.pk] for r in rows] == ["x", "x", "c", "a"]
+    # As QuerySet.update(): `auto_now` fields keep their value.
+    assert set(Setting.objects.values_list("updated", flat=True)) == {long_ago}
+    with pytest.raises(ValueError):
+        hotsql.update_where(Setting, {"value": "all"}, {})

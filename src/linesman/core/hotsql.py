@@ -83,7 +83,15 @@ def update_fields(
     if stamps:
         now = timezone.now()
         values = {**{name: now for name in stamps}, **values}
-    where = where or {}
+    return update_where(model, values, {model._meta.pk.name: pk, **(where or {})})
+
+
+def update_where(model: type[Model], values: dict[str, Any], where: dict[str, Any]) -> int:
+    """UPDATE the rows matching every condition of `where` (equality, or membership for a
+    tuple of values: an empty one matches nothing) as `QuerySet.update()` would (no signals,
+    no `auto_now` stamps); returns rows changed."""
+    if not where:
+        raise ValueError("update_where needs at least one condition")
     if any(isinstance(v, tuple) and not v for v in where.values()):
         return 0
     names = tuple(values)
@@ -95,23 +103,20 @@ def update_fields(
     if sql is None:
         quote = connection.ops.quote_name
         columns = ", ".join(f"{quote(meta.get_field(n).column)} = %s" for n in names)
-        tests = "".join(
-            f" AND {quote(meta.get_field(n).column)} "
+        tests = " AND ".join(
+            f"{quote(meta.get_field(n).column)} "
             + (f"IN ({', '.join(['%s'] * size)})" if size else "= %s")
             for n, size in conditions
         )
-        sql = (
-            f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s{tests}"
-        )
-        _update_sql[key] = sql
+        sql = _update_sql[key] = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {tests}"
     params = [meta.get_field(n).get_db_prep_save(_key_of(values[n]), connection) for n in names]
     tested = [
-        meta.get_field(n).get_db_prep_value(value, connection)
+        meta.get_field(n).get_db_prep_value(_key_of(value), connection)
         for n, size in conditions
         for value in (where[n] if size else (where[n],))
     ]
     with _cursor() as cursor:
-        _execute(cursor, sql, [*params, pk, *tested])
+        _execute(cursor, sql, [*params, *tested])
         return cursor.rowcount
 
 

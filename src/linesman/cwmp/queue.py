@@ -33,9 +33,12 @@ def enqueue(
 
 def cancel_for_operation(operation_id: int, reason: str = "cancelled") -> int:
     """Cancel an operation's tasks that the device has not answered yet."""
-    return DeviceTask.objects.filter(
-        operation_id=operation_id, state__in=[TaskState.QUEUED, TaskState.SENT]
-    ).update(state=TaskState.CANCELLED, finished_at=timezone.now(), fault_string=reason)
+    # Plain SQL: every operation that ends runs this, thousands a minute in a bulk job.
+    return hotsql.update_where(
+        DeviceTask,
+        {"state": TaskState.CANCELLED, "finished_at": timezone.now(), "fault_string": reason},
+        {"operation": operation_id, "state": (TaskState.QUEUED, TaskState.SENT)},
+    )
 
 
 _PENDING_SQL = (
