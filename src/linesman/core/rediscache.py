@@ -30,3 +30,8 @@ class SharedClientRedisCache(RedisCache):
     """`django.core.cache.backends.redis.RedisCache` with one client per pool."""
 
     _class = _SharedClient
+
+    def client(self) -> Any:
+        """The `redis.Redis` this cache writes with, for what a cache cannot express (a
+        script); keys should go through `make_key` so deployments sharing Redis stay apart."""
+        return self._cache.get_client(write=True)
