@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+
+from linesman.core.rediscache import SharedClientRedisCache
 
 #: The clock every window is measured by (tests move it instead of sleeping).
 clock = time.time
@@ -140,18 +141,16 @@ def forget() -> None:
     _known_until = 0.0
     _known.clear()
     backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+    if not isinstance(backend, SharedClientRedisCache):
         backend.clear()
         return
     # Only this deployment's keys: the Redis database may hold the task queue and other
     # deployments' (or test processes') counters, which Django's clear() (FLUSHDB) would drop.
-    import redis
-
     pattern = re.sub(r"([*?\[\]\\])", r"\\\1", backend.make_key("")) + "*"
-    with redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]) as client:
-        stale = list(client.scan_iter(match=pattern, count=1000))
-        if stale:
-            client.delete(*stale)
+    client = backend.client()
+    stale = list(client.scan_iter(match=pattern, count=1000))
+    if stale:
+        client.delete(*stale)
 
 
 def _remember(scope: str, key: str, until: float) -> None:
