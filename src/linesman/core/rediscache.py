@@ -31,7 +31,19 @@ class SharedClientRedisCache(RedisCache):
 
     _class = _SharedClient
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._scripts: dict[str, Any] = {}
+
     def client(self) -> Any:
-        """The `redis.Redis` this cache writes with, for what a cache cannot express (a
-        script); keys should go through `make_key` so deployments sharing Redis stay apart."""
+        """The `redis.Redis` this cache writes with, for what a cache cannot express; keys
+        should go through `make_key` so deployments sharing Redis stay apart."""
         return self._cache.get_client(write=True)
+
+    def script(self, source: str) -> Any:
+        """A Lua script on the write client, registered once for this cache (it is run by
+        its SHA1, the source sent again only if Redis lost it)."""
+        found = self._scripts.get(source)
+        if found is None:
+            found = self._scripts[source] = self.client().register_script(source)
+        return found

@@ -16,7 +16,6 @@ busy ACS runs short of first.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from django.core.cache import caches
 from django.db import connection
@@ -50,7 +49,6 @@ if seen and tonumber(seen) >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
 return 1
 """
-_scripts: dict[int, Any] = {}  # by id() of the client, which lives as long as its cache
 
 
 def claim(nonce: str, nc: int, expires: int) -> bool:
@@ -58,12 +56,8 @@ def claim(nonce: str, nc: int, expires: int) -> bool:
     higher count before (a replayed or reordered request)."""
     backend = caches["default"]
     if isinstance(backend, SharedClientRedisCache):
-        client = backend.client()
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_CLAIM_SCRIPT)
         key = backend.make_key(f"digest-nonce:{nonce}")
-        return script(keys=[key], args=[nc, expires]) == 1
+        return backend.script(_CLAIM_SCRIPT)(keys=[key], args=[nc, expires]) == 1
     return hotsql.fetchone(_claim_sql(), [nonce, nc, expires]) is not None
 
 
