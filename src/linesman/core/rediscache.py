@@ -29,10 +29,10 @@ class _SharedClient(RedisCacheClient):
 class SharedClientRedisCache(RedisCache):
     """`django.core.cache.backends.redis.RedisCache` with one client per pool."""
 
-    _class = _SharedClient
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Set here, not as a class attribute: RedisCache.__init__ assigns its own.
+        self._class = _SharedClient
         self._scripts: dict[str, Any] = {}
 
     def client(self) -> Any:
