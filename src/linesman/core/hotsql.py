@@ -132,22 +132,27 @@ def _auto_now_fields(model: type[Model]) -> tuple[str, ...]:
     return names
 
 
-_insert_sql: dict[tuple[str, type[Model]], tuple[str, list[Any]]] = {}
+_insert_sql: dict[tuple[str, type[Model], bool], tuple[str, list[Any]]] = {}
 
 
-def insert(obj: Model) -> None:
+def insert(obj: Model, *, skip_on_conflict: bool = False) -> bool:
     """INSERT a new instance as `save()` would (defaults, `auto_now(_add)`, its new primary
-    key set on it), without signals: one statement written once per model."""
+    key set on it), without signals: one statement written once per model.
+
+    With `skip_on_conflict`, a row that would break a unique constraint is not written
+    (`ON CONFLICT DO NOTHING`: no IntegrityError, so the caller's transaction stays usable)
+    and False is returned."""
     model, meta = type(obj), obj._meta
-    key = (connection.alias, model)
+    key = (connection.alias, model, skip_on_conflict)
     cached = _insert_sql.get(key)
     if cached is None:
         quote = connection.ops.quote_name
         fields = [f for f in meta.concrete_fields if not f.primary_key]
         columns = ", ".join(quote(f.column) for f in fields)
         holders = ", ".join(["%s"] * len(fields))
+        skip = " ON CONFLICT DO NOTHING" if skip_on_conflict else ""
         sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({holders}) "
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({holders}){skip} "
             f"RETURNING {quote(meta.pk.column)}"
         )
         cached = _insert_sql[key] = (sql, fields)
@@ -155,9 +160,13 @@ def insert(obj: Model) -> None:
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with _cursor() as cursor:
         _execute(cursor, sql, params)
-        obj.pk = cursor.fetchone()[0]
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
     obj._state.adding = False
     obj._state.db = connection.alias
+    return True
 
 
 def execute(sql: str, params: list[Any]) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from linesman.core import crypto, hotsql, textcheck
@@ -239,7 +239,8 @@ def _auto_register(message: soap.Inform) -> Device | None:
 
 
 def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None:
-    """Create the session row (the per-device lock); None if another live session holds it."""
+    """Create the session row (the per-device lock); None if another live session holds it.
+    Called in a transaction."""
     now = timezone.now()
     session = CwmpSession(
         key=secrets.token_urlsafe(24),
@@ -248,28 +249,19 @@ def _open_session(device: Device, envelope: soap.Envelope) -> CwmpSession | None
         stage="cpe_requests",
         last_activity=now,
     )
-    if not getattr(device, "has_session", True) and not connection.in_atomic_block:
-        # The Inform's lookup found no row: one INSERT, in its own transaction (so a
-        # concurrent session's row, a unique key violation, spoils nothing).
-        try:
-            hotsql.insert(session)
-        except IntegrityError:
-            return None
-        return session
-    with transaction.atomic():
+    # Runs in the Inform's transaction. A concurrent Inform of the device that got there
+    # first holds the session: its uncommitted row makes the INSERT wait for its commit,
+    # then skip (no IntegrityError to spoil the transaction).
+    if getattr(device, "has_session", True):
+        # The Inform's lookup saw a row (or did not look): a live session, or one
+        # abandoned half-way, whose sent but unanswered RPCs go back in the queue.
         existing = _SESSION_FOR_UPDATE.first(device.pk)
         if existing is not None:
             if now - existing.last_activity < TAKEOVER_AFTER:
                 return None
-            # Abandoned half-way: what it sent but never got answered goes back in the queue.
             queue.requeue_unanswered(device.pk)
             existing.delete()
-        try:
-            with transaction.atomic():
-                hotsql.insert(session)
-        except IntegrityError:
-            return None
-        return session
+    return session if hotsql.insert(session, skip_on_conflict=True) else None
 
 
 def _start(request: Request, envelope: soap.Envelope) -> Reply:
@@ -304,11 +296,12 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
         _debug(device, "in", request.body)
         return _out(device, _soap(reply, cookie=stateless_cookie(device.pk, envelope.cwmp_ns)))
 
-    session = _open_session(device, envelope)
-    if session is None:
-        return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
-    # One transaction: a crash must not leave the device's events half applied.
+    # One transaction, the session's row with it: a crash must not leave the device's
+    # events half applied, and one commit a session's Inform is all the path affords.
     with transaction.atomic():
+        session = _open_session(device, envelope)
+        if session is None:
+            return Reply(503, b"another session of this device is open", {"Retry-After": "10"})
         inform.apply(device, message, envelope, request.address, params)
         _store_changed_values(device, message, codes)
         # Loaded once: recovery, provisioning and the events all look at it.
@@ -423,7 +416,7 @@ def _cpe_request(device: Device, cwmp_ns: str, envelope: soap.Envelope) -> Reply
     return _soap(soap.Envelope(answer, cwmp_id=envelope.cwmp_id, cwmp_ns=cwmp_ns))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # within the request's transaction: no savepoint
 def _finish_task(task: DeviceTask, envelope: soap.Envelope) -> None:
     message = envelope.body
     now = timezone.now()
@@ -571,11 +564,14 @@ def _continue_stateless(
         return Reply(204)
     # Work was queued since the Inform: take the device's session lock and send it now.
     device = _DEVICE_WITH_TYPE.first(device_id)
-    session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns)) if device else None
-    if session is None:
+    if device is None:
         return Reply(204)
-    session.device = device
-    reply = _next_rpc(session)
+    with transaction.atomic():
+        session = _open_session(device, soap.Envelope(None, cwmp_ns=cwmp_ns))
+        if session is None:
+            return Reply(204)
+        session.device = device
+        reply = _next_rpc(session)
     reply.cookie = session.key
     return reply
 
@@ -600,6 +596,14 @@ def _continue_session(
     request: Request, session: CwmpSession, envelope: soap.Envelope | None
 ) -> Reply:
     _debug(session.device, "in", request.body)
+    # One transaction a request: the answer's effects, the next RPC marked sent, its
+    # operation dispatched and the session's stage commit together (one commit, one WAL
+    # flush, where autocommit made three), and a failure half-way leaves none of them.
+    with transaction.atomic():
+        return _step(session, envelope)
+
+
+def _step(session: CwmpSession, envelope: soap.Envelope | None) -> Reply:
     message = envelope.body if envelope is not None else None
     if isinstance(message, _CPE_REQUESTS):
         _touch(session)
