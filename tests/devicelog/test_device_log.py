@@ -314,3 +314,12 @@ def test_connection_requests_are_logged_with_their_method_and_outcome(
             {"method": "http", "outcome": "connection_refused"},
         )
     ]
+
+
+def test_text_with_tabs_newlines_backslashes_and_quotes_is_stored_as_given(device_a):
+    """Rows travel in PostgreSQL's COPY text format, where these characters are syntax."""
+    odd = "tab\there\nnew line \\N back\\slash 'single' \"double\" \\. é 🚀"
+    row = services.Row(device_a.pk, timezone.now(), "inform", "ok", None, odd, odd[:60], {odd: odd})
+    assert services.write([row]) == 1
+    stored = DeviceLogEntry.objects.get()
+    assert (stored.message, stored.operation_id, stored.data) == (odd, odd[:60], {odd: odd})
