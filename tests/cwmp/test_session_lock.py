@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from linesman.core import crypto, hotsql
-from linesman.cwmp import soap
+from linesman.cwmp import queue, soap
 from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
+from linesman.operations import services as operations_services
 from tests.conftest import make_device
 from tests.cwmp.acs_client import ScriptedCpe, inform_message
 from tests.cwmp.test_acs_session import finish_session
@@ -83,3 +84,64 @@ def test_informs_racing_for_one_device_open_exactly_one_session(device, admin_a)
 
 def _inform_body():
     return inform_message(SERIAL, events=("6 CONNECTION REQUEST",))
+
+
+# --- a session its Inform settled ------------------------------------------------------------
+
+
+def _rebooted(device, admin_a) -> tuple[object, ScriptedCpe]:
+    """A reboot sent and answered; the device's boot session is yet to come."""
+    _provisioned()
+    op = _reboot(device, admin_a)
+    cpe = ScriptedCpe("cpe", "pw")
+    assert cpe.inform(SERIAL, events=("6 CONNECTION REQUEST",)).status_code == 200
+    assert [r.METHOD for r in finish_session(cpe)] == ["Reboot"]
+    return op, ScriptedCpe("cpe", "pw")
+
+
+def test_a_boot_that_completes_the_reboot_leaves_no_session_row(device, admin_a):
+    op, boot = _rebooted(device, admin_a)
+    response = boot.inform(
+        SERIAL, events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id}
+    )
+    assert response.status_code == 200
+    assert response.cookies["lsm_session"].value.startswith("d.")  # the stateless cookie
+    assert not CwmpSession.objects.exists()
+    op.refresh_from_db()
+    assert op.state == "completed"
+    assert boot.post(None).status_code == 204
+    assert not CwmpSession.objects.exists()
+
+
+def test_work_queued_after_such_a_boot_is_sent_in_the_same_session(device, admin_a):
+    op, boot = _rebooted(device, admin_a)
+    boot.inform(SERIAL, events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id})
+    assert not CwmpSession.objects.exists()
+    later = operations_services.start_operation(
+        device=device, kind="reboot", user=admin_a.user, connection_request=False
+    )
+    assert [r.METHOD for r in finish_session(boot)] == ["Reboot"]
+    assert DeviceTask.objects.get(operation=later).state == TaskState.DONE
+
+
+def test_a_boot_that_leaves_work_queued_keeps_its_session(device, admin_a):
+    op, boot = _rebooted(device, admin_a)
+    # An RPC of nobody's operation, still to send.
+    queue.enqueue(device.pk, "GetParameterValues", {"names": ["Device.DeviceInfo."]})
+    response = boot.inform(
+        SERIAL, events=("1 BOOT", "M Reboot"), keys={"M Reboot": op.operation_id}
+    )
+    assert response.status_code == 200
+    assert CwmpSession.objects.get(device=device).key == response.cookies["lsm_session"].value
+    assert [r.METHOD for r in finish_session(boot)] == ["GetParameterValues"]
+    assert not CwmpSession.objects.exists()
+
+
+def test_a_periodic_inform_while_the_reboot_awaits_its_boot_keeps_its_session(device, admin_a):
+    """No boot at all: the reboot is not settled, and the session keeps its row."""
+    op, periodic = _rebooted(device, admin_a)
+    response = periodic.inform(SERIAL, events=("2 PERIODIC",))
+    assert response.status_code == 200
+    assert CwmpSession.objects.get(device=device).key == response.cookies["lsm_session"].value
+    op.refresh_from_db()
+    assert op.state in ("dispatched", "in_progress")

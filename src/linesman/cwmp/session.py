@@ -27,6 +27,7 @@ from linesman.cwmp.models import CwmpSession, DeviceTask, TaskState
 from linesman.cwmp.parameters import merge_values
 from linesman.inventory.models import Device
 from linesman.operations import engine
+from linesman.operations.models import ACTIVE_STATES, Operation
 
 log = logging.getLogger(__name__)
 
@@ -316,8 +317,26 @@ def _start(request: Request, envelope: soap.Envelope) -> Reply:
                 provisioning.read_tree(device)
         engine.on_inform(device, events, active)
         _announce_inform(device, events, request.address, params)
+        cookie = session.key
+        if _settled_by_inform(device, active):
+            # The session goes on as one that had nothing to do, without a row: its empty
+            # POST costs an EXISTS instead of the session's lookup and a DELETE in a
+            # transaction of its own (and, like such sessions, it announces no end).
+            hotsql.execute(_DELETE_SESSION_SQL, [session.pk])
+            cookie = stateless_cookie(device.pk, envelope.cwmp_ns)
     _debug(device, "in", request.body)
-    return _out(device, _soap(reply, cookie=session.key))
+    return _out(device, _soap(reply, cookie=cookie))
+
+
+def _settled_by_inform(device: Device, active: Operation | None) -> bool:
+    """Whether the Inform ended the device's operation and left nothing for the session
+    (the boot that completes a reboot: a bulk reboot's every device). Provisioning, if the
+    Inform needed it, has queued its RPCs by now."""
+    return (
+        active is not None
+        and active.state not in ACTIVE_STATES
+        and not queue.has_pending(device.pk)
+    )
 
 
 def _store_changed_values(device: Device, message: soap.Inform, codes: set[str]) -> None:
