@@ -25,16 +25,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import fixtures  # noqa: E402
 
 SEED_SQL = f"""
-INSERT INTO inventory_device ({fixtures.DEVICE_COLUMNS}, software_version)
+INSERT INTO inventory_device ({fixtures.DEVICE_COLUMNS}, software_version,
+    udp_connection_request_address, xmpp_jid, manufacturer, product_class, unique_identifier,
+    address, hardware_version)
 SELECT md5(g::text)::uuid, (SELECT min(id) FROM tenancy_organization) + mod(g, %(orgs)s),
        'dev-' || g, 'CUST-' || g, '',
        (SELECT min(id) FROM inventory_devicetype) + mod(g, %(types)s),
        'SN' || lpad(g::text, 9, '0'),
        '', true, CASE WHEN mod(g, 10) < 8 THEN 'Up' ELSE 'Down' END,
        now() - mod(g, 100000) * interval '1 second', '', '', '', '', false, '', '', '', '',
-       '', '', 'Device.', 300, now(), false, now() - mod(g, 600) * interval '1 second', '1.0.0'
+       '', '', 'Device.', 300, now(), false, now() - mod(g, 600) * interval '1 second', '1.0.0',
+       '', '', '', '', '', '', ''
 FROM generate_series(1, %(count)s) AS g
 """
+
+
+#: Nine more organizations and four more device types, for the filters to choose among.
+ORGS_SQL = (
+    "INSERT INTO tenancy_organization (name, description, created) "
+    "SELECT 'Org ' || g, '', now() FROM generate_series(2, 10) g"
+)
+TYPES_SQL = (
+    "INSERT INTO inventory_devicetype (short_name, name, manufacturer, product_class, "
+    "settings_template, allow_basic_auth, connection_request_methods, created) "
+    "SELECT 'type' || g, 'Type ' || g, '', '', '{}', false, 'http', now() "
+    "FROM generate_series(2, 5) g"
+)
 
 
 def seed(env: dict, count: int) -> str:
@@ -42,16 +58,8 @@ def seed(env: dict, count: int) -> str:
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO tenancy_organization (name, description, created) "
-            "SELECT 'Org ' || g, '', now() FROM generate_series(2, 10) g"
-        )
-        conn.execute(
-            "INSERT INTO inventory_devicetype (short_name, name, manufacturer, "
-            "product_class, settings_template, allow_basic_auth, created) SELECT "
-            "'type' || g, 'Type ' || g, '', '', '{}', false, now() "
-            "FROM generate_series(2, 5) g"
-        )
+        conn.execute(ORGS_SQL)
+        conn.execute(TYPES_SQL)
         conn.execute(SEED_SQL, {"orgs": 10, "types": 5, "count": count})
         # VACUUM as well: autovacuum keeps a live table vacuumed, and without the visibility
         # map it leaves, counts cannot use index-only scans (the bounded count then reads the
