@@ -136,11 +136,11 @@ def test_a_diagnostic_no_longer_waits_for_its_event_once_the_device_sent_it(devi
 
 
 def test_a_sync_read_in_several_chunks_lists_the_differences_of_every_chunk(device):
-    reported = {f"Device.X.P{i:03d}": ("v", "xsd:string") for i in range(60)}
+    reported = {f"Device.X.P{i:03d}": ("v", "xsd:string") for i in range(160)}
     reported["Device.X.P000"] = ("device-first", "xsd:string")
-    reported["Device.X.P055"] = ("device-second", "xsd:string")
+    reported["Device.X.P155"] = ("device-second", "xsd:string")
     setting(device, "Device.X.P000", "ours-first", pending=False)
-    setting(device, "Device.X.P055", "ours-second", pending=True)
+    setting(device, "Device.X.P155", "ours-second", pending=True)
     op = sync(device, reported)
     assert op.output["differences"] == [
         {
@@ -151,7 +151,7 @@ def test_a_sync_read_in_several_chunks_lists_the_differences_of_every_chunk(devi
             "resolution": "adopted",
         },
         {
-            "variable_name": "Device.X.P055",
+            "variable_name": "Device.X.P155",
             "desired": "ours-second",
             "device": "device-second",
             "source": "setting",
@@ -160,8 +160,26 @@ def test_a_sync_read_in_several_chunks_lists_the_differences_of_every_chunk(devi
     ]
     first = Setting.objects.get(device=device, variable_name="Device.X.P000")
     assert first.value == "device-first" and not first.pending
-    second = Setting.objects.get(device=device, variable_name="Device.X.P055")
+    second = Setting.objects.get(device=device, variable_name="Device.X.P155")
     assert second.value == "ours-second" and second.pending
+
+
+def test_a_sync_reads_the_tree_in_gets_of_a_hundred_names(device):
+    """A sync reads the whole tree, like the read after first contact, and in the same
+    chunks: each answer rewrites the stored values and the operation's output, so fewer,
+    larger reads cost the device's session less (under load, a sync took 1.8 s with 50)."""
+    names = [f"Device.X.P{i:03d}" for i in range(250)]
+    operations.start_operation(device=device, kind="sync")
+
+    def answer(request):
+        if isinstance(request, soap.GetParameterNames):
+            return soap.GetParameterNamesResponse([soap.ParameterInfo(n, True) for n in names])
+        return None
+
+    received = session(answer=answer)
+    reads = [m.names for m in received if isinstance(m, soap.GetParameterValues)]
+    assert [len(r) for r in reads] == [100, 100, 50]
+    assert [n for r in reads for n in r] == names
 
 
 def test_a_sync_is_the_devices_last_change(device):

@@ -71,9 +71,10 @@ def test_get_of_partial_paths_learns_the_names_first_then_reads_only_the_leaves(
     assert stored["Device.WiFi.1.Name"][0] == "v" and stored["Device.WiFi.1.Name"][2] is True
 
 
-def test_a_get_of_more_than_fifty_leaves_is_read_in_chunks_of_fifty(device):
+def test_a_get_of_more_than_a_hundred_leaves_is_read_in_chunks_of_a_hundred(device):
+    """A partial path is read like the whole tree: names first, then values 100 at a time."""
     op = start(device, "get", variables=[{"variable_name": "Device.Big."}])
-    leaves = [f"Device.Big.P{i:03d}" for i in range(120)]
+    leaves = [f"Device.Big.P{i:03d}" for i in range(220)]
 
     def answer(request):
         if isinstance(request, soap.GetParameterNames):
@@ -82,9 +83,9 @@ def test_a_get_of_more_than_fifty_leaves_is_read_in_chunks_of_fifty(device):
 
     received = session(answer=answer)
     reads = [r.names for r in received if isinstance(r, soap.GetParameterValues)]
-    assert [len(r) for r in reads] == [50, 50, 20]
+    assert [len(r) for r in reads] == [100, 100, 20]
     assert [n for r in reads for n in r] == leaves
-    assert len(reloaded(op).output["values"]) == 120
+    assert len(reloaded(op).output["values"]) == 220
 
 
 # --- set ---------------------------------------------------------------------------------

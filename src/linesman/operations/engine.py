@@ -516,9 +516,10 @@ def _store_values(device_id: int, parameters: list[dict[str, Any]]) -> None:
 
 #: The most parameters a background tree read (after first contact) reads values of.
 TREE_READ_LIMIT = 20000
-#: Names per GetParameterValues of that read: each answer rewrites the device's stored
-#: values, so 100 (not `CHUNK`) halves both the round trips and the rewrites of a
-#: 700-parameter tree; still a small request for a CPE.
+#: Names per GetParameterValues of a whole-tree read (that one, and a sync's or refresh's):
+#: each answer rewrites the device's stored values (and an operation's output), so 100 (not
+#: `CHUNK`) halves both the round trips and the rewrites of a 700-parameter tree; still a
+#: small request for a CPE.
 TREE_READ_CHUNK = 100
 
 
@@ -527,18 +528,17 @@ def _discovered(
     response: dict[str, Any],
     operation_id: int | None,
     limit: int | None = None,
-    chunk: int = CHUNK,
 ) -> None:
     """GetParameterNames answered: store writability, queue the values' reads in chunks."""
     from linesman.cwmp.parameters import merge_names
 
     leaves = [p["name"] for p in response.get("parameters", []) if not p["name"].endswith(".")]
     merge_names(device_id, response.get("parameters", []))
-    for start in range(0, len(leaves[:limit]), chunk):
+    for start in range(0, len(leaves[:limit]), TREE_READ_CHUNK):
         queue.enqueue(
             device_id,
             "GetParameterValues",
-            {"names": leaves[:limit][start : start + chunk]},
+            {"names": leaves[:limit][start : start + TREE_READ_CHUNK]},
             handler="read",
             operation_id=operation_id,
         )
@@ -676,7 +676,6 @@ def _handle_unowned(task: DeviceTask, response: dict[str, Any]) -> None:
             response,
             operation_id=None,
             limit=TREE_READ_LIMIT,
-            chunk=TREE_READ_CHUNK,
         )
         return
     if task.handler == "read":
