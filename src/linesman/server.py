@@ -129,14 +129,22 @@ def run(worker: bool = True, threads: int | None = None) -> None:
             stun.stop()
 
 
-def run_granian(worker: bool = True, threads: int | None = None) -> None:
-    """HTTP in granian worker processes (both cores, no GIL contention between them); the
-    task worker and housekeeping run in this process, which supervises the server."""
-    import os
-    import subprocess
+#: Requests granian takes in at once per HTTP process. Its default (backlog / processes:
+#: 1,024 here) leaves every connection beyond that unread until one of the others closes:
+#: in an outage storm of 3,000 connections, 1,400-2,900 devices waited 30 s and timed out,
+#: unseen by the ACS, whose shedding (`cwmp.admission`) never engaged. With room for every
+#: connection the ACS sees them all, and once saturated it refuses new sessions with 503
+#: and Retry-After, which devices honour (bench/operators.py --scenario outage
+#: --storm-connections 1500: no timeout, 5,952 refusals, every device served). Never
+#: below twice the sessions the ACS admits (`LINESMAN_ACS_MAX_SESSIONS`), whose requests
+#: must all be read, with room for the new sessions it refuses.
+HTTP_BACKPRESSURE = 16384
 
+
+def granian_command(threads: int | None = None) -> list[str]:
+    """The command line of granian serving Linesman as configured."""
     config = settings.CONFIG
-    command = [
+    return [
         sys.executable,
         "-m",
         "granian",
@@ -152,6 +160,8 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
         str(threads or config.threads),
         "--backlog",
         "2048",
+        "--backpressure",
+        str(max(HTTP_BACKPRESSURE, 2 * config.acs_max_sessions)),
         "--no-ws",
         "--log-level",
         "warning",
@@ -160,6 +170,16 @@ def run_granian(worker: bool = True, threads: int | None = None) -> None:
         "10",
         "linesman.wsgi:application",
     ]
+
+
+def run_granian(worker: bool = True, threads: int | None = None) -> None:
+    """HTTP in granian worker processes (both cores, no GIL contention between them); the
+    task worker and housekeeping run in this process, which supervises the server."""
+    import os
+    import subprocess
+
+    config = settings.CONFIG
+    command = granian_command(threads)
     consumer = _consumer(None) if worker else None
     keeper = Housekeeper(config.sweep_interval) if worker else None
     from linesman.core import lifeline
