@@ -199,6 +199,13 @@ VARIABLES: list[tuple[str, str, str]] = [
         "answers new sessions 503 (Retry-After); 0 never refuses",
     ),
     (
+        "LINESMAN_ACS_SHED_DELAY_MS",
+        "500",
+        "milliseconds a device's request may wait, on average, to reach a server process "
+        "after its InformResponse before the process counts as saturated and answers new "
+        "sessions 503 (Retry-After); 0 never refuses for it",
+    ),
+    (
         "LINESMAN_ACS_SHED_RETRY_AFTER",
         "60",
         "seconds a refused new session is told to wait (Retry-After, spread at random over "
@@ -384,6 +391,7 @@ class Config:
     acs_auth_failures_per_identity: int = 10
     acs_max_sessions: int = 1024
     acs_shed_retry_after: int = 60
+    acs_shed_delay: float = 0.5
     acs_auth_failures_per_address: int = 300
     api_bad_tokens: int = 60
     login_failures: int = 5
@@ -564,6 +572,7 @@ def load() -> Config:
         ),
         acs_max_sessions=_int("LINESMAN_ACS_MAX_SESSIONS", 1024, 0, 1_000_000),
         acs_shed_retry_after=_int("LINESMAN_ACS_SHED_RETRY_AFTER", 60, 1, 86400),
+        acs_shed_delay=_int("LINESMAN_ACS_SHED_DELAY_MS", 500, 0, 600_000) / 1000,
         api_bad_tokens=_int("LINESMAN_API_BAD_TOKENS", 60, 1, 1_000_000),
         login_failures=_int("LINESMAN_LOGIN_FAILURES", 5, 1, 10_000),
         login_failures_per_address=_int("LINESMAN_LOGIN_FAILURES_PER_ADDRESS", 50, 1, 1_000_000),

@@ -21,6 +21,16 @@ usual length (`LINESMAN_ACS_MAX_SESSIONS`, 1,024: a second a session at 500 sess
 A count of requests in flight is no such signal (it is capped by the HTTP threads and
 reaches them at any busy moment; see `endpoint`), while open sessions are not capped by
 anything but the load.
+
+Open sessions alone miss a saturation the HTTP server hides: requests waiting in its queue
+are in no session yet, and with thousands of connections every request waits there. So
+the wait is measured too. After the InformResponse a device has nothing to work on: the
+time until its next request reaches this process is the round trip plus that queue's
+wait. A smoothed mean of these times above `max_delay` (`LINESMAN_ACS_SHED_DELAY_MS`,
+0.5 s: far above a round trip, while a saturated server's queue holds each request a
+second or more) is saturation as well. It holds only while new times keep coming (the
+sessions still open, and those a connection request opened, bring them): without them
+the process admits again, and the sessions it admits measure the queue anew.
 """
 
 from __future__ import annotations
@@ -32,36 +42,73 @@ import time
 #: Seconds after its last request a session no longer counts as open (a device that went
 #: away without ending it). Longer than any pause between a session's requests.
 IDLE = 30.0
+#: Weight of each new wait in the smoothed mean (about the last 20 sessions count).
+SMOOTHING = 0.05
+#: Seconds a high mean wait is trusted without a new one.
+FRESH = 2.0
 
 
 class OpenSessions:
-    """The sessions open in this process, by cookie, and the admission rule."""
+    """The sessions open in this process, by cookie, how long their requests wait, and the
+    admission rule."""
 
-    def __init__(self, limit: int, retry_after: int) -> None:
-        self.limit = limit  # 0: never refuse
+    def __init__(self, limit: int, retry_after: int, max_delay: float = 0.0) -> None:
+        self.limit = limit  # 0: never refuse for the count
         self.retry_after = retry_after
+        self.max_delay = max_delay  # 0: never refuse for the wait
         self._last: dict[str, float] = {}
+        self._informed: dict[str, float] = {}  # sessions whose Inform was just answered
+        self._delay = 0.0
+        self._delay_at = float("-inf")
         self._lock = threading.Lock()
         self._swept = 0.0
 
     def __len__(self) -> int:
         return len(self._last)
 
+    @property
+    def delay(self) -> float:
+        """The smoothed wait (seconds) of a device's request after its InformResponse."""
+        return self._delay
+
     def refusal_wait(self) -> int | None:
         """None if a new session may start now, else the seconds to send as Retry-After."""
-        if not self.limit or len(self._last) < self.limit:
-            return None
-        self._sweep(time.monotonic())
-        if len(self._last) < self.limit:
+        if not self._saturated():
             return None
         return max(1, round(self.retry_after * random.uniform(0.5, 1.5)))  # noqa: S311
 
-    def seen(self, cookie: str, ended: bool) -> None:
-        """A request of the session `cookie` was answered; `ended`: that answer closed it."""
+    def _saturated(self) -> bool:
+        now = time.monotonic()
+        if self.max_delay and self._delay > self.max_delay and now - self._delay_at < FRESH:
+            return True
+        if not self.limit or len(self._last) < self.limit:
+            return False
+        self._sweep(now)
+        return len(self._last) >= self.limit
+
+    def arrived(self, cookie: str) -> None:
+        """A request of the session `cookie` reached this process; the first after its
+        InformResponse gives the wait."""
+        answered = self._informed.pop(cookie, None)
+        if answered is None:
+            return
+        now = time.monotonic()
+        # Unlocked: two threads racing here lose one of two samples of a running mean.
+        self._delay += SMOOTHING * (now - answered - self._delay)
+        self._delay_at = now
+
+    def seen(self, cookie: str, ended: bool, opened: bool = False) -> None:
+        """A request of the session `cookie` was answered; `ended`: that answer closed it;
+        `opened`: it was the InformResponse that opened it."""
         if ended:
             self._last.pop(cookie, None)
-        else:
-            self._last[cookie] = time.monotonic()
+            self._informed.pop(cookie, None)
+            return
+        now = time.monotonic()
+        self._last[cookie] = now
+        if opened:
+            self._informed[cookie] = now
+            self._sweep(now)  # also where no limit ever calls for it
 
     def _sweep(self, now: float) -> None:
         """Forget sessions silent for IDLE seconds (at most once a second: O(open))."""
@@ -72,3 +119,4 @@ class OpenSessions:
             cutoff = now - IDLE
             for cookie in [c for c, at in list(self._last.items()) if at < cutoff]:
                 self._last.pop(cookie, None)
+                self._informed.pop(cookie, None)

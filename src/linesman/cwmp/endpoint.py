@@ -88,16 +88,21 @@ def open_sessions() -> admission.OpenSessions:
     global _open_sessions
     if _open_sessions is None:
         _open_sessions = admission.OpenSessions(
-            settings.LINESMAN_ACS_MAX_SESSIONS, settings.LINESMAN_ACS_SHED_RETRY_AFTER
+            settings.LINESMAN_ACS_MAX_SESSIONS,
+            settings.LINESMAN_ACS_SHED_RETRY_AFTER,
+            settings.LINESMAN_ACS_SHED_DELAY,
         )
     return _open_sessions
 
 
 def exchange(*, cookie: str | None, **rest) -> HttpReply:
-    """Serve one request, and count the sessions open in this process (`admission`)."""
+    """Serve one request, and count the sessions open in this process and how long their
+    requests waited (`admission`)."""
+    if cookie:
+        open_sessions().arrived(cookie)
     reply = _throttled_exchange(cookie=cookie, **rest)
     if reply.cookie:
-        open_sessions().seen(reply.cookie, ended=False)  # an Inform opened a session
+        open_sessions().seen(reply.cookie, ended=False, opened=True)  # an Inform opened one
     elif cookie:
         open_sessions().seen(cookie, ended=reply.status != 200)
     return reply
