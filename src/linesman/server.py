@@ -135,9 +135,9 @@ def run(worker: bool = True, threads: int | None = None) -> None:
 #: unseen by the ACS, whose shedding (`cwmp.admission`) never engaged. With room for every
 #: connection the ACS sees them all, and once saturated it refuses new sessions with 503
 #: and Retry-After, which devices honour (bench/operators.py --scenario outage
-#: --storm-connections 1500: no timeout, 5,952 refusals, every device served). Never
-#: below twice the sessions the ACS admits (`LINESMAN_ACS_MAX_SESSIONS`), whose requests
-#: must all be read, with room for the new sessions it refuses.
+#: --storm-connections 1500: no device timed out, every one served). Never below twice
+#: the sessions the ACS admits (`LINESMAN_ACS_MAX_SESSIONS`), whose requests must all be
+#: read, with room for the new sessions it refuses.
 HTTP_BACKPRESSURE = 16384
 
 

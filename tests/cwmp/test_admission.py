@@ -119,19 +119,26 @@ def test_a_max_delay_of_zero_never_refuses_for_the_wait(monkeypatch):
 
 
 @pytest.fixture
-def limit_one(settings):
-    settings.LINESMAN_ACS_MAX_SESSIONS = 1
-    settings.LINESMAN_ACS_SHED_RETRY_AFTER = 20
-    endpoint._open_sessions = None
-    yield
+def shedding(settings):
+    """Sets the ACS's shedding settings (Retry-After around 20 s) for a fresh count."""
+
+    def configure(**values) -> None:
+        settings.LINESMAN_ACS_SHED_RETRY_AFTER = 20
+        for name, value in values.items():
+            setattr(settings, name, value)
+        endpoint._open_sessions = None
+
+    yield configure
     endpoint._open_sessions = None
 
 
 @pytest.mark.django_db
 def test_a_saturated_process_refuses_new_sessions_and_serves_open_ones(
-    limit_one, org_a, device_type
+    shedding, org_a, device_type
 ):
     from linesman.observability import metrics
+
+    shedding(LINESMAN_ACS_MAX_SESSIONS=1)
 
     _device(org_a, device_type, "OPEN0001", "first", "pw")
     _device(org_a, device_type, "LATE0001", "second", "pw")
@@ -166,19 +173,11 @@ def test_a_saturated_process_refuses_new_sessions_and_serves_open_ones(
     assert late.inform("LATE0001").status_code == 200
 
 
-@pytest.fixture
-def short_delay(settings):
-    settings.LINESMAN_ACS_SHED_DELAY = 0.05
-    settings.LINESMAN_ACS_SHED_RETRY_AFTER = 20
-    endpoint._open_sessions = None
-    yield
-    endpoint._open_sessions = None
-
-
 @pytest.mark.django_db
 def test_a_process_whose_requests_wait_refuses_new_sessions_until_they_do_not(
-    short_delay, org_a, device_type, monkeypatch
+    shedding, org_a, device_type, monkeypatch
 ):
+    shedding(LINESMAN_ACS_SHED_DELAY=0.05)
     now = _clock(monkeypatch)
     _device(org_a, device_type, "SLOW0001", "first", "pw")
     _device(org_a, device_type, "LATE0001", "second", "pw")
