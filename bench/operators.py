@@ -35,6 +35,11 @@ given up on, the run ends when every device had its session (or at `--time-limit
 Prints the time until the whole population was served, the ideal time N / capacity and the
 ratio, retries, 503s, and the actions' latency during the storm (target < 5 s).
 
+A load step beyond capacity is the same storm through more connections than the server
+can serve at once, `--storm-connections 1500` (3,000 with two load processes): the ACS
+must refuse new sessions (503, Retry-After) rather than let devices time out, and serve
+everyone once the step has passed; the retries, 503s and timeouts lines show which.
+
 Small runs, to try it:
 
     python bench/operators.py --devices 2000 --duration 20
