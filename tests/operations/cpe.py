@@ -63,6 +63,19 @@ def reloaded(op):
     return Operation.objects.get(pk=op.pk)
 
 
+def values_read(names: list[str], writable: bool = False) -> list[list[str]]:
+    """One session of a device whose tree is `names` (answered to its GetParameterNames):
+    the names each GetParameterValues it was then sent asked for, in order."""
+
+    def answer(request):
+        if isinstance(request, soap.GetParameterNames):
+            return soap.GetParameterNamesResponse([soap.ParameterInfo(n, writable) for n in names])
+        return None
+
+    received = session(answer=answer)
+    return [m.names for m in received if isinstance(m, soap.GetParameterValues)]
+
+
 def methods(messages: list[soap.Message]) -> list[str]:
     return [m.METHOD for m in messages]
 

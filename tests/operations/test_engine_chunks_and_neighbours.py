@@ -27,6 +27,7 @@ from tests.operations.cpe import (
     methods,
     reloaded,
     session,
+    values_read,
 )
 from tests.operations.test_engine_sync import CHANNEL, MODE, WIFI, setting, sync
 
@@ -170,14 +171,7 @@ def test_a_sync_reads_the_tree_in_gets_of_a_hundred_names(device):
     larger reads cost the device's session less (under load, a sync took 1.8 s with 50)."""
     names = [f"Device.X.P{i:03d}" for i in range(250)]
     operations.start_operation(device=device, kind="sync")
-
-    def answer(request):
-        if isinstance(request, soap.GetParameterNames):
-            return soap.GetParameterNamesResponse([soap.ParameterInfo(n, True) for n in names])
-        return None
-
-    received = session(answer=answer)
-    reads = [m.names for m in received if isinstance(m, soap.GetParameterValues)]
+    reads = values_read(names, writable=True)
     assert [len(r) for r in reads] == [100, 100, 50]
     assert [n for r in reads for n in r] == names
 

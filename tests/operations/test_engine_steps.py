@@ -11,7 +11,7 @@ from linesman.cwmp.parameters import get_values, merge_values
 from linesman.inventory.models import Setting
 from linesman.operations import services as operations
 from linesman.operations.models import Operation, OperationState
-from tests.operations.cpe import drop_session_at, methods, reloaded, session
+from tests.operations.cpe import drop_session_at, methods, reloaded, session, values_read
 
 pytestmark = pytest.mark.django_db
 
@@ -75,14 +75,7 @@ def test_a_get_of_more_than_a_hundred_leaves_is_read_in_chunks_of_a_hundred(devi
     """A partial path is read like the whole tree: names first, then values 100 at a time."""
     op = start(device, "get", variables=[{"variable_name": "Device.Big."}])
     leaves = [f"Device.Big.P{i:03d}" for i in range(220)]
-
-    def answer(request):
-        if isinstance(request, soap.GetParameterNames):
-            return soap.GetParameterNamesResponse([soap.ParameterInfo(n, False) for n in leaves])
-        return None
-
-    received = session(answer=answer)
-    reads = [r.names for r in received if isinstance(r, soap.GetParameterValues)]
+    reads = values_read(leaves)
     assert [len(r) for r in reads] == [100, 100, 20]
     assert [n for r in reads for n in r] == leaves
     assert len(reloaded(op).output["values"]) == 220
