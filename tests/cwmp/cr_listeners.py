@@ -4,13 +4,18 @@
 thread; `RecordingListener` answers a fixed reply (or what its `on_request` says) and
 records what it received;
 `silent_socket` listens and never accepts, so a test can tell whether anyone connected.
+`tls_pair` makes a certificate for 127.0.0.1 and the server and client TLS contexts around
+it, for a `RecordingListener` on https.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import select
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +98,7 @@ class RecordingListener:
         headers=(),
         body: bytes = b"",
         on_request: Callable[[str], int | None] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.received: list[tuple[str, dict[str, str]]] = []
         owner = self
@@ -112,12 +118,15 @@ class RecordingListener:
                 pass
 
         self.http = _Server(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self.http.server_address[1]
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}/{path}"
 
     def close(self) -> None:
         self.http.shutdown()
@@ -134,8 +143,9 @@ def recording_listener(
     headers=(),
     body: bytes = b"",
     on_request: Callable[[str], int | None] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[RecordingListener]:
-    listener = RecordingListener(status, headers, body, on_request)
+    listener = RecordingListener(status, headers, body, on_request, tls)
     try:
         yield listener
     finally:
@@ -166,3 +176,44 @@ def point_device(device, url: str, username: str = USERNAME, password: str = PAS
     device.connection_request_username = username
     device.connection_request_password_encrypted = crypto.encrypt(password) if password else ""
     device.save()
+
+
+def tls_pair(directory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server, client) TLS contexts: the server presents a fresh self-signed certificate
+    for 127.0.0.1, which the client trusts and nothing else does."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client

@@ -370,3 +370,58 @@ def test_a_refused_target_is_not_retried(device):
 
 def test_an_unreachable_device_is_retried(device):
     assert _retries_scheduled(device, f"http://127.0.0.1:{closed_port()}/cr") == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "host_header"),
+    [
+        # Default ports are not named; others are, in the URL and in the Host header.
+        ("http://10.1.2.3/cr", "http://10.1.2.3/cr", "10.1.2.3"),
+        ("http://10.1.2.3:80/cr", "http://10.1.2.3/cr", "10.1.2.3"),
+        ("https://10.1.2.3:443", "https://10.1.2.3/", "10.1.2.3"),
+        ("HTTP://10.1.2.3:7547/cr?a=1", "http://10.1.2.3:7547/cr?a=1", "10.1.2.3:7547"),
+        ("http://[2001:db8::1]:7547/", "http://[2001:db8::1]:7547/", "[2001:db8::1]:7547"),
+        # User info never goes anywhere.
+        ("http://admin:hunter2@10.1.2.3:81/cr", "http://10.1.2.3:81/cr", "10.1.2.3:81"),
+        # What would break the request line is percent-encoded; escapes stay as they were.
+        (
+            "http://10.1.2.3/a b/\u00fc?x=\u00e9 1",
+            "http://10.1.2.3/a%20b/%C3%BC?x=%C3%A9%201",
+            "10.1.2.3",
+        ),
+        ("http://10.1.2.3/a%20b", "http://10.1.2.3/a%20b", "10.1.2.3"),
+    ],
+)
+def test_a_checked_url_is_sent_as_written_less_what_is_unsafe(url, target, host_header):
+    checked = netpolicy.check(url)
+    assert (checked.url, checked.host_header) == (target, host_header)
+
+
+def test_a_unicode_host_name_is_sent_in_idna_form(fake_dns):
+    answers, lookups = fake_dns
+    answers["xn--bcher-kva.test"] = [["10.1.2.3"]]
+    checked = netpolicy.check("https://b\u00fccher.test:8443/cr")
+    assert lookups == ["xn--bcher-kva.test"]
+    assert (checked.url, checked.host_header, checked.sni_hostname) == (
+        "https://10.1.2.3:8443/cr",
+        "xn--bcher-kva.test:8443",
+        "xn--bcher-kva.test",
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.1.2.3:99999/",  # port out of range
+        "http://10.1.2.3:\u0668\u0660/",  # Unicode digits are not a port
+        "http://10.1.2.3:+80/",
+        "http://10.1.2.3:0/",
+        "http://cpe host/",  # a space in the host would go into the Host header
+        "http://cpe\x00host/",
+        "http://[zz]/",
+    ],
+)
+def test_urls_that_cannot_be_requested_are_bad_urls(url):
+    with pytest.raises(netpolicy.NotAllowed) as refused:
+        netpolicy.check(url)
+    assert refused.value.cause == "bad_url"

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import errno
 import functools
 import logging
 import ssl
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 from django.utils import timezone
 
 from linesman.core import hotsql
@@ -40,12 +39,15 @@ from linesman.httpwire import client as wire
 from linesman.httpwire.digest import ClientAuth, basic_header, split_scheme, usable_digest
 from linesman.inventory.models import CONNECTION_REQUEST_METHODS, Device
 
+if TYPE_CHECKING:  # imported where used: only TLS requests load it (and httpx)
+    from linesman.cwmp import connreq_tls
+
 log = logging.getLogger(__name__)
 
-TIMEOUT = httpx.Timeout(3.0, connect=2.0)
-#: A plain-HTTP request's bound, connecting included (the lean client has one deadline per
-#: request; httpx's TLS path keeps the two above).
+#: A request's bound, connecting included (the lean client has one deadline per request;
+#: the TLS path, `connreq_tls`, bounds the connecting apart, as does a name's resolution).
 REQUEST_TIMEOUT = 3.0
+CONNECT_TIMEOUT = 2.0
 _MAX_ANSWER = 64 * 1024  # a connection request's answer has no use for a body
 _USER_AGENT = "Linesman-ACS"
 
@@ -118,84 +120,13 @@ class _UnusableChallenge(Exception):
     """The device's Digest challenge cannot be answered (malformed, unknown algorithm)."""
 
 
-class _UnusableChallengeHttpx(httpx.ProtocolError, _UnusableChallenge):
-    """The same, raised inside httpx's auth flow (which only lets its own errors through)."""
-
-
-class ChallengeAuth(httpx.Auth):
-    """Credentials only in the scheme the device's 401 challenge asks for.
-
-    The first request goes without an Authorization header. A Digest challenge is answered
-    with Digest (httpx's DigestAuth, fed the 401 it would otherwise have asked for itself);
-    Basic is sent only when Basic is the only scheme the device offers.
-    """
-
-    def __init__(self, username: str, password: str) -> None:
-        self._username = username
-        self._password = password
-
-    def __repr__(self) -> str:  # never show the password
-        return f"ChallengeAuth({self._username!r})"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        response = yield request
-        if response.status_code != 401:
-            return
-        schemes = {
-            value.strip().partition(" ")[0].lower()
-            for value in response.headers.get_list("www-authenticate")
-        }
-        if "digest" in schemes:
-            digest = httpx.DigestAuth(self._username, self._password).auth_flow(request)
-            next(digest)  # the bare request: already sent, `response` is its answer
-            try:
-                retry = digest.send(response)
-            except StopIteration:
-                return
-            # A field without "=", no realm, an algorithm or qop httpx does not know.
-            except (ValueError, KeyError, httpx.ProtocolError) as exc:
-                raise _UnusableChallengeHttpx("unusable Digest challenge", request=request) from exc
-            yield retry
-        elif "basic" in schemes:
-            request.headers["Authorization"] = basic_header(self._username, self._password)
-            yield request
-
-
-def _auth(device: Device) -> httpx.Auth | None:
-    username = device.connection_request_username
-    if not username:
-        return None
-    return ChallengeAuth(username, device.connection_request_password)
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a connect error was ECONNREFUSED, wherever the transport wrapped it."""
-    stack: list[BaseException] = [exc]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError):
-            return True
-        if isinstance(current, OSError) and current.errno == errno.ECONNREFUSED:
-            return True
-        if isinstance(current, BaseExceptionGroup):
-            stack.extend(current.exceptions)
-        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-    return False
-
-
 def _error_cause(exc: Exception) -> str:
     if isinstance(exc, _UnusableChallenge):
         return "authentication_failures"
-    if isinstance(exc, (httpx.TimeoutException, wire.HttpTimeout)):
+    if isinstance(exc, wire.HttpTimeout):
         return "connection_timeouts"
-    if isinstance(exc, (httpx.ConnectError, wire.HttpClientError)) and _refused(exc):
+    if isinstance(exc, wire.HttpClientError) and wire.refused(exc):
         return "connection_refused"
-    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return "bad_url"
     return "connection_failures"
 
 
@@ -330,12 +261,24 @@ def _request_http(device: Device) -> Outcome:
         return _refusal(device, started, exc)
     if not target.sni_hostname and target.url.startswith("http://"):
         return asyncio.run(_plain_get(device, target, started))
+    from linesman.cwmp import connreq_tls
+
     try:
-        with httpx.Client(timeout=TIMEOUT, trust_env=False, verify=_ssl_context()) as client:
-            response = client.get(target.url, auth=_auth(device), **target.request_options())
-        return _from_response(device, started, response.status_code)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return _from_error(device, started, exc)
+        status = connreq_tls.get(
+            target,
+            device.connection_request_username,
+            device.connection_request_password,
+            context=_ssl_context(),
+            request_timeout=REQUEST_TIMEOUT,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+    except connreq_tls.Failed as exc:
+        return _failed_tls(device, started, exc)
+    return _from_response(device, started, status)
+
+
+def _failed_tls(device: Device, started: float, exc: connreq_tls.Failed) -> Outcome:
+    return Outcome(device.pk, False, None, exc.cause, _elapsed(started), exc.detail)
 
 
 async def _plain_get(device: Device, target: netpolicy.Target, started: float) -> Outcome:
@@ -392,27 +335,34 @@ def _answer_challenge(
     return None
 
 
-async def _send_async(
-    client: httpx.AsyncClient | None, sem: asyncio.Semaphore, device: Device
-) -> Outcome:
+async def _send_async(client, sem: asyncio.Semaphore, device: Device) -> Outcome:
+    """One request of a fan-out: on the lean client, or on `client` (connreq_tls's) for
+    TLS."""
     async with sem:
         started = time.monotonic()
         try:
-            target = await netpolicy.check_async(device.connection_request_url, TIMEOUT.connect)
+            target = await netpolicy.check_async(device.connection_request_url, CONNECT_TIMEOUT)
         except netpolicy.NotAllowed as exc:
             return _refusal(device, started, exc)
         if client is None:
             return await _plain_get(device, target, started)
+        from linesman.cwmp import connreq_tls
+
         try:
-            response = await client.get(target.url, auth=_auth(device), **target.request_options())
-            return _from_response(device, started, response.status_code)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return _from_error(device, started, exc)
+            status = await connreq_tls.get_async(
+                client,
+                target,
+                device.connection_request_username,
+                device.connection_request_password,
+            )
+        except connreq_tls.Failed as exc:
+            return _failed_tls(device, started, exc)
+        return _from_response(device, started, status)
 
 
 def _plain_http(url: str) -> bool:
     """Whether a URL goes over plain HTTP (the lean client); anything else, https and URLs
-    the policy will refuse, takes httpx's path, which classifies them as before."""
+    the policy will refuse, takes the TLS path (`connreq_tls`), which classifies them."""
     return url[:7].lower() == "http://"
 
 
@@ -427,9 +377,13 @@ def send_many(devices: Iterable[Device], concurrency: int = FANOUT_CONCURRENCY) 
         sends = [_send_async(None, sem, d) for d in plain]
         if not tls:
             return list(await asyncio.gather(*sends))
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
-        async with httpx.AsyncClient(
-            timeout=TIMEOUT, limits=limits, trust_env=False, verify=_ssl_context()
+        from linesman.cwmp import connreq_tls
+
+        async with connreq_tls.client(
+            concurrency,
+            context=_ssl_context(),
+            request_timeout=REQUEST_TIMEOUT,
+            connect_timeout=CONNECT_TIMEOUT,
         ) as client:
             sends += [_send_async(client, sem, d) for d in tls]
             return list(await asyncio.gather(*sends))

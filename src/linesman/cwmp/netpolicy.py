@@ -15,16 +15,21 @@ credentials could make the server fetch http://169.254.169.254/ (cloud metadata)
 
 IPv4 addresses embedded in IPv6 (``::ffff:a.b.c.d``, NAT64 ``64:ff9b::a.b.c.d``) are judged
 as the IPv4 address they reach.
+
+URLs are split with the standard library, not httpx: every connection request and webhook
+passes here, and the processes that serve a plain-HTTP fleet then never load httpx (about
+10 MB each; see `connreq_tls`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
-import httpx
 from django.conf import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -105,19 +110,57 @@ def address_allowed(
     return any(address.version == n.version and address in n for n in networks)
 
 
-def _split(url: str) -> tuple[httpx.URL, str]:
-    """The parsed URL (without user info) and its ASCII host; NotAllowed("bad_url")."""
+@dataclass(frozen=True)
+class _Url:
+    """A connection request URL split into what the policy and the request need."""
+
+    scheme: str
+    host: str  # ASCII: a name in IDNA form, or an address literal (IPv6 without brackets)
+    port: int | None  # None: the scheme's default
+    target: str  # path and query, percent-encoded, as sent in the request line
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (443 if self.scheme == "https" else 80)
+
+    def netloc(self, host: str) -> str:
+        shown = f"[{host}]" if ":" in host else host
+        return shown if self.port is None else f"{shown}:{self.port}"
+
+
+#: A host name's characters once in IDNA form (underscores occur in real device names).
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
+#: What stays as it is in a path and query (RFC 3986 pchar, "/" and "?", and "%" so that
+#: escapes the device sent are not escaped twice); the rest, spaces and control characters
+#: with it, is percent-encoded, so nothing the device wrote can break the request line.
+_SAFE = "!$&'()*+,;=:@/?%-._~"
+
+
+def _split(url: str) -> _Url:
+    """The URL without its user info; NotAllowed("bad_url") if it is not a usable one."""
     try:
-        parsed = httpx.URL(url)
-        host = parsed.raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeError, ValueError):
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = parts.hostname or ""
+        port = parts.port  # ValueError when out of range or not ASCII digits
+        if _literal(host) is None:
+            host = host.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
         raise NotAllowed("bad_url", "the connection request URL cannot be parsed") from None
-    if parsed.scheme not in ("http", "https"):
+    if scheme not in ("http", "https"):
         raise NotAllowed("bad_url", "the connection request URL is not http or https")
     if not host:
         raise NotAllowed("bad_url", "the connection request URL has no host")
-    # User info in the URL would make httpx send it as Basic credentials, in clear.
-    return parsed.copy_with(username=None, password=None), host
+    if _literal(host) is None and not _HOST_NAME.fullmatch(host):
+        raise NotAllowed("bad_url", "the connection request URL's host is not a host name")
+    if port == 0:
+        raise NotAllowed("bad_url", "the connection request URL's port is 0")
+    default = 443 if scheme == "https" else 80
+    target = quote(parts.path or "/", safe=_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_SAFE)
+    # User info is dropped: a client would send it as Basic credentials, in clear.
+    return _Url(scheme, host, None if port == default else port, target)
 
 
 def _literal(host: str) -> IPAddress | None:
@@ -127,7 +170,7 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
-def _target(parsed: httpx.URL, host: str, addresses: list[IPAddress]) -> Target:
+def _target(parsed: _Url, addresses: list[IPAddress]) -> Target:
     if not addresses:
         raise NotAllowed("host_not_found", "the host name does not resolve")
     for address in addresses:
@@ -136,12 +179,12 @@ def _target(parsed: httpx.URL, host: str, addresses: list[IPAddress]) -> Target:
                 "address_not_allowed",
                 f"{address} is not an address connection requests may be sent to",
             )
-    literal = _literal(host) is not None
-    chosen = addresses[0]
+    literal = _literal(parsed.host) is not None
+    chosen = str(addresses[0])
     return Target(
-        url=str(parsed.copy_with(host=str(chosen))),
-        host_header=parsed.netloc.decode("ascii"),
-        sni_hostname=None if literal or parsed.scheme != "https" else host,
+        url=f"{parsed.scheme}://{parsed.netloc(chosen)}{parsed.target}",
+        host_header=parsed.netloc(parsed.host),
+        sni_hostname=None if literal or parsed.scheme != "https" else parsed.host,
     )
 
 
@@ -155,34 +198,31 @@ def _addresses(infos: list) -> list[IPAddress]:
     return seen
 
 
-def _port(parsed: httpx.URL) -> int:
-    return parsed.port or (443 if parsed.scheme == "https" else 80)
-
-
 def check(url: str) -> Target:
     """Resolve and check a connection request URL; NotAllowed when the policy refuses it."""
-    parsed, host = _split(url)
-    literal = _literal(host)
+    parsed = _split(url)
+    literal = _literal(parsed.host)
     if literal is not None:
-        return _target(parsed, host, [literal])
+        return _target(parsed, [literal])
     try:
-        infos = socket.getaddrinfo(host, _port(parsed), type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(parsed.host, parsed.effective_port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         infos = []
-    return _target(parsed, host, _addresses(infos))
+    return _target(parsed, _addresses(infos))
 
 
 async def check_async(url: str, timeout: float) -> Target:
     """`check` for an event loop: the name is resolved without blocking it."""
-    parsed, host = _split(url)
-    literal = _literal(host)
+    parsed = _split(url)
+    literal = _literal(parsed.host)
     if literal is not None:
-        return _target(parsed, host, [literal])
+        return _target(parsed, [literal])
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, _port(parsed), type=socket.SOCK_STREAM), timeout
+            loop.getaddrinfo(parsed.host, parsed.effective_port, type=socket.SOCK_STREAM),
+            timeout,
         )
     except (TimeoutError, OSError, UnicodeError):
         infos = []
-    return _target(parsed, host, _addresses(infos))
+    return _target(parsed, _addresses(infos))

@@ -18,6 +18,7 @@ requests over TLS).
 from __future__ import annotations
 
 import asyncio
+import errno
 import ssl
 import time
 from dataclasses import dataclass
@@ -31,6 +32,26 @@ Origin = tuple[str, str, int]  # scheme, host, port
 
 class HttpClientError(Exception):
     """The exchange failed: connection refused or dropped, or a malformed answer."""
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether an error was a refused connection (ECONNREFUSED), wherever a client wrapped
+    it: causes, contexts and exception groups are searched."""
+    stack: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        if isinstance(current, OSError) and current.errno == errno.ECONNREFUSED:
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
 
 
 class HttpTimeout(HttpClientError):

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
@@ -266,6 +265,10 @@ def attempt(delivery_id: int) -> float | None:
             crypto.decrypt(endpoint.secret_encrypted), int(time.time()), body
         ),
     }
+    # Here, not at the top: every process imports this module (its tasks are registered
+    # everywhere), and only the task worker delivers; the others need not load httpx.
+    import httpx
+
     code: int | None = None
     retryable = True
     try:
